@@ -1,0 +1,84 @@
+import { DAY_MS, parseDuration, toDays } from './duration.js';
+import type { PolicyIssue } from './errors.js';
+import type { Policy } from './schema.js';
+
+/** RFC 6265bis: user agents cap a cookie's lifetime at 400 days. */
+export const COOKIE_CAP_DAYS = 400;
+/** CNIL: an audience-measurement cookie lives at most 13 months (395 days). */
+export const COOKIE_ADVISED_DAYS = 395;
+/** P4: a hashing key is destroyed within 48 hours. */
+const MAX_KEY_ROTATION_MS = 2 * DAY_MS;
+
+const UNKEYED = /^(sha|md|blake|xxh|murmur|crc|fnv)/i;
+
+const retentionMs = (r: string): number => (r === 'forever' ? Infinity : parseDuration(r)!);
+
+/** Rules that span keys or that zod's shape cannot say; each issue names the key and the fix. */
+export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  const at = (key: string) => `${prefix}.${key}`;
+
+  for (const key of ['cookie.maxAge', 'choices.maxAge'] as const) {
+    const value = key === 'cookie.maxAge' ? policy.cookie.maxAge : policy.choices.maxAge;
+    const days = toDays(parseDuration(value)!);
+    if (days > COOKIE_CAP_DAYS) {
+      issues.push({
+        key: at(key),
+        value,
+        message: `${JSON.stringify(value)} is ${days} days; browsers cap cookies at ${COOKIE_CAP_DAYS} days (RFC 6265bis) and CNIL advises at most 13 months: use 'P13M' or less`,
+      });
+    }
+  }
+
+  const client = policy.categories.client;
+  if (client) {
+    const { ip } = client;
+    if (ip.algorithm !== 'hmac-sha256') {
+      issues.push({
+        key: at('categories.client.ip.algorithm'),
+        value: ip.algorithm,
+        allowed: ['hmac-sha256'],
+        message: UNKEYED.test(ip.algorithm)
+          ? `${JSON.stringify(ip.algorithm)} is an unkeyed hash, which is reversed by hashing every possible address; use 'hmac-sha256' (keyed, with a rotating random key)`
+          : `${JSON.stringify(ip.algorithm)} is not supported; use 'hmac-sha256'`,
+      });
+    }
+    const rotation = parseDuration(ip.keyRotation)!;
+    if (rotation > MAX_KEY_ROTATION_MS || rotation < 60_000) {
+      issues.push({
+        key: at('categories.client.ip.keyRotation'),
+        value: ip.keyRotation,
+        message: `${JSON.stringify(ip.keyRotation)}: a hashing key must be replaced and destroyed within 48 hours and live at least a minute; use 'P1D' (the default) or anything from 'PT1M' to 'P2D'`,
+      });
+    }
+    if (!ip.dangerouslyAllowFinePrefix) {
+      if (ip.ipv4Prefix > 24)
+        issues.push({
+          key: at('categories.client.ip.ipv4Prefix'),
+          value: ip.ipv4Prefix,
+          message: `/${ip.ipv4Prefix} keeps more than /24 and can single out a household; use 24 or less, or set dangerouslyAllowFinePrefix: true`,
+        });
+      if (ip.ipv6Prefix > 48)
+        issues.push({
+          key: at('categories.client.ip.ipv6Prefix'),
+          value: ip.ipv6Prefix,
+          message: `/${ip.ipv6Prefix} keeps more than /48 and can single out a household; use 48 or less, or set dangerouslyAllowFinePrefix: true`,
+        });
+    }
+  }
+
+  // The record hangs on its essential category: nothing may outlive it (except security evidence,
+  // which extends the whole record).
+  const essential = policy.categories.essential.retention;
+  for (const name of ['client', 'nonessential', 'optional'] as const) {
+    const category = policy.categories[name];
+    if (category && retentionMs(category.retention) > retentionMs(essential)) {
+      issues.push({
+        key: at(`categories.${name}.retention`),
+        value: category.retention,
+        message: `${JSON.stringify(category.retention)} outlasts categories.essential.retention (${JSON.stringify(essential)}), but a record is deleted when its essential category expires; shorten it or lengthen essential's`,
+      });
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,168 @@
+import { type DefinedPolicy, definePolicy } from './define.js';
+
+const delivery = 'Route the requested page to your computer and keep the site running';
+const improvement = 'Plan web site improvements from aggregate traffic patterns';
+const security = 'Investigate attempts to breach computer security';
+const contact = 'Answer your request and contact you about it';
+
+/**
+ * The seed policy (a real website privacy policy of 2012), made executable: every statement of its
+ * "Visitor data collected" section maps to a setting here (see docs/seed-mapping.md). It keeps the
+ * full address indefinitely, as the seed says it may, and so raises WRN_FULL_IP and
+ * WRN_RETENTION_FOREVER; it honours GPC and DNT as an objection, which the seed predates.
+ */
+const classic = definePolicy({
+  name: 'classic',
+  version: '1',
+  categories: {
+    client: {
+      description: 'Internet domain, registered company, GeoIP information and Internet address',
+      purposes: [delivery, security],
+      basis: 'legitimate-interests',
+      retention: 'forever',
+      ip: { mode: 'full' },
+      geo: 'city',
+    },
+    essential: {
+      description: 'The page or service requested, browser and operating system, date and time',
+      purposes: [delivery, 'Respond in an appropriate format', improvement],
+      basis: 'legitimate-interests',
+      retention: 'forever',
+      userAgent: 'parsed',
+    },
+    nonessential: {
+      description: 'The site you linked from, and the analytics cookie',
+      purposes: [improvement, 'Analyse traffic patterns'],
+      basis: 'legitimate-interests',
+      retention: 'forever',
+      referrer: 'full',
+      visitor: 'cookie',
+    },
+    optional: {
+      description: 'What you choose to send: your name, e-mail address, message and form answers',
+      purposes: [contact, improvement],
+      basis: 'consent',
+      retention: 'forever',
+      fields: ['name', 'email', 'message', 'form'],
+    },
+    security: {
+      description: 'Access records kept when an attack is detected, for investigation',
+      purposes: [security, 'Forward to law enforcement agencies when needed'],
+      basis: 'legitimate-interests',
+      retention: 'forever',
+    },
+  },
+  cookie: { maxAge: 'P13M' },
+  signals: { gpc: true, dnt: true },
+});
+
+/** GDPR and ePrivacy: opt-in consent, truncated IP, country and region only, 13-month cookie. */
+const gdpr = definePolicy({
+  name: 'gdpr',
+  version: '1',
+  categories: {
+    client: {
+      description: 'Truncated Internet address and the country and region it belongs to',
+      purposes: [delivery, security],
+      basis: 'legitimate-interests',
+      retention: 'P6M',
+      ip: { mode: 'truncate', ipv4Prefix: 24, ipv6Prefix: 48 },
+      geo: 'region',
+    },
+    essential: {
+      description: 'The page requested, browser and operating system family, date and time',
+      purposes: [delivery, improvement],
+      basis: 'legitimate-interests',
+      retention: 'P13M',
+      userAgent: 'parsed',
+    },
+    nonessential: {
+      description: 'The origin of the site you came from, and a random visitor id in a cookie',
+      purposes: [improvement],
+      basis: 'consent',
+      retention: 'P13M',
+      referrer: 'origin',
+      visitor: 'cookie',
+    },
+    optional: {
+      description: 'The name and e-mail address you send us in a form',
+      purposes: [contact],
+      basis: 'consent',
+      retention: 'P6M',
+      fields: ['name', 'email'],
+    },
+    security: {
+      description: 'Access records kept when an attack is detected',
+      purposes: [security],
+      basis: 'legitimate-interests',
+      retention: 'P1Y',
+    },
+  },
+  cookie: { maxAge: 'P13M' },
+  signals: { gpc: true, dnt: true },
+});
+
+/** CCPA/CPRA: opt-out; GPC is an opt-out of sale and sharing. */
+const ccpa = definePolicy({
+  name: 'ccpa',
+  version: '1',
+  categories: {
+    client: { ...gdpr.categories.client!, retention: 'P1Y' },
+    essential: { ...gdpr.categories.essential, retention: 'P2Y' },
+    nonessential: {
+      ...gdpr.categories.nonessential!,
+      basis: 'legitimate-interests',
+      retention: 'P13M',
+    },
+    optional: { ...gdpr.categories.optional!, basis: 'consent', retention: 'P1Y' },
+    security: gdpr.categories.security!,
+  },
+  cookie: { maxAge: 'P13M' },
+  signals: { gpc: true, dnt: true },
+});
+
+/** No cookie at all: a visitor is counted by a keyed hash whose key is replaced and destroyed daily. */
+const cookieless = definePolicy({
+  name: 'cookieless',
+  version: '1',
+  categories: {
+    client: {
+      description: 'Truncated Internet address and its country',
+      purposes: [delivery, security],
+      basis: 'legitimate-interests',
+      retention: 'P30D',
+      ip: { mode: 'truncate' },
+      geo: 'country',
+    },
+    essential: { ...gdpr.categories.essential, retention: 'P13M' },
+    nonessential: {
+      description: 'The origin of the site you came from, and a visitor count that resets daily',
+      purposes: [improvement],
+      basis: 'legitimate-interests',
+      retention: 'P13M',
+      referrer: 'origin',
+      visitor: 'daily-hash',
+    },
+  },
+  signals: { gpc: true, dnt: true },
+});
+
+/** Essential technical information only: no address, no cookie, no referrer, no optional data. */
+const strict = definePolicy({
+  name: 'strict',
+  version: '1',
+  categories: {
+    essential: {
+      description: 'The page requested, browser and operating system family, date and time',
+      purposes: [delivery],
+      basis: 'legitimate-interests',
+      retention: 'P30D',
+      userAgent: 'parsed',
+    },
+  },
+});
+
+/** The built-in policies, frozen. Extend one with `definePolicy({ ...presets.gdpr, ... })`. */
+export const presets: Readonly<
+  Record<'classic' | 'gdpr' | 'ccpa' | 'cookieless' | 'strict', DefinedPolicy>
+> = Object.freeze({ classic, gdpr, ccpa, cookieless, strict });

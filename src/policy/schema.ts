@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** GDPR Art. 6 lawful bases, as short names. */
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal-obligation',
+  'vital-interests',
+  'public-task',
+  'legitimate-interests',
+] as const;
+
+const durationHelp = "an ISO 8601 duration such as 'P30D', 'P6M' or 'P13M'";
+
+/** An ISO 8601 duration, checked here so the request path never parses one. */
+export const durationSchema = z.string().refine((v) => parseDuration(v) !== undefined, {
+  message: `must be ${durationHelp}`,
+});
+
+const retentionSchema = z
+  .string({ error: `required: ${durationHelp}, or 'forever'` })
+  .refine((v) => v === 'forever' || parseDuration(v) !== undefined, {
+    message: `must be ${durationHelp}, or 'forever'`,
+  });
+
+const purposesSchema = z
+  .array(z.string().trim().min(1), { error: "required: a list of purposes, e.g. ['analytics']" })
+  .min(1, { message: "needs at least one purpose, e.g. ['analytics']" });
+
+/** What every category declares (GDPR Art. 30): why, on which basis, and for how long. */
+const categoryBase = {
+  purposes: purposesSchema,
+  basis: z.enum(LEGAL_BASES),
+  retention: retentionSchema,
+  /** Free text for the generated notice. */
+  description: z.string().optional(),
+};
+
+const ipSchema = z.strictObject({
+  /** `full` keeps the address; `truncate` keeps a network prefix; `hash` a keyed rotating HMAC. */
+  mode: z.enum(['full', 'truncate', 'hash', 'none']).default('truncate'),
+  /** Leading bits of an IPv4 address kept by `truncate`. */
+  ipv4Prefix: z.number().int().min(0).max(32).default(24),
+  /** Leading bits of an IPv6 address kept by `truncate`. */
+  ipv6Prefix: z.number().int().min(0).max(128).default(48),
+  /** Finer prefixes than /24 and /48 identify households; this name is meant to be loud. */
+  dangerouslyAllowFinePrefix: z.boolean().default(false),
+  /** Only keyed hashing: an unkeyed hash of an IPv4 address is reversed by trying all 2^32. */
+  algorithm: z.string().default('hmac-sha256'),
+  /** How often the hashing key is replaced; the old key is destroyed at once. At most P2D. */
+  keyRotation: durationSchema.default('P1D'),
+});
+
+const clientSchema = z.strictObject({
+  ...categoryBase,
+  ip: ipSchema.prefault({}),
+  /** GeoIP precision; never latitude or longitude. */
+  geo: z.enum(['none', 'country', 'region', 'city']).default('none'),
+  /** Enrich from the full address instead of the truncated one (the full one is never stored). */
+  enrichFromFullAddress: z.boolean().default(false),
+});
+
+const essentialSchema = z.strictObject({
+  ...categoryBase,
+  /** `parsed`: browser, OS, device class and bot flag; `raw` also keeps the string. */
+  userAgent: z.enum(['none', 'parsed', 'raw']).default('parsed'),
+  /** Query parameters that may be kept; every other one is dropped with the query string. */
+  query: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).prefault({}),
+  /** Keep the Host header (the site's own name, not the visitor's). */
+  host: z.boolean().default(true),
+});
+
+const nonessentialSchema = z.strictObject({
+  ...categoryBase,
+  /** `consent` means opt-in; `legitimate-interests` means opt-out (objection honoured). */
+  basis: z.enum(['consent', 'legitimate-interests']),
+  /** `origin` keeps `https://host`; `full` adds the path; same-site referrers are never kept. */
+  referrer: z.enum(['none', 'origin', 'full']).default('origin'),
+  /** `cookie`: a signed random id in the analytics cookie; `daily-hash`: no cookie, a keyed hash. */
+  visitor: z.enum(['cookie', 'daily-hash', 'none']).default('cookie'),
+});
+
+const optionalSchema = z.strictObject({
+  ...categoryBase,
+  /** The only field names `req.privacyLog.optional()` keeps. */
+  fields: z
+    .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/), {
+      error: "required: the field names that may be kept, e.g. ['email', 'name']",
+    })
+    .min(1),
+  /** Longer values are cut to this many characters. */
+  maxLength: z.number().int().min(1).max(100_000).default(2000),
+});
+
+const securitySchema = z.strictObject({ ...categoryBase });
+
+const cookieNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'must be a cookie-name token' })
+  .refine((v) => !/^__(host|secure)-/i.test(v), {
+    message: 'must not carry a __Host- or __Secure- prefix: one is added on secure requests',
+  });
+
+export const policySchema = z.strictObject({
+  /** Short name recorded with every record as `name@version`. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, {
+    message: "must be a short name such as 'my-site' (letters, digits, . _ -)",
+  }),
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,32}$/)
+    .default('1'),
+  categories: z.strictObject({
+    client: clientSchema.optional(),
+    essential: essentialSchema,
+    nonessential: nonessentialSchema.optional(),
+    optional: optionalSchema.optional(),
+    security: securitySchema.optional(),
+  }),
+  /** The analytics cookie, used when `categories.nonessential.visitor` is `cookie`. */
+  cookie: z
+    .strictObject({
+      name: cookieNameSchema.default('pl_vid'),
+      maxAge: durationSchema.default('P13M'),
+    })
+    .prefault({}),
+  /** The cookie that remembers opt-out or consent; it holds the same value for everyone. */
+  choices: z
+    .strictObject({
+      cookieName: cookieNameSchema.default('pl_choice'),
+      maxAge: durationSchema.default('P13M'),
+    })
+    .prefault({}),
+  /** Browser signals treated as an objection (opt-out) to nonessential and optional data. */
+  signals: z
+    .strictObject({ gpc: z.boolean().default(true), dnt: z.boolean().default(true) })
+    .prefault({}),
+});
+
+/** A policy as written by a user: every defaulted key may be left out. */
+export type PolicyInput = z.input<typeof policySchema>;
+/** A policy after validation, with every default filled in. */
+export type Policy = z.output<typeof policySchema>;

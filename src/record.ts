@@ -1,0 +1,80 @@
+/** The schema version of {@link AccessRecord}; bumped only with a migration path for stores. */
+export const RECORD_VERSION = 1 as const;
+
+/** The data categories of the policy, in the order a record loses them to retention. */
+export const CATEGORIES = ['client', 'nonessential', 'optional', 'security', 'essential'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Where the nonessential category's lawful basis comes from for this record. */
+export type ConsentBasis = 'consent' | 'opt-out' | 'none';
+
+export interface ClientInfo {
+  /** The address as the policy allows it: full, truncated (`1.2.3.0`), or a keyed hash. */
+  ip?: string;
+  /** Registrable domain of the reverse-DNS name. */
+  domain?: string;
+  /** Registered company (network owner). */
+  company?: string;
+  geo?: GeoInfo;
+}
+
+export interface GeoInfo {
+  country?: string;
+  region?: string;
+  city?: string;
+  timezone?: string;
+  eu?: boolean;
+}
+
+export interface EssentialInfo {
+  method: string;
+  /** Path without the query string, except allow-listed parameters. */
+  path: string;
+  /** The route template that matched (`/products/:id`), when Express knows one. */
+  route?: string;
+  status: number;
+  durationMs: number;
+  bytes?: number;
+  /** True when the client went away before the response was complete. */
+  aborted?: boolean;
+  host?: string;
+  browser?: { name?: string; major?: string };
+  os?: { name?: string; version?: string };
+  /** Device class: desktop, mobile, tablet, smarttv, console, wearable, embedded. */
+  device?: string;
+  bot?: boolean;
+  /** The raw User-Agent string, only when the policy asks for `userAgent: 'raw'`. */
+  userAgent?: string;
+}
+
+export interface NonessentialInfo {
+  referrer?: string;
+  /** Pseudonymous visitor id: the analytics cookie's id, or a daily-rotating keyed hash. */
+  visitorId?: string;
+}
+
+export interface SecurityInfo {
+  reasons: string[];
+  hold: boolean;
+  prev?: string;
+  hash?: string;
+}
+
+/** One access record, version 1. A category the policy or the visitor excludes is absent, not empty. */
+export interface AccessRecord {
+  v: typeof RECORD_VERSION;
+  /** Time-ordered unique id (UUIDv7). Stores are idempotent by it. */
+  id: string;
+  /** ISO 8601 UTC time of the request's start. */
+  time: string;
+  /** `name@version` of the policy that decided what this record holds. */
+  policy: string;
+  consent: { analytics: boolean; basis: ConsentBasis; gpc: boolean; dnt: boolean };
+  client?: ClientInfo;
+  essential: EssentialInfo;
+  nonessential?: NonessentialInfo;
+  optional?: Record<string, string>;
+  security?: SecurityInfo;
+  /** ISO 8601 UTC time at which each present category expires; absent means kept until erased. */
+  expires: Partial<Record<Category, string>>;
+}
