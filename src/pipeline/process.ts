@@ -1,0 +1,163 @@
+import type { GeoLookup } from '../enrich/geo.js';
+import type { ParsedAgent, UserAgentParser } from '../enrich/user-agent.js';
+import { uuidv7 } from '../ids.js';
+import { normalizeIp, truncateIp } from '../minimize/ip.js';
+import { minimizeReferrer } from '../minimize/referrer.js';
+import type { RotatingKey } from '../minimize/rotating-key.js';
+import { cleanText } from '../minimize/text.js';
+import { minimizePath } from '../minimize/url.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import {
+  type AccessRecord,
+  type Category,
+  type ClientInfo,
+  type EssentialInfo,
+  type NonessentialInfo,
+  RECORD_VERSION,
+} from '../record.js';
+import type { Captured } from '../request/capture.js';
+
+export interface ProcessorDeps {
+  compiled: CompiledPolicy;
+  userAgents: UserAgentParser;
+  /** Set once GeoIP data has loaded; until then (or without geo) records carry no `geo`. */
+  geo: () => GeoLookup | undefined;
+  /** The rotating key for `ip.mode: 'hash'`. */
+  ipKey: RotatingKey | undefined;
+  /** The rotating key for `visitor: 'daily-hash'`. */
+  visitorKey: RotatingKey | undefined;
+}
+
+const MAX_HOST = 255;
+const MAX_ROUTE = 512;
+const MAX_UA = 512;
+
+function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
+  const { essential } = deps.compiled.policy.categories;
+  const out: EssentialInfo = {
+    method: cleanText(c.method, 16),
+    path: minimizePath(c.url, deps.compiled.queryAllow),
+    status: c.status,
+    durationMs: Math.round(c.durationMs * 1000) / 1000,
+  };
+  if (c.route !== undefined) out.route = cleanText(c.route, MAX_ROUTE);
+  if (c.bytes !== undefined) out.bytes = c.bytes;
+  if (c.aborted) out.aborted = true;
+  if (essential.host && c.host) out.host = cleanText(c.host.toLowerCase(), MAX_HOST);
+  if (essential.userAgent !== 'none') {
+    const agent: ParsedAgent = deps.userAgents.parse(c.userAgent);
+    if (agent.browser) out.browser = agent.browser;
+    if (agent.os) out.os = agent.os;
+    if (agent.device) out.device = agent.device;
+    out.bot = agent.bot;
+    if (essential.userAgent === 'raw' && c.userAgent)
+      out.userAgent = cleanText(c.userAgent, MAX_UA);
+  }
+  return out;
+}
+
+function clientOf(c: Captured, deps: ProcessorDeps): ClientInfo | undefined {
+  const client = deps.compiled.policy.categories.client;
+  if (!client) return undefined;
+  const ip = normalizeIp(c.ip);
+  if (!ip) return undefined;
+  const out: ClientInfo = {};
+  const truncated = truncateIp(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
+  switch (client.ip.mode) {
+    case 'full':
+      out.ip = ip.address;
+      break;
+    case 'truncate':
+      out.ip = truncated;
+      break;
+    case 'hash':
+      out.ip = deps.ipKey!.hmac(ip.address);
+      break;
+    case 'none':
+      break;
+  }
+  const geo = deps.geo();
+  if (geo && client.geo !== 'none' && c.decision.enrich) {
+    // P3: look up the truncated address unless the policy allows the full one (never stored).
+    const found = geo.lookup(client.enrichFromFullAddress ? ip.address : truncated, client.geo);
+    if (found) out.geo = found;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function nonessentialOf(c: Captured, deps: ProcessorDeps): NonessentialInfo | undefined {
+  const { compiled } = deps;
+  const out: NonessentialInfo = {};
+  if (compiled.referrer !== 'none') {
+    const referrer = minimizeReferrer(c.referer, c.host, compiled.referrer);
+    if (referrer !== undefined) out.referrer = referrer;
+  }
+  if (compiled.visitor === 'cookie' && c.visitorId) out.visitorId = c.visitorId;
+  if (compiled.visitor === 'daily-hash' && deps.visitorKey) {
+    // The key turns at 00:00 UTC and the old one is destroyed, so ids cannot be linked across days.
+    const ip = normalizeIp(c.ip)?.address ?? '';
+    out.visitorId = deps.visitorKey.hmac(`${ip}\n${c.userAgent ?? ''}\n${c.host ?? ''}`);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function optionalOf(c: Captured, deps: ProcessorDeps): Record<string, string> | undefined {
+  if (!c.optional) return undefined;
+  const max = deps.compiled.policy.categories.optional?.maxLength ?? 0;
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(c.optional)) out[name] = cleanText(c.optional[name]!, max);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function expiryOf(record: AccessRecord, startMs: number, compiled: CompiledPolicy): void {
+  const present: Category[] = ['essential'];
+  if (record.client) present.push('client');
+  if (record.nonessential) present.push('nonessential');
+  if (record.optional) present.push('optional');
+  if (record.security) present.push('security');
+  // Security evidence keeps the whole record for the security category's retention.
+  const floor = record.security ? (compiled.retentionMs.security ?? 0) : 0;
+  for (const category of present) {
+    const ms = Math.max(compiled.retentionMs[category] ?? 0, floor);
+    if (Number.isFinite(ms)) record.expires[category] = new Date(startMs + ms).toISOString();
+  }
+}
+
+/** Build the processor that turns a captured request into the record its decision allows. */
+export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRecord {
+  return (c) => {
+    const { decision } = c;
+    const allowed = decision.categories;
+    const record: AccessRecord = {
+      v: RECORD_VERSION,
+      id: uuidv7(c.startMs),
+      time: new Date(c.startMs).toISOString(),
+      policy: decision.policy,
+      consent: {
+        analytics: decision.analytics,
+        basis: decision.basis,
+        gpc: decision.gpc,
+        dnt: decision.dnt,
+      },
+      essential: essentialOf(c, deps),
+      expires: {},
+    };
+    if (allowed.includes('client')) {
+      const client = clientOf(c, deps);
+      if (client) record.client = client;
+    }
+    if (allowed.includes('nonessential')) {
+      const nonessential = nonessentialOf(c, deps);
+      if (nonessential) record.nonessential = nonessential;
+    }
+    if (allowed.includes('optional')) {
+      const optional = optionalOf(c, deps);
+      if (optional) record.optional = optional;
+    }
+    if (allowed.includes('security') && c.incidents && c.incidents.length > 0) {
+      record.security = { reasons: c.incidents.map((r) => cleanText(r, 200)), hold: false };
+    }
+    expiryOf(record, c.startMs, deps.compiled);
+    return record;
+  };
+}

@@ -1,0 +1,54 @@
+import type { Category } from '../record.js';
+import type { DefinedPolicy } from './define.js';
+import { parseDuration } from './duration.js';
+
+/**
+ * Everything the request path and the background stage read from a policy, computed once at
+ * startup so that no request parses a duration or builds a set.
+ */
+export interface CompiledPolicy {
+  readonly policy: DefinedPolicy;
+  /** `name@version`, stamped on every record. */
+  readonly id: string;
+  /** How the nonessential category is legitimised: opt-in consent, opt-out, or not collected. */
+  readonly mode: 'opt-in' | 'opt-out' | 'none';
+  /** Retention per declared category in ms; `Infinity` for 'forever'. Undeclared ones are absent. */
+  readonly retentionMs: Readonly<Partial<Record<Category, number>>>;
+  readonly visitor: 'cookie' | 'daily-hash' | 'none';
+  readonly referrer: 'none' | 'origin' | 'full';
+  readonly cookieMaxAgeMs: number;
+  readonly choiceMaxAgeMs: number;
+  readonly queryAllow: ReadonlySet<string>;
+  readonly optionalFields: ReadonlySet<string>;
+  readonly geo: 'none' | 'country' | 'region' | 'city';
+  readonly honourGpc: boolean;
+  readonly honourDnt: boolean;
+}
+
+export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
+  const { categories } = policy;
+  const retentionMs: Partial<Record<Category, number>> = {};
+  for (const name of ['client', 'essential', 'nonessential', 'optional', 'security'] as const) {
+    const category = categories[name];
+    if (category) {
+      retentionMs[name] =
+        category.retention === 'forever' ? Infinity : parseDuration(category.retention)!;
+    }
+  }
+  const nonessential = categories.nonessential;
+  return Object.freeze({
+    policy,
+    id: `${policy.name}@${policy.version}`,
+    mode: !nonessential ? 'none' : nonessential.basis === 'consent' ? 'opt-in' : 'opt-out',
+    retentionMs: Object.freeze(retentionMs),
+    visitor: nonessential?.visitor ?? 'none',
+    referrer: nonessential?.referrer ?? 'none',
+    cookieMaxAgeMs: parseDuration(policy.cookie.maxAge)!,
+    choiceMaxAgeMs: parseDuration(policy.choices.maxAge)!,
+    queryAllow: new Set(categories.essential.query.allow),
+    optionalFields: new Set(categories.optional?.fields ?? []),
+    geo: categories.client?.geo ?? 'none',
+    honourGpc: policy.signals.gpc,
+    honourDnt: policy.signals.dnt,
+  });
+}

@@ -1,0 +1,80 @@
+import type { DiagnosticLogger } from '../logger.js';
+import type { Store } from '../stores/store.js';
+import { COOKIE_ADVISED_DAYS } from './checks.js';
+import type { DefinedPolicy } from './define.js';
+import { parseDuration, toDays } from './duration.js';
+
+/**
+ * Legal but risky choices, reported once at startup with a stable code, so that a reviewer can
+ * grep for them and an operator can silence the ones they accept (`warnings: ['WRN_FULL_IP']`).
+ */
+export const WARNING_CODES = {
+  WRN_FULL_IP: 'the policy stores full IP addresses (categories.client.ip.mode is "full")',
+  WRN_RETENTION_FOREVER: 'a category is kept forever; GDPR Art. 5(1)(e) asks for a limit',
+  WRN_COOKIE_OVER_13_MONTHS:
+    'the analytics cookie lives longer than 13 months (395 days), beyond CNIL guidance',
+  WRN_RAW_USER_AGENT: 'the policy stores raw User-Agent strings, which help fingerprint visitors',
+  WRN_ENRICH_FULL_ADDRESS:
+    'GeoIP and network lookups use the full address (categories.client.enrichFromFullAddress)',
+  WRN_GPC_IGNORED:
+    'the policy ignores Global Privacy Control, which CCPA and Colorado treat as a valid opt-out',
+  WRN_MEMORY_STORE_IN_PRODUCTION:
+    'MemoryStore keeps records in process memory and loses them on restart',
+  WRN_SHORT_SECRET: 'the cookie secret is shorter than 32 characters',
+  WRN_TRUST_PROXY_TRUE:
+    "Express 'trust proxy' is true: any client can set X-Forwarded-For and choose the logged address; list your proxies instead",
+  WRN_INCIDENT_WITHOUT_SECURITY:
+    'flagIncident() was called but the policy declares no security category, so nothing was kept',
+} as const;
+
+export type WarningCode = keyof typeof WARNING_CODES;
+
+/** Emits each warning code at most once per logger instance, unless silenced. */
+export class Warnings {
+  readonly #logger: DiagnosticLogger;
+  readonly #silenced: ReadonlySet<string> | 'all';
+  readonly #sent = new Set<WarningCode>();
+
+  constructor(logger: DiagnosticLogger, setting: boolean | readonly string[]) {
+    this.#logger = logger;
+    this.#silenced = setting === false ? 'all' : new Set(setting === true ? [] : setting);
+  }
+
+  emit(code: WarningCode, details: object = {}): void {
+    if (this.#sent.has(code)) return;
+    this.#sent.add(code);
+    if (this.#silenced === 'all' || this.#silenced.has(code)) return;
+    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+  }
+}
+
+/** The startup warnings a policy, its secret and its stores deserve. */
+export function startupWarnings(
+  warnings: Warnings,
+  policy: DefinedPolicy,
+  secrets: readonly string[],
+  stores: readonly Store[],
+): void {
+  const { categories } = policy;
+  if (categories.client?.ip.mode === 'full') warnings.emit('WRN_FULL_IP', { policy: policy.name });
+  const forever = Object.entries(categories)
+    .filter(([, c]) => c?.retention === 'forever')
+    .map(([name]) => name);
+  if (forever.length > 0) warnings.emit('WRN_RETENTION_FOREVER', { categories: forever });
+  if (
+    categories.nonessential?.visitor === 'cookie' &&
+    toDays(parseDuration(policy.cookie.maxAge)!) > COOKIE_ADVISED_DAYS
+  ) {
+    warnings.emit('WRN_COOKIE_OVER_13_MONTHS', { maxAge: policy.cookie.maxAge });
+  }
+  if (categories.essential.userAgent === 'raw') warnings.emit('WRN_RAW_USER_AGENT');
+  if (categories.client?.enrichFromFullAddress) warnings.emit('WRN_ENRICH_FULL_ADDRESS');
+  if (!policy.signals.gpc) warnings.emit('WRN_GPC_IGNORED');
+  if (secrets.some((s) => s.length < 32)) warnings.emit('WRN_SHORT_SECRET');
+  if (
+    process.env.NODE_ENV === 'production' &&
+    stores.some((s) => s.constructor?.name === 'MemoryStore')
+  ) {
+    warnings.emit('WRN_MEMORY_STORE_IN_PRODUCTION');
+  }
+}

@@ -1,0 +1,38 @@
+import type { Decision } from './decide.js';
+
+/**
+ * What the request path keeps of one request: references to header strings and a few numbers.
+ * Everything else (parsing, minimising, enriching) happens after the response, in the background.
+ */
+export interface Captured {
+  /** Wall-clock start, ms since the epoch (the record's `time`). */
+  startMs: number;
+  /** Monotonic start (`performance.now()`), for the duration. */
+  startPerf: number;
+  method: string;
+  url: string;
+  /** `req.ip` as Express computed it under `trust proxy`; raw, never stored as is unless `ip: 'full'`. */
+  ip: string | undefined;
+  host: string | undefined;
+  userAgent: string | undefined;
+  /** Only captured when the decision allows a referrer. */
+  referer: string | undefined;
+  decision: Decision;
+  /** The analytics cookie's id, when the decision allows it. */
+  visitorId: string | undefined;
+  /** Fields the app handed over and the policy declares (null prototype). */
+  optional: Record<string, string> | undefined;
+  incidents: string[] | undefined;
+  status: number;
+  durationMs: number;
+  bytes: number | undefined;
+  aborted: boolean;
+  route: string | undefined;
+}
+
+/** A rough byte count of a captured request, for the queue's byte bound. */
+export function capturedSize(c: Captured): number {
+  let size = 200 + c.url.length + (c.userAgent?.length ?? 0) + (c.referer?.length ?? 0);
+  if (c.optional) for (const key in c.optional) size += key.length + c.optional[key]!.length;
+  return size * 2;
+}

@@ -1,0 +1,74 @@
+import type { Captured } from './capture.js';
+import type { Decision } from './decide.js';
+
+/** The most incident reasons one request records; more are one more reason saying so. */
+const MAX_REASONS = 16;
+
+export interface HandleContext {
+  readonly optionalFields: ReadonlySet<string>;
+  readonly optionalMaxLength: number;
+  readonly hasSecurity: boolean;
+  /** Called once when the app flags an incident but the policy has no security category. */
+  readonly onIncidentWithoutCategory: () => void;
+}
+
+/**
+ * `req.privacyLog`: what the app may do with this request's record. Methods never throw, whatever
+ * the app passes, so a form handler cannot be broken by its logger.
+ */
+export class PrivacyLogHandle {
+  readonly #captured: Captured;
+  readonly #context: HandleContext;
+
+  constructor(captured: Captured, context: HandleContext) {
+    this.#captured = captured;
+    this.#context = context;
+  }
+
+  /** What this request may record (S5): show it to say "your opt-out is honoured". */
+  get decision(): Decision {
+    return this.#captured.decision;
+  }
+
+  /**
+   * Hand over data the visitor deliberately sent (M5). Only string (or number) fields the policy
+   * declares in `categories.optional.fields` are kept, and only when the visitor has not objected.
+   * Returns the names of the fields kept.
+   */
+  optional(fields: Readonly<Record<string, unknown>>): string[] {
+    const captured = this.#captured;
+    if (!captured.decision.categories.includes('optional')) return [];
+    if (fields === null || typeof fields !== 'object') return [];
+    const kept: string[] = [];
+    const { optionalFields, optionalMaxLength } = this.#context;
+    for (const name of Object.keys(fields)) {
+      if (!optionalFields.has(name)) continue;
+      const value = fields[name];
+      if (typeof value !== 'string' && typeof value !== 'number') continue;
+      captured.optional ??= Object.create(null) as Record<string, string>;
+      // Cut here already: the queue's byte bound must not be defeated by a huge form field.
+      captured.optional[name] = String(value).slice(0, optionalMaxLength);
+      kept.push(name);
+    }
+    return kept;
+  }
+
+  /** Mark this request as part of an attack: its record is kept in full, as security evidence. */
+  flagIncident(reason: string): void {
+    if (!this.#context.hasSecurity) {
+      this.#context.onIncidentWithoutCategory();
+      return;
+    }
+    this.#captured.incidents ??= [];
+    const reasons = this.#captured.incidents;
+    if (reasons.length < MAX_REASONS) reasons.push(String(reason).slice(0, 200));
+  }
+
+  /** Replace the decision after a privacy route changed the visitor's choice mid-request. */
+  revise(decision: Decision, visitorId: string | undefined): void {
+    this.#captured.decision = decision;
+    this.#captured.visitorId = decision.analytics ? visitorId : undefined;
+    if (!decision.analytics) this.#captured.referer = undefined;
+    if (!decision.categories.includes('optional')) this.#captured.optional = undefined;
+  }
+}

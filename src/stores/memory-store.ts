@@ -1,0 +1,106 @@
+import type { AccessRecord } from '../record.js';
+import {
+  applyRetention,
+  compareRecords,
+  countOutcome,
+  emptyPurgeResult,
+  matchesQuery,
+  matchesSubject,
+} from './retention.js';
+import type { PurgeResult, ReadQuery, Store, Subject } from './store.js';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Name for stats and diagnostics. Default `'MemoryStore'`. */
+  name?: string;
+}
+
+/**
+ * A store that keeps records in process memory: for tests, demos and short-lived tools. Nothing
+ * survives a restart and nothing bounds its size, so it is not meant for production traffic.
+ *
+ * Records are deep-copied on the way in and out, so neither the pipeline nor a reader can change
+ * what is stored by mutating its own objects.
+ */
+export class MemoryStore implements Store {
+  /** Name for stats and diagnostics. */
+  readonly name: string;
+  #records: AccessRecord[] = [];
+  #indexById = new Map<string, number>();
+
+  /** @param options see {@link MemoryStoreOptions}; all optional. */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.name = options.name ?? 'MemoryStore';
+  }
+
+  /**
+   * The stored records in write order (not sorted by time), for assertions and demos. The array
+   * is the store's own, typed read-only: treat it and its records as a view, not a copy.
+   */
+  get records(): readonly AccessRecord[] {
+    return this.#records;
+  }
+
+  /** Append a batch. A record whose id is already stored is ignored (the first write wins). */
+  async write(records: readonly AccessRecord[]): Promise<void> {
+    for (const record of records) {
+      if (this.#indexById.has(record.id)) continue;
+      this.#indexById.set(record.id, this.#records.length);
+      this.#records.push(structuredClone(record));
+    }
+  }
+
+  /**
+   * Apply retention at `now` (see {@link applyRetention}): strip expired categories, delete records
+   * whose essential category expired, leave held records alone. Counts are per category and for
+   * deleted records; running it again at the same `now` reports zeros.
+   */
+  async purge(now: Date): Promise<PurgeResult> {
+    const result = emptyPurgeResult();
+    const kept: AccessRecord[] = [];
+    for (const record of this.#records) {
+      const outcome = applyRetention(record, now);
+      countOutcome(result, outcome);
+      if (outcome.record !== undefined) kept.push(outcome.record);
+    }
+    if (result.deleted > 0) this.#replace(kept);
+    else this.#records = kept;
+    return result;
+  }
+
+  /**
+   * Iterate deep copies of the records that match `query`, oldest first (by `time`, then `id`),
+   * at most `query.limit` of them. The matches are chosen when iteration starts.
+   */
+  async *read(query: ReadQuery = {}): AsyncGenerator<AccessRecord> {
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    if (limit <= 0) return;
+    const matches = this.#records.filter((record) => matchesQuery(record, query));
+    matches.sort(compareRecords);
+    let yielded = 0;
+    for (const record of matches) {
+      yield structuredClone(record);
+      if (++yielded >= limit) return;
+    }
+  }
+
+  /** Delete every record of `subject` that is not under legal hold; returns how many went. */
+  async erase(subject: Subject): Promise<number> {
+    const kept = this.#records.filter(
+      (record) => record.security?.hold === true || !matchesSubject(record, subject),
+    );
+    const erased = this.#records.length - kept.length;
+    if (erased > 0) this.#replace(kept);
+    return erased;
+  }
+
+  /** Forget every record, held or not. For tests; not part of the {@link Store} contract. */
+  clear(): void {
+    this.#replace([]);
+  }
+
+  #replace(records: AccessRecord[]): void {
+    this.#records = records;
+    this.#indexById = new Map(records.map((record, index) => [record.id, index]));
+  }
+}

@@ -1,0 +1,202 @@
+import request from 'supertest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { definePolicy, presets } from '../../src/index.js';
+import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
+
+const pair = (line: string | undefined) => line?.split(';')[0] ?? '';
+const find = (cookies: string[], name: string) => cookies.find((c) => c.startsWith(`${name}=`));
+
+describe('privacy routes, opt-out policy (ccpa)', () => {
+  const { app, log, store } = makeApp({ policy: presets.ccpa, warnings: false });
+  afterAll(() => log.close());
+
+  it('opt-out sets an identical marker for everyone and expires the analytics cookie (S7)', async () => {
+    const first = await request(app).get('/');
+    const visitor = pair(find(setCookies(first), 'pl_vid'));
+    expect(visitor).toMatch(/^pl_vid=/);
+
+    const markers = new Set<string>();
+    for (const cookie of [visitor, '']) {
+      const res = await request(app)
+        .post('/privacy/opt-out')
+        .set('Cookie', cookie)
+        .set('Accept', 'application/json');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ ok: true, analytics: false, choice: 'out' });
+      const cookies = setCookies(res);
+      markers.add(pair(find(cookies, 'pl_choice')));
+      if (cookie) expect(find(cookies, 'pl_vid')).toContain('Max-Age=0');
+      else expect(find(cookies, 'pl_vid')).toBeUndefined();
+    }
+    expect([...markers]).toEqual(['pl_choice=out']);
+    // The opt-out request's own record already follows the choice.
+    const records = await storedAfter(log, store);
+    expect(records.at(-1)!.essential.path).toBe('/privacy/opt-out');
+    expect(records.at(-1)).not.toHaveProperty('nonessential');
+  });
+
+  it('the marker wins over a later absence of GPC (S7) and no cookie comes back', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await request(app).get('/products/3').set('Cookie', 'pl_choice=out');
+      expect(find(setCookies(res), 'pl_vid')).toBeUndefined();
+    }
+    const records = await storedAfter(log, store);
+    for (const record of records.slice(-3)) expect(record).not.toHaveProperty('nonessential');
+  });
+
+  it('status tells the page what is honoured (S5)', async () => {
+    const res = await request(app).get('/privacy/status').set('Sec-GPC', '1');
+    expect(res.body).toMatchObject({
+      policy: 'ccpa@1',
+      analytics: false,
+      gpc: true,
+      objection: true,
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(JSON.stringify(res.body)).not.toMatch(/visitorId/);
+  });
+
+  it('serves /.well-known/gpc.json (S6)', async () => {
+    const res = await request(app).get('/.well-known/gpc.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body.gpc).toBe(true);
+    expect(res.body.lastUpdate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('refuses cross-site requests (Sec-Fetch-Site, then Origin)', async () => {
+    const crossFetch = await request(app)
+      .post('/privacy/opt-in')
+      .set('Sec-Fetch-Site', 'cross-site');
+    expect(crossFetch.status).toBe(403);
+    expect(find(setCookies(crossFetch), 'pl_choice')).toBeUndefined();
+    const sameSite = await request(app).post('/privacy/opt-out').set('Sec-Fetch-Site', 'same-site');
+    expect(sameSite.status).toBe(403);
+    const crossOrigin = await request(app)
+      .post('/privacy/opt-out')
+      .set('Origin', 'https://evil.example');
+    expect(crossOrigin.status).toBe(403);
+    const sameOrigin = await request(app)
+      .post('/privacy/opt-out')
+      .set('Host', 'shop.example')
+      .set('Origin', 'http://shop.example')
+      .set('Sec-Fetch-Site', 'same-origin');
+    expect(sameOrigin.status).toBe(200);
+  });
+
+  it('answers an HTML form with a redirect back to the same site, never elsewhere', async () => {
+    const res = await request(app)
+      .post('/privacy/opt-out')
+      .type('form')
+      .send('x=1')
+      .set('Host', 'shop.example')
+      .set('Referer', 'http://shop.example/privacy?from=banner');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/privacy?from=banner');
+    const evil = await request(app)
+      .post('/privacy/opt-out')
+      .type('form')
+      .send('x=1')
+      .set('Referer', 'https://evil.example/');
+    expect(evil.headers.location).toBe('/');
+  });
+});
+
+describe('privacy routes, opt-in policy (gdpr, S8)', () => {
+  const { app, log, store } = makeApp({ policy: presets.gdpr, warnings: false });
+  afterAll(() => log.close());
+
+  it('without consent: nothing nonessential, no cookie; after consent both; withdrawal is one call', async () => {
+    const before = await request(app).get('/').set('Referer', 'https://news.example/article');
+    expect(find(setCookies(before), 'pl_vid')).toBeUndefined();
+
+    const consent = await request(app).post('/privacy/opt-in');
+    expect(consent.body).toMatchObject({ analytics: true, basis: 'consent', choice: 'in' });
+    const consentCookies = setCookies(consent);
+    expect(pair(find(consentCookies, 'pl_choice'))).toBe('pl_choice=in');
+    const visitor = pair(find(consentCookies, 'pl_vid'));
+    expect(visitor).toMatch(/^pl_vid=s%3A/);
+
+    const after = await request(app)
+      .get('/')
+      .set('Cookie', `pl_choice=in; ${visitor}`)
+      .set('Referer', 'https://news.example/article');
+    expect(setCookies(after)).toEqual([]);
+
+    const withdraw = await request(app)
+      .post('/privacy/opt-out')
+      .set('Cookie', `pl_choice=in; ${visitor}`);
+    expect(withdraw.body).toMatchObject({ analytics: false, choice: 'out' });
+    expect(find(setCookies(withdraw), 'pl_vid')).toContain('Max-Age=0');
+
+    const records = await storedAfter(log, store);
+    const [r0, r1, r2, r3] = records.slice(-4);
+    expect(r0).not.toHaveProperty('nonessential');
+    expect(r1!.nonessential?.visitorId).toBeDefined();
+    expect(r2!.nonessential).toEqual({
+      referrer: 'https://news.example',
+      visitorId: r1!.nonessential!.visitorId,
+    });
+    expect(r3).not.toHaveProperty('nonessential');
+  });
+
+  it('consent does not override an honoured GPC signal', async () => {
+    const res = await request(app).post('/privacy/opt-in').set('Sec-GPC', '1');
+    expect(res.body).toMatchObject({ analytics: false, gpc: true });
+    expect(find(setCookies(res), 'pl_vid')).toBeUndefined();
+  });
+});
+
+describe('signals a policy can turn off (S3)', () => {
+  const policy = definePolicy({
+    ...presets.ccpa,
+    name: 'no-dnt',
+    signals: { gpc: true, dnt: false },
+  });
+  const { app, log, store } = makeApp({ policy, warnings: false });
+  afterAll(() => log.close());
+
+  it('DNT is ignored when the policy says so, GPC still honoured', async () => {
+    await request(app).get('/').set('DNT', '1');
+    await request(app).get('/').set('Sec-GPC', '1');
+    const [dnt, gpc] = (await storedAfter(log, store)).slice(-2);
+    expect(dnt!.consent).toMatchObject({ dnt: true, analytics: true });
+    expect(gpc!.consent).toMatchObject({ gpc: true, analytics: false });
+  });
+
+  it('gpc.json is not served when the policy does not honour GPC', async () => {
+    const ignoring = makeApp({
+      policy: definePolicy({ ...presets.ccpa, name: 'no-gpc', signals: { gpc: false, dnt: true } }),
+      warnings: false,
+    });
+    const res = await request(ignoring.app).get('/.well-known/gpc.json');
+    expect(res.status).toBe(404);
+    await ignoring.log.close();
+  });
+});
+
+describe('an app-supplied consent function', () => {
+  it('can give consent or object, and a throwing one counts as no consent', async () => {
+    let answer: boolean | undefined | 'throw' = true;
+    const { app, log, store, logger } = makeApp({
+      policy: presets.gdpr,
+      warnings: false,
+      consent: () => {
+        if (answer === 'throw') throw new Error('cmp down');
+        return answer;
+      },
+    });
+    await request(app).get('/');
+    answer = false;
+    await request(app).get('/').set('Cookie', 'pl_choice=in');
+    answer = 'throw';
+    const res = await request(app).get('/');
+    expect(res.status).toBe(200);
+    const [given, refused, broken] = (await storedAfter(log, store)).slice(-3);
+    expect(given!.consent).toMatchObject({ analytics: true, basis: 'consent' });
+    expect(refused!.consent.analytics).toBe(false);
+    expect(broken!.consent.analytics).toBe(false);
+    expect(logger.codes()).toContain('ERR_CONSENT_FUNCTION');
+    await log.close();
+  });
+});
