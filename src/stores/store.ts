@@ -16,6 +16,38 @@ export interface ReadQuery {
   limit?: number;
 }
 
+/** What a legal hold covers: every record matching all the given fields. */
+export interface HoldScope {
+  /** Inclusive lower bound on `time`. */
+  from?: string;
+  /** Exclusive upper bound on `time`. */
+  to?: string;
+  subject?: Subject;
+  /** Record ids. */
+  ids?: readonly string[];
+}
+
+/**
+ * A legal hold: while it exists, the records in its scope are neither purged nor erased. Holds are
+ * persisted by the store that keeps the records, so a restart does not release them.
+ */
+export interface Hold {
+  /** Unique id, chosen by the caller (e.g. a case number or a UUID). */
+  id: string;
+  reason: string;
+  scope: HoldScope;
+  /** ISO 8601 time it was placed. */
+  createdAt: string;
+  /** ISO 8601 time by which someone must decide to extend or release it; past it, a warning. */
+  reviewAt: string;
+}
+
+/** What an erasure did: `held` records matched the subject but stay, under a legal hold. */
+export interface EraseResult {
+  erased: number;
+  held: number;
+}
+
 export interface PurgeResult {
   /** How many records lost each category. */
   removed: Partial<Record<Category, number>>;
@@ -36,8 +68,20 @@ export interface Store {
   purge?(now: Date): MaybePromise<PurgeResult>;
   /** Iterate records, oldest first. */
   read?(query: ReadQuery): AsyncIterable<AccessRecord> | Iterable<AccessRecord>;
-  /** Delete every record of a subject that is not under hold; returns how many were deleted. */
-  erase?(subject: Subject): MaybePromise<number>;
+  /**
+   * Delete every record of a subject that is not under hold. Returns how many were deleted, or an
+   * {@link EraseResult} that also says how many were kept under hold.
+   */
+  erase?(subject: Subject): MaybePromise<number | EraseResult>;
+  /**
+   * Place or extend a hold (same id: its reason, scope and review date are replaced). Returns how
+   * many stored records it covers now. Records written later that fall in the scope are held too.
+   */
+  hold?(hold: Hold): MaybePromise<number>;
+  /** Release a hold; returns whether it existed. Records stay held while another hold covers them. */
+  release?(holdId: string): MaybePromise<boolean>;
+  /** The holds in force. */
+  holds?(): MaybePromise<Hold[]>;
   /** Connect or create the schema; awaited before the first write. */
   init?(): MaybePromise<void>;
   /** Release resources. */
