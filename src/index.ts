@@ -1,18 +1,64 @@
 // The public surface. Everything exported here is part of the stable contract (DESIGN.md).
 
+/** Enrichment: the company resolver contract and the credit its built-in data needs. */
+export {
+  ASN_ATTRIBUTION,
+  type AsnDataFiles,
+  type CompanyResolver,
+  loadAsnResolver,
+} from './enrich/company.js';
+export type { DomainStats, ReverseLookup } from './enrich/domain.js';
 export type { DiagnosticLogger } from './logger.js';
 /** The middleware factory and its type. */
-export { type PrivacyLogMiddleware, privacyLog } from './middleware.js';
+export {
+  type PrivacyLogMiddleware,
+  type PrivacyLogStats,
+  privacyLog,
+} from './middleware.js';
 /** Options, for users who build them in a typed object before passing them. */
 export type { PrivacyLogOptions } from './options.js';
 export type { DispatcherStats, StoreStats } from './pipeline/dispatcher.js';
+export type { EnrichmentStats } from './pipeline/enrich-stage.js';
+export type { PathHook } from './pipeline/process.js';
+/** Region-aware policies. */
+export {
+  EU_REGION,
+  policyByRegion,
+  type RegionalPolicy,
+  type RegionKey,
+} from './policy/by-region.js';
 /** Policies: define, validate, extend the presets. */
 export { type DefinedPolicy, definePolicy } from './policy/define.js';
 export { PolicyError, type PolicyIssue } from './policy/errors.js';
 export { presets } from './policy/presets.js';
 export type { Policy, PolicyInput } from './policy/schema.js';
 export { WARNING_CODES, type WarningCode } from './policy/warnings.js';
-export type { RouterOptions } from './privacy/router.js';
+/** Privacy operations: legal holds, retention reports, subject rights, the notice. */
+export type {
+  HoldChanges,
+  HoldInput,
+  HoldPlacement,
+  HoldStatus,
+  HoldsApi,
+} from './privacy/holds.js';
+export { type NoticeOptions, renderNotice } from './privacy/notice.js';
+export {
+  type ProcessingActivity,
+  type ProcessingRecord,
+  type ProcessingRecordOptions,
+  processingRecord,
+  type RenderProcessingRecordOptions,
+  renderProcessingRecord,
+} from './privacy/processing-record.js';
+export type { RetentionReport, StorePurgeReport } from './privacy/retention.js';
+export type { RouterNoticeOptions, RouterOptions } from './privacy/router.js';
+export type {
+  ExportedRecord,
+  SubjectErasure,
+  SubjectExport,
+  SubjectKey,
+  SubjectsApi,
+} from './privacy/subjects.js';
 /** The record and its categories, for store authors and readers. */
 export {
   type AccessRecord,
@@ -31,4 +77,12 @@ export type { PrivacyLogHandle } from './request/handle.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { NdjsonStore } from './stores/ndjson-store.js';
 export { SqliteStore } from './stores/sqlite-store.js';
-export type { PurgeResult, ReadQuery, Store, Subject } from './stores/store.js';
+export type {
+  EraseResult,
+  Hold,
+  HoldScope,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from './stores/store.js';

@@ -1,24 +1,30 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { captureHints } from './enrich/client-hints.js';
 import type { GeoLookup } from './enrich/geo.js';
-import { loadGeo } from './enrich/geo.js';
-import { UserAgentParser } from './enrich/user-agent.js';
+import { loadGeo, loadGeoSync } from './enrich/geo.js';
 import { defaultLogger } from './logger.js';
-import { RotatingKey } from './minimize/rotating-key.js';
 import { type PrivacyLogOptions, parseOptions } from './options.js';
 import { Dispatcher, type DispatcherStats } from './pipeline/dispatcher.js';
-import { createProcessor } from './pipeline/process.js';
-import { compilePolicy } from './policy/compile.js';
-import { definePolicy } from './policy/define.js';
-import { DAY_MS, parseDuration } from './policy/duration.js';
+import { type EnrichmentStats, EnrichStage } from './pipeline/enrich-stage.js';
+import { createLookups } from './pipeline/lookups.js';
+import { report } from './pipeline/store-call.js';
+import { isRegionalPolicy } from './policy/by-region.js';
+import { type DefinedPolicy, definePolicy } from './policy/define.js';
 import { PolicyError } from './policy/errors.js';
 import { presets } from './policy/presets.js';
 import { startupWarnings, Warnings } from './policy/warnings.js';
+import type { HoldsApi } from './privacy/holds.js';
+import { createOperations } from './privacy/operations.js';
+import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
+import type { SubjectsApi } from './privacy/subjects.js';
 import { type Captured, capturedSize } from './request/capture.js';
-import { CookieJar } from './request/cookie-jar.js';
-import { Decider } from './request/decide.js';
+import { secureOnce } from './request/cookie-jar.js';
 import { PrivacyLogHandle } from './request/handle.js';
+import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
+import { createRuntime, type PolicyRuntime } from './runtime.js';
+import { handleShutdownSignals } from './shutdown-signals.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
 
@@ -37,10 +43,32 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   flush(): Promise<void>;
   /** Flush within `timeoutMs` (default 10 s), stop timers and close the stores. */
   close(options?: { timeoutMs?: number }): Promise<void>;
-  /** The privacy routes: opt-out, opt-in, status and `/.well-known/gpc.json`. */
+  /**
+   * The privacy routes: opt-out, opt-in, erase, status, my-data, notice and
+   * `/.well-known/gpc.json`.
+   */
   router(options?: RouterOptions): RequestHandler;
-  /** Counters per store: accepted = written + dropped + buffered. */
-  stats(): DispatcherStats;
+  /**
+   * Apply retention now (or at `now`) in every store that can purge, then warn about legal holds
+   * past their review date. The `retention` option runs this on a schedule. Never rejects once
+   * started; rejects after `close()`.
+   */
+  purge(now?: Date): Promise<RetentionReport>;
+  /** Legal holds across every store that supports them. */
+  readonly holds: HoldsApi;
+  /** Subject access and erasure across every store; the app authenticates who asks. */
+  readonly subjects: SubjectsApi;
+  /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
+  stats(): PrivacyLogStats;
+}
+
+/** What {@link PrivacyLogMiddleware.stats} returns. */
+export interface PrivacyLogStats extends DispatcherStats {
+  /**
+   * The step before the dispatcher: records waiting for reverse DNS or the company, bots not
+   * recorded, lookups that missed their deadline.
+   */
+  enrichment: EnrichmentStats;
 }
 
 /**
@@ -49,11 +77,17 @@ export interface PrivacyLogMiddleware extends RequestHandler {
  */
 export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddleware {
   const opts = parseOptions(options);
-  const policy = definePolicy(opts.policy ?? presets.gdpr, 'policy');
-  const compiled = compilePolicy(policy);
+  const regional = isRegionalPolicy(opts.policy) ? opts.policy : undefined;
+  const policies: readonly DefinedPolicy[] = regional
+    ? regional.policies
+    : [definePolicy((opts.policy as Parameters<typeof definePolicy>[0]) ?? presets.gdpr, 'policy')];
+  const keyOf = (p: DefinedPolicy) => (regional ? `policyByRegion(${p.name})` : 'policy');
   const secrets: readonly string[] =
     opts.secret === undefined ? [] : typeof opts.secret === 'string' ? [opts.secret] : opts.secret;
-  if (compiled.visitor === 'cookie' && secrets.length === 0) {
+  if (
+    policies.some((p) => p.categories.nonessential?.visitor === 'cookie') &&
+    secrets.length === 0
+  ) {
     throw new PolicyError([
       {
         key: 'secret',
@@ -70,27 +104,41 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       : Array.isArray(opts.store)
         ? [...opts.store]
         : [opts.store];
-  startupWarnings(warnings, policy, secrets, stores);
+  for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
+  const lookups = createLookups(policies, opts.enrich, keyOf);
 
-  const client = policy.categories.client;
-  let geo: GeoLookup | undefined;
-  const ready = client && client.geo !== 'none' ? loadGeo().then((g) => (geo = g)) : undefined;
-  const ipKey =
-    client?.ip.mode === 'hash'
-      ? new RotatingKey({ periodMs: parseDuration(client.ip.keyRotation)! })
-      : undefined;
-  const visitorKey =
-    compiled.visitor === 'daily-hash' ? new RotatingKey({ periodMs: DAY_MS }) : undefined;
-  const processor = createProcessor({
-    compiled,
-    userAgents: new UserAgentParser({ cacheSize: opts.userAgentCacheSize }),
-    geo: () => geo,
-    ipKey,
-    visitorKey,
-  });
+  // A regional policy places every request before deciding, so GeoIP must be there from the
+  // first request: it loads now, synchronously. Otherwise it loads in the background.
+  let geo: GeoLookup | undefined = regional ? loadGeoSync() : undefined;
+  const wantsGeo = policies.some((p) => (p.categories.client?.geo ?? 'none') !== 'none');
+  const ready = wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined;
+  const selector = regional && geo ? new RegionSelector(regional, geo) : undefined;
+  let hookReported = false;
+  const runtimes: PolicyRuntime[] = policies.map((policy) =>
+    createRuntime(policy, {
+      secrets,
+      geo: () => geo,
+      userAgentCacheSize: opts.userAgentCacheSize,
+      redactPath: opts.redactPath,
+      onHookError: (err) => {
+        if (hookReported) return;
+        hookReported = true;
+        report(
+          logger,
+          'error',
+          { err, code: 'ERR_PATH_HOOK' },
+          'redactPath threw; built-in redaction kept',
+        );
+      },
+      onIncidentWithoutCategory: () => warnings.emit('WRN_INCIDENT_WITHOUT_SECURITY'),
+    }),
+  );
+  const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
+  const only = runtimes.length === 1 ? runtimes[0]! : undefined;
+  const runtimeOf = (c: Captured) => only ?? byId.get(c.decision.policy)!;
   const dispatcher = new Dispatcher<Captured>({
     stores,
-    process: processor,
+    process: only ? only.process : (c) => runtimeOf(c).process(c),
     sizeOf: capturedSize,
     ...(ready ? { ready } : {}),
     logger,
@@ -100,17 +148,25 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     maxDelayMs: opts.batch.maxDelayMs,
     writeTimeoutMs: opts.writeTimeoutMs,
     maxRetries: opts.retries,
+    retryMaxMs: opts.retryMaxDelayMs,
   });
 
-  const decider = new Decider(compiled);
-  const jar = new CookieJar(compiled, secrets);
+  const stage = new EnrichStage({
+    sink: (c) => dispatcher.push(c),
+    plan: (c) => runtimeOf(c).plan(c),
+    skip: (c) => runtimeOf(c).skip(c),
+    domains: lookups.domains,
+    company: lookups.company,
+    companyReady: lookups.companyReady,
+    timeoutMs: opts.enrich.timeoutMs,
+    maxPending: opts.queue.maxRecords,
+    logger,
+  });
+  /** The runtime whose policy governs a request: by region, or the only one. */
+  const runtimeFor = (req: Request): PolicyRuntime =>
+    only ?? runtimes[selector ? selector.select(req.ip) : regional!.unknown]!;
+
   const consent = opts.consent;
-  const handleContext = {
-    optionalFields: compiled.optionalFields,
-    optionalMaxLength: policy.categories.optional?.maxLength ?? 0,
-    hasSecurity: policy.categories.security !== undefined,
-    onIncidentWithoutCategory: () => warnings.emit('WRN_INCIDENT_WITHOUT_SECURITY'),
-  };
   let checkedTrustProxy = false;
 
   const appConsent = (req: Request): boolean | undefined => {
@@ -137,14 +193,19 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       if (req.app?.get('trust proxy') === true) warnings.emit('WRN_TRUST_PROXY_TRUE');
     }
     const headers = req.headers;
-    const cookies = jar.read(req);
+    const { compiled, decider, jar, handleContext } = runtimeFor(req);
+    // Never ask for more hints than the policy keeps (by default, none beyond those sent unasked).
+    if (compiled.acceptCh !== undefined) res.setHeader('Accept-CH', compiled.acceptCh);
+    // Express parses addresses for every read of req.secure: at most one here, and only if needed.
+    const secure = secureOnce(req);
+    const cookies = jar.read(req, secure);
     const decision = decider.decide({
       gpc: hasGpc(headers['sec-gpc']),
       dnt: hasDnt(headers.dnt),
       choice: cookies.choice,
       app: appConsent(req),
     });
-    const visitorId = jar.apply(res, req.secure, cookies, decision);
+    const visitorId = jar.apply(res, secure, cookies, decision);
     const captured: Captured = {
       startMs,
       startPerf,
@@ -163,6 +224,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       bytes: undefined,
       aborted: false,
       route: undefined,
+      hints: compiled.readHints ? captureHints(headers) : undefined,
     };
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
     res.once('close', () => {
@@ -177,20 +239,60 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       }
       const route = req.route?.path;
       if (typeof route === 'string') captured.route = (req.baseUrl ?? '') + route;
-      dispatcher.push(captured);
+      stage.push(captured);
     });
     next();
   } as PrivacyLogMiddleware;
 
-  middleware.flush = () => dispatcher.flush();
+  middleware.flush = async () => {
+    await stage.drain();
+    await dispatcher.flush();
+  };
+  const operations = createOperations({
+    stores,
+    logger,
+    warnings,
+    flush: () => middleware.flush(),
+    retention: opts.retention,
+  });
+  const stopSignals =
+    opts.handleSignals === false
+      ? undefined
+      : handleShutdownSignals(
+          opts.handleSignals === true
+            ? { signals: ['SIGTERM', 'SIGINT'], timeoutMs: 10_000 }
+            : opts.handleSignals,
+          (timeoutMs) => middleware.close({ timeoutMs }),
+          logger,
+        );
   middleware.close = async (closeOptions) => {
+    stopSignals?.();
+    // Retention and subject requests finish (or time out) before their stores are closed.
+    await operations.close(closeOptions?.timeoutMs ?? 10_000);
+    stage.close();
     await dispatcher.close(closeOptions);
     // Keys go only after the last record is processed: hashing with a closed key throws.
-    ipKey?.close();
-    visitorKey?.close();
+    for (const rt of runtimes) rt.close();
   };
-  middleware.stats = () => dispatcher.stats();
-  middleware.router = (routerOptions = {}) =>
-    createRouter({ compiled, decider, jar, appConsent }, routerOptions);
+  middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
+  middleware.purge = (now) => operations.purge(now);
+  Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
+  middleware.router = (routerOptions = {}) => {
+    const routers = runtimes.map((rt) =>
+      createRouter(
+        {
+          compiled: rt.compiled,
+          decider: rt.decider,
+          jar: rt.jar,
+          appConsent,
+          subjects: operations.subjects,
+          logger,
+        },
+        routerOptions,
+      ),
+    );
+    if (only) return routers[0]!;
+    return (req, res, next) => routers[runtimes.indexOf(runtimeFor(req))]!(req, res, next);
+  };
   return middleware;
 }

@@ -1,6 +1,10 @@
 import type { Request } from 'express';
 import { z } from 'zod';
+import type { CompanyResolver } from './enrich/company.js';
+import type { ReverseLookup } from './enrich/domain.js';
 import type { DiagnosticLogger } from './logger.js';
+import type { PathHook } from './pipeline/process.js';
+import type { RegionalPolicy } from './policy/by-region.js';
 import { fromZodIssues, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
 import type { Store } from './stores/store.js';
@@ -10,15 +14,41 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
 const isStore = (v: unknown): v is Store =>
   isObject(v) && typeof (v as { write?: unknown }).write === 'function';
 
+const fn = <T>(signature: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `must be a function ${signature}` });
+
+/** Lookups after the response: reverse DNS and the registered company. */
+const enrichSchema = z.strictObject({
+  /** Reverse DNS; default `node:dns` with one try per query. */
+  reverse: fn<ReverseLookup>('(address) => Promise<string[]>').optional(),
+  /** Company resolver; default the built-in one over the optional `@ip-location-db/asn` data. */
+  company: fn<CompanyResolver>('(address) => string | undefined | Promise<...>').optional(),
+  /** A lookup not answered by then leaves the record without it (counted). Default 200 ms. */
+  timeoutMs: z.number().int().min(1).max(10_000).default(200),
+  /** Reverse-DNS queries in flight at once. Default 16. */
+  concurrency: z.number().int().min(1).max(1000).default(16),
+  /** Addresses remembered by the reverse-DNS caches (found and not found each). Default 10 000. */
+  cacheSize: z.number().int().min(1).default(10_000),
+  /** How long a found domain is reused. Default one hour. */
+  ttlMs: z.number().int().min(1).default(3_600_000),
+  /** How long "no domain" is reused. Default five minutes. */
+  negativeTtlMs: z.number().int().min(1).default(300_000),
+});
+
 const secretSchema = z
   .string()
   .min(16, { message: 'must be at least 16 characters (32 or more random characters advised)' });
 
 /** Options of {@link privacyLog}; `z.input` of this is the public type. */
 export const optionsSchema = z.strictObject({
-  /** The policy (a preset or `definePolicy()` result); default `presets.gdpr`, the most protective. */
+  /**
+   * The policy (a preset, a `definePolicy()` result, or `policyByRegion({...})`); default
+   * `presets.gdpr`, the most protective.
+   */
   policy: z
-    .custom<PolicyInput>(isObject, { message: 'must be a policy object, e.g. presets.gdpr' })
+    .custom<PolicyInput | RegionalPolicy>(isObject, {
+      message: 'must be a policy object, e.g. presets.gdpr, or policyByRegion({ ... })',
+    })
     .optional(),
   /** One store or several; default a `SqliteStore` at `./access-log.sqlite`. */
   store: z
@@ -75,8 +105,51 @@ export const optionsSchema = z.strictObject({
   writeTimeoutMs: z.number().int().min(1).default(10_000),
   /** Retries of a failed batch before it is dropped and counted. Default 5. */
   retries: z.number().int().min(0).max(100).default(5),
+  /**
+   * Cap in ms on one wait between retries (exponential backoff with jitter from 100 ms). Default
+   * 30 s; lower it where a process lives briefly or a store recovers fast.
+   */
+  retryMaxDelayMs: z.number().int().min(0).max(2_147_483_647).default(30_000),
+  /**
+   * Close the logger on SIGTERM and SIGINT (or the listed `signals`), writing what is buffered
+   * within `timeoutMs` (default 10 s), then let the process exit: the signal is raised again
+   * unless the app listens for it too. Off by default: signals belong to the app.
+   */
+  handleSignals: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        signals: z
+          .array(z.enum(['SIGTERM', 'SIGINT', 'SIGHUP']))
+          .min(1)
+          .default(['SIGTERM', 'SIGINT']),
+        timeoutMs: z.number().int().min(0).max(2_147_483_647).default(10_000),
+      }),
+    ])
+    .default(false),
   /** Parsed User-Agent strings kept in the LRU cache. Default 5000. */
   userAgentCacheSize: z.number().int().min(0).default(5000),
+  /** Reverse DNS and company lookups, for policies that ask for the domain or the company. */
+  enrich: enrichSchema.prefault({}),
+  /**
+   * The last word on a stored path, after the built-in redaction: `(path, { route }) => path`.
+   * For ids the built-in rules miss (`/orders/A7K-22`); if it throws, the built-in result is kept.
+   */
+  redactPath: fn<PathHook>('(path, { route }) => string').optional(),
+  /**
+   * The retention schedule: `purge(now)` on every store that has it, then a review of legal holds.
+   * Turn it off (`enabled: false`) when retention runs elsewhere, such as the command line from
+   * cron; `logger.purge()` still works.
+   */
+  retention: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Time between runs. Default one hour; at least one second. */
+      intervalMs: z.number().int().min(1000).max(2_147_483_647).default(3_600_000),
+      /** Up to this much is added at random to each wait, so instances spread out. Default 5 min. */
+      jitterMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    })
+    .prefault({}),
 });
 
 export type PrivacyLogOptions = z.input<typeof optionsSchema>;

@@ -56,6 +56,11 @@ export interface NonessentialInfo {
 export interface SecurityInfo {
   reasons: string[];
   hold: boolean;
+  /**
+   * The address as `categories.security.ip` allows: a keyed prefix-preserving pseudonym (shaped
+   * like an address, but no one's to contact or block) or the full address.
+   */
+  ip?: string;
   prev?: string;
   hash?: string;
 }

@@ -2,6 +2,7 @@ import { isbot } from 'isbot';
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
 import { cleanText } from '../minimize/text.js';
+import { applyHints, type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
 
 /**
  * What M1 keeps of a User-Agent: browser name and major version, OS name and version, device
@@ -132,17 +133,24 @@ export class UserAgentParser {
     this.#maxLength = maxLength;
   }
 
-  /** The parsed agent (frozen, possibly shared with other calls). Never throws. */
-  parse(ua: string | undefined): ParsedAgent {
-    if (typeof ua !== 'string' || ua === '') return UNKNOWN;
-    const key = ua.length > this.#maxLength ? ua.slice(0, this.#maxLength) : ua;
+  /**
+   * The parsed agent (frozen, possibly shared with other calls). With client hints, what they say
+   * wins over the (reduced) string: see `applyHints`. Never throws.
+   */
+  parse(ua: string | undefined, hints?: ClientHintHeaders): ParsedAgent {
+    const hasUa = typeof ua === 'string' && ua !== '';
+    if (!hasUa && hints === undefined) return UNKNOWN;
+    const text = !hasUa ? '' : ua.length > this.#maxLength ? ua.slice(0, this.#maxLength) : ua;
+    // NUL never reaches a header value, so the two parts cannot run into each other.
+    const key = hints === undefined ? text : `${text}\0${hintsKey(hints)}`;
     const cached = this.#cache?.get(key);
     if (cached !== undefined) {
       this.#hits++;
       return cached;
     }
     this.#misses++;
-    const parsed = this.#parse(key);
+    const agent = text === '' ? UNKNOWN : this.#parse(text);
+    const parsed = hints === undefined ? agent : applyHints(agent, parseClientHints(hints));
     this.#cache?.set(key, parsed);
     return parsed;
   }

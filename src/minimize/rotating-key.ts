@@ -30,8 +30,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * and never across periods, and once the key is gone nobody, including the operator, can
  * recompute them.
  *
- * The key lives only in this process's memory. Two processes (a cluster, several instances) hold
- * different keys and so give different pseudonyms for the same input.
+ * The key lives only in this process's memory and is never written anywhere. Two processes (a
+ * cluster, several instances sharing one store) hold different keys and so give different
+ * pseudonyms for the same input: a pseudonym links records of one process within one period only,
+ * and distinct counts over a shared store can count one visitor once per process. That is the
+ * price of P4: a key shared between processes would have to be stored somewhere, and then
+ * destroying it within 48 hours could no longer be shown.
  *
  * Rotation happens on use, and also by an unref'd timer at the period's end, so that an idle
  * server does not keep an expired key in memory past the deadline. Call {@link close} to stop the
@@ -74,6 +78,17 @@ export class RotatingKey {
       .digest()
       .subarray(0, OUTPUT_BYTES)
       .toString('base64url');
+  }
+
+  /**
+   * Runs `use` with the current period's 32 key bytes, for keyed functions other than the HMAC
+   * (the prefix-preserving pseudonym). `use` must not keep the buffer: it is zero-filled when the
+   * period ends.
+   *
+   * @throws {Error} After {@link close}.
+   */
+  withKey<T>(use: (key: Buffer) => T): T {
+    return use(this.#current());
   }
 
   /** The current period's index, `Math.floor(now / periodMs)`: it names the key in use. */

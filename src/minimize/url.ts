@@ -47,6 +47,59 @@ export function redactValue(value: string): string {
     .replace(LONG_DIGITS, REDACTED);
 }
 
+/** What stands in for an id segment of a path when no route template is known. */
+export const PATH_ID = ':id';
+/** What stands in for a path segment that is an e-mail address. */
+export const PATH_EMAIL = ':email';
+
+/**
+ * How path segments are treated: `keep` leaves them; `personal` replaces e-mail addresses, JWTs
+ * and long hex or digit runs in them (always safe: no route has those as literals); `ids` also
+ * replaces whole segments that look like ids (for requests no route template matched).
+ */
+export type PathRedaction = 'keep' | 'personal' | 'ids';
+
+const WHOLE_EMAIL = /^[^\s@/]{1,64}@[^\s@/]{1,255}\.[^\s@/.]{2,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DIGITS = /^\d+$/;
+const HEX_ID = /^(?=[a-f]*\d)[0-9a-f]{16,}$/i;
+
+/**
+ * Replaces identifying path segments (M2): `/users/123456` becomes `/users/:id`,
+ * `/u/jane%40example.com` becomes `/u/:email`. With `ids`, a segment is an id when it is all
+ * digits, a UUID, or 16 or more hex characters with a digit; with `personal` or `ids`, e-mail
+ * segments become {@link PATH_EMAIL} and parts of segments go through {@link redactValue}. The
+ * percent-encoding of other segments is kept.
+ */
+export function redactPathSegments(path: string, mode: PathRedaction): string {
+  if (mode === 'keep' || path === '' || path === '/') return path;
+  const segments = path.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '') continue;
+    const param = segment.indexOf(';');
+    const head = param === -1 ? segment : segment.slice(0, param);
+    const rest = param === -1 ? '' : segment.slice(param);
+    const decoded = head.includes('%') ? safeDecode(head) : head;
+    if (WHOLE_EMAIL.test(decoded)) segments[i] = PATH_EMAIL + rest;
+    else if (mode === 'ids' && (DIGITS.test(head) || UUID.test(head) || HEX_ID.test(head))) {
+      segments[i] = PATH_ID + rest;
+    } else if (MAYBE_SENSITIVE.test(decoded)) {
+      const redacted = redactValue(decoded);
+      if (redacted !== decoded) segments[i] = encodeURIComponent(redacted) + rest;
+    }
+  }
+  return segments.join('/');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 // `scheme://` at the start: an absolute-form request target (`GET http://evil.example/x`).
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 // A path parameter such as `;jsessionid=…`, which servlet containers put into paths.
@@ -65,6 +118,7 @@ const PATH_PARAM = /;([^/;=]*)=([^/;]*)/g;
  *   {@link redactValue}. Kept parameters are re-encoded by `URLSearchParams` (a space becomes `+`).
  *   When none is kept, the `?` goes too.
  * - The fragment is never kept (browsers do not send it; a hand-made request can).
+ * - Path segments go through {@link redactPathSegments} with `segments` (default `keep`).
  * - The result goes through {@link cleanText}: control characters escaped, at most `maxLength`
  *   characters, ending in `…` when cut.
  *
@@ -72,8 +126,14 @@ const PATH_PARAM = /;([^/;=]*)=([^/;]*)/g;
  *
  * @param allow Query parameter names that may be kept.
  * @param maxLength Maximum length of the result in UTF-16 code units. Default: 2048.
+ * @param segments How identifying path segments are replaced. Default: `keep`.
  */
-export function minimizePath(url: string, allow: ReadonlySet<string>, maxLength = 2048): string {
+export function minimizePath(
+  url: string,
+  allow: ReadonlySet<string>,
+  maxLength = 2048,
+  segments: PathRedaction = 'keep',
+): string {
   if (typeof url !== 'string') return '';
   let end = url.length;
   const hash = url.indexOf('#');
@@ -88,6 +148,7 @@ export function minimizePath(url: string, allow: ReadonlySet<string>, maxLength 
     path = slash === -1 ? '/' : path.slice(slash);
   }
   if (path.includes(';')) path = path.replace(PATH_PARAM, redactPathParam);
+  path = redactPathSegments(path, segments);
 
   let query = '';
   if (queryStart !== -1 && allow.size > 0)

@@ -1,7 +1,8 @@
 import type { GeoLookup } from '../enrich/geo.js';
 import type { ParsedAgent, UserAgentParser } from '../enrich/user-agent.js';
 import { uuidv7 } from '../ids.js';
-import { normalizeIp, truncateIp } from '../minimize/ip.js';
+import { type NormalIp, normalizeIp, truncateIp } from '../minimize/ip.js';
+import { prefixPreservingPseudonym } from '../minimize/prefix-preserving.js';
 import { minimizeReferrer } from '../minimize/referrer.js';
 import type { RotatingKey } from '../minimize/rotating-key.js';
 import { cleanText } from '../minimize/text.js';
@@ -26,6 +27,28 @@ export interface ProcessorDeps {
   ipKey: RotatingKey | undefined;
   /** The rotating key for `visitor: 'daily-hash'`. */
   visitorKey: RotatingKey | undefined;
+  /** The rotating key of the security category's prefix-preserving pseudonym. */
+  securityKey?: RotatingKey | undefined;
+  /**
+   * The user's path hook: gets the minimised path (and the route template, if any) and returns
+   * what to store instead. Whatever it returns is cleaned again; if it throws, the built-in
+   * result is kept and `onHookError` is told.
+   */
+  redactPath?: PathHook | undefined;
+  onHookError?: ((err: unknown) => void) | undefined;
+}
+
+/** A user's last word on a path: `(path, { route }) => path`. */
+export type PathHook = (path: string, context: { route?: string | undefined }) => string;
+
+/**
+ * The address that lookups (GeoIP, reverse DNS, company) may use (P3): the truncated one unless
+ * the policy allows the full one, which is then never stored.
+ */
+export function lookupAddress(ip: NormalIp, compiled: CompiledPolicy): string {
+  const client = compiled.policy.categories.client;
+  if (!client || client.enrichFromFullAddress) return ip.address;
+  return truncateIp(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
 }
 
 const MAX_HOST = 255;
@@ -36,7 +59,7 @@ function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
   const { essential } = deps.compiled.policy.categories;
   const out: EssentialInfo = {
     method: cleanText(c.method, 16),
-    path: minimizePath(c.url, deps.compiled.queryAllow),
+    path: pathOf(c, deps),
     status: c.status,
     durationMs: Math.round(c.durationMs * 1000) / 1000,
   };
@@ -45,7 +68,7 @@ function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
   if (c.aborted) out.aborted = true;
   if (essential.host && c.host) out.host = cleanText(c.host.toLowerCase(), MAX_HOST);
   if (essential.userAgent !== 'none') {
-    const agent: ParsedAgent = deps.userAgents.parse(c.userAgent);
+    const agent: ParsedAgent = deps.userAgents.parse(c.userAgent, c.hints);
     if (agent.browser) out.browser = agent.browser;
     if (agent.os) out.os = agent.os;
     if (agent.device) out.device = agent.device;
@@ -54,6 +77,26 @@ function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
       out.userAgent = cleanText(c.userAgent, MAX_UA);
   }
   return out;
+}
+
+function pathOf(c: Captured, deps: ProcessorDeps): string {
+  // M2: without a route template, id-like segments are the only clue that a path names someone.
+  const path = minimizePath(
+    c.url,
+    deps.compiled.queryAllow,
+    2048,
+    c.route === undefined ? 'ids' : 'personal',
+  );
+  const hook = deps.redactPath;
+  if (hook === undefined) return path;
+  try {
+    const replaced = hook(path, { route: c.route });
+    if (typeof replaced === 'string') return cleanText(replaced, 2048);
+    throw new TypeError('the path hook returned no string');
+  } catch (err) {
+    deps.onHookError?.(err);
+    return path;
+  }
 }
 
 function clientOf(c: Captured, deps: ProcessorDeps): ClientInfo | undefined {
@@ -76,6 +119,8 @@ function clientOf(c: Captured, deps: ProcessorDeps): ClientInfo | undefined {
     case 'none':
       break;
   }
+  if (c.network?.domain !== undefined) out.domain = cleanText(c.network.domain, 253);
+  if (c.network?.company !== undefined) out.company = cleanText(c.network.company, 128);
   const geo = deps.geo();
   if (geo && client.geo !== 'none' && c.decision.enrich) {
     // P3: look up the truncated address unless the policy allows the full one (never stored).
@@ -107,6 +152,15 @@ function optionalOf(c: Captured, deps: ProcessorDeps): Record<string, string> | 
   const out: Record<string, string> = {};
   for (const name of Object.keys(c.optional)) out[name] = cleanText(c.optional[name]!, max);
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function securityIpOf(c: Captured, deps: ProcessorDeps): string | undefined {
+  const mode = deps.compiled.securityIp;
+  if (mode === 'none') return undefined;
+  const ip = normalizeIp(c.ip);
+  if (ip === undefined) return undefined;
+  if (mode === 'full') return ip.address;
+  return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
 }
 
 function expiryOf(record: AccessRecord, startMs: number, compiled: CompiledPolicy): void {
@@ -156,6 +210,8 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
     }
     if (allowed.includes('security') && c.incidents && c.incidents.length > 0) {
       record.security = { reasons: c.incidents.map((r) => cleanText(r, 200)), hold: false };
+      const ip = securityIpOf(c, deps);
+      if (ip !== undefined) record.security.ip = ip;
     }
     expiryOf(record, c.startMs, deps.compiled);
     return record;

@@ -23,6 +23,20 @@ export interface CompiledPolicy {
   readonly geo: 'none' | 'country' | 'region' | 'city';
   readonly honourGpc: boolean;
   readonly honourDnt: boolean;
+  /** Reverse-DNS domain wanted (client category declared and `domain: true`). */
+  readonly domain: boolean;
+  /** Registered company wanted (client category declared and `company: true`). */
+  readonly company: boolean;
+  /** Requests recognised as bots are not recorded. */
+  readonly skipBots: boolean;
+  /** Client hints are read at all (the policy parses the User-Agent). */
+  readonly readHints: boolean;
+  /** The `Accept-CH` value to send, or undefined to ask for nothing beyond what browsers send. */
+  readonly acceptCh: string | undefined;
+  /** The address kept in a security record. */
+  readonly securityIp: 'none' | 'prefix-preserving' | 'full';
+  /** Key period of the hashed and pseudonymised addresses, in ms. */
+  readonly keyRotationMs: number;
 }
 
 export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
@@ -36,6 +50,8 @@ export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
     }
   }
   const nonessential = categories.nonessential;
+  const { essential, client } = categories;
+  const readHints = essential.userAgent !== 'none';
   return Object.freeze({
     policy,
     id: `${policy.name}@${policy.version}`,
@@ -50,5 +66,16 @@ export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
     geo: categories.client?.geo ?? 'none',
     honourGpc: policy.signals.gpc,
     honourDnt: policy.signals.dnt,
+    domain: client?.domain === true,
+    company: client?.company === true,
+    skipBots: essential.bots === 'skip',
+    readHints,
+    // Never ask for more than the policy keeps: browsers send brand, mobile and platform unasked.
+    acceptCh:
+      readHints && essential.clientHints === 'platform-version'
+        ? 'Sec-CH-UA-Platform-Version'
+        : undefined,
+    securityIp: categories.security?.ip ?? 'none',
+    keyRotationMs: parseDuration(client?.ip.keyRotation ?? 'P1D')!,
   });
 }

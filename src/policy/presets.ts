@@ -8,8 +8,9 @@ const contact = 'Answer your request and contact you about it';
 /**
  * The seed policy (a real website privacy policy of 2012), made executable: every statement of its
  * "Visitor data collected" section maps to a setting here (see docs/seed-mapping.md). It keeps the
- * full address indefinitely, as the seed says it may, and so raises WRN_FULL_IP and
- * WRN_RETENTION_FOREVER; it honours GPC and DNT as an objection, which the seed predates.
+ * full address indefinitely, as the seed says it may, and so raises WRN_FULL_IP,
+ * WRN_RETENTION_FOREVER and WRN_ENRICH_FULL_ADDRESS; it honours GPC and DNT as an objection, which the seed predates. Its
+ * registered-company lookup needs the optional package `@ip-location-db/asn`.
  */
 const classic = definePolicy({
   name: 'classic',
@@ -22,6 +23,10 @@ const classic = definePolicy({
       retention: 'forever',
       ip: { mode: 'full' },
       geo: 'city',
+      domain: true,
+      company: true,
+      // The address is stored in full anyway; lookups from a truncated one would only be wrong.
+      enrichFromFullAddress: true,
     },
     essential: {
       description: 'The page or service requested, browser and operating system, date and time',
@@ -50,6 +55,7 @@ const classic = definePolicy({
       purposes: [security, 'Forward to law enforcement agencies when needed'],
       basis: 'legitimate-interests',
       retention: 'forever',
+      ip: 'full',
     },
   },
   cookie: { maxAge: 'P13M' },
@@ -96,6 +102,7 @@ const gdpr = definePolicy({
       purposes: [security],
       basis: 'legitimate-interests',
       retention: 'P1Y',
+      ip: 'prefix-preserving',
     },
   },
   cookie: { maxAge: 'P13M' },

@@ -59,6 +59,10 @@ const clientSchema = z.strictObject({
   geo: z.enum(['none', 'country', 'region', 'city']).default('none'),
   /** Enrich from the full address instead of the truncated one (the full one is never stored). */
   enrichFromFullAddress: z.boolean().default(false),
+  /** The registrable domain of the reverse-DNS name, looked up after the response. */
+  domain: z.boolean().default(false),
+  /** The organisation that announces the address (its AS name), from an ASN database. */
+  company: z.boolean().default(false),
 });
 
 const essentialSchema = z.strictObject({
@@ -69,6 +73,14 @@ const essentialSchema = z.strictObject({
   query: z.strictObject({ allow: z.array(z.string().min(1)).default([]) }).prefault({}),
   /** Keep the Host header (the site's own name, not the visitor's). */
   host: z.boolean().default(true),
+  /**
+   * User-Agent client hints: `sent` reads only those browsers send unasked (brand, mobile,
+   * platform); `platform-version` also asks for the OS version (`Accept-CH`), one more
+   * fingerprinting bit, to tell Windows 11 from 10 and name the real macOS and Android version.
+   */
+  clientHints: z.enum(['sent', 'platform-version']).default('sent'),
+  /** `skip`: requests from crawlers, monitors and HTTP libraries are not recorded at all. */
+  bots: z.enum(['record', 'skip']).default('record'),
 });
 
 const nonessentialSchema = z.strictObject({
@@ -93,7 +105,15 @@ const optionalSchema = z.strictObject({
   maxLength: z.number().int().min(1).max(100_000).default(2000),
 });
 
-const securitySchema = z.strictObject({ ...categoryBase });
+const securitySchema = z.strictObject({
+  ...categoryBase,
+  /**
+   * The address in a security record: `prefix-preserving` is a keyed pseudonym that keeps the
+   * network structure (two addresses sharing a /n prefix share a /n pseudonym prefix), with a key
+   * that rotates like `categories.client.ip.keyRotation`; `full` keeps the address.
+   */
+  ip: z.enum(['none', 'prefix-preserving', 'full']).default('none'),
+});
 
 const cookieNameSchema = z
   .string()

@@ -9,7 +9,8 @@ import { parseDuration, toDays } from './duration.js';
  * grep for them and an operator can silence the ones they accept (`warnings: ['WRN_FULL_IP']`).
  */
 export const WARNING_CODES = {
-  WRN_FULL_IP: 'the policy stores full IP addresses (categories.client.ip.mode is "full")',
+  WRN_FULL_IP:
+    'the policy stores full IP addresses (categories.client.ip.mode or categories.security.ip is "full")',
   WRN_RETENTION_FOREVER: 'a category is kept forever; GDPR Art. 5(1)(e) asks for a limit',
   WRN_COOKIE_OVER_13_MONTHS:
     'the analytics cookie lives longer than 13 months (395 days), beyond CNIL guidance',
@@ -25,6 +26,8 @@ export const WARNING_CODES = {
     "Express 'trust proxy' is true: any client can set X-Forwarded-For and choose the logged address; list your proxies instead",
   WRN_INCIDENT_WITHOUT_SECURITY:
     'flagIncident() was called but the policy declares no security category, so nothing was kept',
+  WRN_HOLD_REVIEW_DUE:
+    'a legal hold is past its review date: extend it with a new review date or release it',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;
@@ -34,6 +37,7 @@ export class Warnings {
   readonly #logger: DiagnosticLogger;
   readonly #silenced: ReadonlySet<string> | 'all';
   readonly #sent = new Set<WarningCode>();
+  readonly #sentFor = new Set<string>();
 
   constructor(logger: DiagnosticLogger, setting: boolean | readonly string[]) {
     this.#logger = logger;
@@ -43,6 +47,15 @@ export class Warnings {
   emit(code: WarningCode, details: object = {}): void {
     if (this.#sent.has(code)) return;
     this.#sent.add(code);
+    if (this.#silenced === 'all' || this.#silenced.has(code)) return;
+    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+  }
+
+  /** Like {@link emit}, but once per `key` (one warning per legal hold, say), not once per code. */
+  emitFor(code: WarningCode, key: string, details: object = {}): void {
+    const id = `${code}\u0000${key}`;
+    if (this.#sentFor.has(id)) return;
+    this.#sentFor.add(id);
     if (this.#silenced === 'all' || this.#silenced.has(code)) return;
     this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
   }
@@ -56,7 +69,9 @@ export function startupWarnings(
   stores: readonly Store[],
 ): void {
   const { categories } = policy;
-  if (categories.client?.ip.mode === 'full') warnings.emit('WRN_FULL_IP', { policy: policy.name });
+  if (categories.client?.ip.mode === 'full' || categories.security?.ip === 'full') {
+    warnings.emit('WRN_FULL_IP', { policy: policy.name });
+  }
   const forever = Object.entries(categories)
     .filter(([, c]) => c?.retention === 'forever')
     .map(([name]) => name);

@@ -1,22 +1,48 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { DiagnosticLogger } from '../logger.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CookieJar } from '../request/cookie-jar.js';
 import type { Choice } from '../request/cookies.js';
 import type { Decider, Decision } from '../request/decide.js';
 import { hasDnt, hasGpc } from '../request/signals.js';
+import { backTo, isCrossSite, wantsRedirect } from './http.js';
+import { renderNotice } from './notice.js';
+import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
+import type { SubjectsApi } from './subjects.js';
 
+/** What `GET {prefix}/notice` says about the site; see `renderNotice`. */
+export interface RouterNoticeOptions {
+  /** The site as visitors know it. Default `'this site'`. */
+  site?: string;
+  /** Where to write about privacy: an e-mail or web address. Default: the site's operator. */
+  contact?: string;
+  /** Who else receives access-log data. Default: nobody. */
+  recipients?: readonly string[];
+  /** A "last updated" date. */
+  updated?: string;
+}
+
+/** Options of `logger.router()`. */
 export interface RouterOptions {
   /** Where the privacy routes live. Default `/privacy`. */
   prefix?: string;
   /** `lastUpdate` of `/.well-known/gpc.json` (YYYY-MM-DD). Default: the day the router was made. */
   gpcLastUpdate?: string;
+  /** The notice served at `GET {prefix}/notice`. */
+  notice?: RouterNoticeOptions;
 }
 
+/** What the privacy routes need from the logger, per policy. */
 export interface RouterDeps {
   compiled: CompiledPolicy;
   decider: Decider;
   jar: CookieJar;
   appConsent: (req: Request) => boolean | undefined;
+  /** Subject rights (`my-data`, `erase`); without it those routes are not served. */
+  subjects?: SubjectsApi;
+  /** Where route failures are reported. */
+  logger?: DiagnosticLogger;
+  clock?: () => Date;
 }
 
 /** The JSON a page shows to say what is honoured (S5); carries no identifier. */
@@ -34,49 +60,9 @@ function statusBody(decision: Decision) {
 }
 
 /**
- * A state-changing request from another site must not change a visitor's choice (login CSRF for
- * consent). Browsers send Sec-Fetch-Site; older ones send Origin on cross-site POSTs. A request
- * with neither (curl, a server) is not a browser acting for someone else, so it passes.
+ * The privacy routes of one policy: choices (opt-out, opt-in), status, `/.well-known/gpc.json`,
+ * the notice, and, with `deps.subjects`, the visitor's own data (my-data, erase).
  */
-function isCrossSite(req: Request): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string') return false;
-  try {
-    return new URL(origin).host !== req.headers.host;
-  } catch {
-    return true;
-  }
-}
-
-/** A form post (or a browser asking for HTML) gets a redirect back; anything else gets JSON. */
-function wantsRedirect(req: Request): boolean {
-  const type = req.headers['content-type'] ?? '';
-  if (
-    type.startsWith('application/x-www-form-urlencoded') ||
-    type.startsWith('multipart/form-data')
-  ) {
-    return true;
-  }
-  const accept = req.headers.accept ?? '';
-  return accept.includes('text/html') && !accept.includes('application/json');
-}
-
-/** Back to the page the form was on, but only on this site: never an open redirect. */
-function backTo(req: Request): string {
-  const referer = req.headers.referer;
-  if (typeof referer === 'string') {
-    try {
-      const url = new URL(referer);
-      if (url.host === req.headers.host) return url.pathname + url.search;
-    } catch {
-      // fall through to the home page
-    }
-  }
-  return '/';
-}
-
 export function createRouter(deps: RouterDeps, options: RouterOptions): RequestHandler {
   const prefix = (options.prefix ?? '/privacy').replace(/\/+$/, '');
   if (!prefix.startsWith('/')) throw new TypeError(`router prefix must start with "/": ${prefix}`);
@@ -86,6 +72,27 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
   }
   const { compiled, decider, jar, appConsent } = deps;
   const gpcBody = JSON.stringify({ gpc: true, lastUpdate });
+  const subjectDeps: SubjectRouteDeps | undefined =
+    deps.subjects && deps.logger
+      ? {
+          compiled,
+          jar,
+          subjects: deps.subjects,
+          logger: deps.logger,
+          clock: deps.clock ?? (() => new Date()),
+        }
+      : undefined;
+  const noticeOptions = {
+    site: options.notice?.site ?? 'this site',
+    contact: options.notice?.contact ?? 'the operator of this site',
+    routes: prefix,
+    ...(options.notice?.recipients ? { recipients: options.notice.recipients } : {}),
+    ...(options.notice?.updated ? { updated: options.notice.updated } : {}),
+  };
+  // Rendered on first request and kept: the policy and the options do not change.
+  const notices: { html?: string; markdown?: string } = {};
+  const notice = (format: 'html' | 'markdown'): string =>
+    (notices[format] ??= renderNotice(compiled.policy, { ...noticeOptions, format }));
 
   const decideNow = (req: Request, choice: Choice | undefined): Decision =>
     decider.decide({
@@ -119,6 +126,22 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
         res.type('application/json').send(gpcBody);
         return;
       }
+      if (path === `${prefix}/notice`) {
+        const markdown = req.query?.format === 'markdown';
+        res.setHeader('Cache-Control', 'no-cache');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.setHeader(
+          'Content-Security-Policy',
+          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'self'",
+        );
+        if (markdown) res.type('text/markdown; charset=utf-8').send(notice('markdown'));
+        else res.type('html').send(notice('html'));
+        return;
+      }
+      if (path === `${prefix}/my-data` && req.method === 'GET' && subjectDeps) {
+        void myData(subjectDeps, req, res).catch(next);
+        return;
+      }
       if (path === `${prefix}/status`) {
         const decision = req.privacyLog?.decision ?? decideNow(req, jar.read(req).choice);
         res.setHeader('Cache-Control', 'no-store');
@@ -130,6 +153,10 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     if (req.method === 'POST') {
       if (path === `${prefix}/opt-out`) return choose(req, res, 'out');
       if (path === `${prefix}/opt-in`) return choose(req, res, 'in');
+      if (path === `${prefix}/erase` && subjectDeps) {
+        void eraseMyData(subjectDeps, req, res).catch(next);
+        return;
+      }
     }
     next();
   };

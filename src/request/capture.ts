@@ -1,3 +1,4 @@
+import type { ClientHintHeaders } from '../enrich/client-hints.js';
 import type { Decision } from './decide.js';
 
 /**
@@ -28,11 +29,16 @@ export interface Captured {
   bytes: number | undefined;
   aborted: boolean;
   route: string | undefined;
+  /** User-Agent client hints, when the policy parses the User-Agent and the browser sent them. */
+  hints?: ClientHintHeaders | undefined;
+  /** Reverse-DNS domain and company, filled after the response by the enrichment stage. */
+  network?: { domain?: string; company?: string } | undefined;
 }
 
 /** A rough byte count of a captured request, for the queue's byte bound. */
 export function capturedSize(c: Captured): number {
   let size = 200 + c.url.length + (c.userAgent?.length ?? 0) + (c.referer?.length ?? 0);
+  if (c.hints) size += c.hints.ua.length + (c.hints.fullVersionList?.length ?? 0) + 64;
   if (c.optional) for (const key in c.optional) size += key.length + c.optional[key]!.length;
   return size * 2;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import type { CompiledPolicy } from '../policy/compile.js';
 import {
   type Choice,
@@ -30,6 +31,31 @@ const NONE: CookieState = Object.freeze({
 });
 
 /**
+ * Signed visitor cookies already verified, by their exact raw value: a returning visitor sends the
+ * same value with every request, and a hit costs a map lookup where a check costs an HMAC. Only
+ * values that verified are kept, so no one can fill it with forgeries to make one pass.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Whether the request came over HTTPS, as Express's `req.secure` says (under `trust proxy`). A
+ * function so that it is computed only when a cookie must be named, and at most once per request:
+ * Express works it out anew, with address parsing, on every read.
+ */
+export type SecureFlag = boolean | (() => boolean);
+
+const isSecure = (flag: SecureFlag): boolean => (typeof flag === 'function' ? flag() : flag);
+
+/** `req.secure` of one request, read from Express once and only if asked. */
+export function secureOnce(req: { secure?: boolean }): () => boolean {
+  let secure: boolean | undefined;
+  return () => {
+    secure ??= req.secure === true;
+    return secure;
+  };
+}
+
+/**
  * Reads and writes the analytics cookie and the choice cookie for one policy. A request whose
  * Cookie header does not mention either name costs two substring searches.
  */
@@ -38,6 +64,9 @@ export class CookieJar {
   readonly #secrets: readonly string[];
   readonly #visitorBase: string;
   readonly #choiceBase: string;
+  readonly #verified = new LRUCache<string, string>({ max: VERIFIED_CACHE_SIZE });
+  /** `Set-Cookie` lines that expire a cookie: the same text every time, for a name and scheme. */
+  readonly #expiries = new Map<string, string>();
 
   constructor(compiled: CompiledPolicy, secrets: readonly string[]) {
     this.#compiled = compiled;
@@ -46,14 +75,21 @@ export class CookieJar {
     this.#choiceBase = compiled.policy.choices.cookieName;
   }
 
-  read(req: IncomingMessage & { secure?: boolean }): CookieState {
+  /**
+   * @param secure Defaults to `req.secure`; the middleware passes {@link secureOnce} so that
+   *   Express computes it once for both this and {@link apply}.
+   */
+  read(
+    req: IncomingMessage & { secure?: boolean },
+    secure: SecureFlag = () => req.secure === true,
+  ): CookieState {
     const header = req.headers.cookie;
     if (header === undefined) return NONE;
     const hasVisitor = header.includes(this.#visitorBase);
     const hasChoice = header.includes(this.#choiceBase);
     if (!hasVisitor && !hasChoice) return NONE;
     const cookies = parseCookies(header);
-    const secure = req.secure === true;
+    const https = isSecure(secure);
     const names: string[] = [];
     let visitorId: string | undefined;
     if (hasVisitor) {
@@ -61,11 +97,9 @@ export class CookieJar {
         if (cookies[name] !== undefined) names.push(name);
       }
       // Only the name that fits this request's security counts; the other is expired if present.
-      visitorId = verifyVisitorId(cookies[cookieName(this.#visitorBase, secure)], this.#secrets);
+      visitorId = this.#verify(cookies[cookieName(this.#visitorBase, https)]);
     }
-    const choice = hasChoice
-      ? readChoice(cookies[cookieName(this.#choiceBase, secure)])
-      : undefined;
+    const choice = hasChoice ? readChoice(cookies[cookieName(this.#choiceBase, https)]) : undefined;
     return { visitorId, visitorNames: names, choice };
   }
 
@@ -76,11 +110,12 @@ export class CookieJar {
    */
   apply(
     res: ServerResponse,
-    secure: boolean,
+    secureFlag: SecureFlag,
     state: CookieState,
     decision: Decision,
   ): string | undefined {
     if (this.#compiled.visitor === 'cookie' && decision.analytics) {
+      const secure = isSecure(secureFlag);
       const name = cookieName(this.#visitorBase, secure);
       for (const other of state.visitorNames) if (other !== name) this.expire(res, other, secure);
       if (state.visitorId !== undefined) return state.visitorId;
@@ -97,7 +132,7 @@ export class CookieJar {
     // A privacy route may revise an earlier decision of this same response: no id may leave.
     if (!res.headersSent)
       dropPendingCookies(res, [this.#visitorBase, `__Host-${this.#visitorBase}`]);
-    for (const name of state.visitorNames) this.expire(res, name, secure);
+    for (const name of state.visitorNames) this.expire(res, name, isSecure(secureFlag));
     return undefined;
   }
 
@@ -114,7 +149,25 @@ export class CookieJar {
 
   expire(res: ServerResponse, name: string, secure: boolean): void {
     // A __Host- cookie can only be replaced by a Secure one, whatever this request's scheme.
-    this.#set(res, name, '', 0, secure || name.startsWith('__Host-'));
+    const https = secure || name.startsWith('__Host-');
+    const key = `${https ? 's' : 'p'}${name}`;
+    let text = this.#expiries.get(key);
+    if (text === undefined) {
+      text = serializeCookie({ name, value: '', maxAgeMs: 0, secure: https });
+      // Names come from the policy (two per cookie), so this stays tiny.
+      this.#expiries.set(key, text);
+    }
+    putCookie(res, name, text);
+  }
+
+  /** The id in a signed visitor cookie, or undefined when it does not verify (see verifyVisitorId). */
+  #verify(raw: string | undefined): string | undefined {
+    if (raw === undefined) return undefined;
+    const known = this.#verified.get(raw);
+    if (known !== undefined) return known;
+    const id = verifyVisitorId(raw, this.#secrets);
+    if (id !== undefined) this.#verified.set(raw, id);
+    return id;
   }
 
   #set(res: ServerResponse, name: string, value: string, maxAgeMs: number, secure: boolean): void {

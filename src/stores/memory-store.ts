@@ -1,4 +1,5 @@
 import type { AccessRecord } from '../record.js';
+import { isHeld, matchesHoldScope, normalizeHold } from './hold-scope.js';
 import {
   applyRetention,
   compareRecords,
@@ -7,7 +8,7 @@ import {
   matchesQuery,
   matchesSubject,
 } from './retention.js';
-import type { PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -27,6 +28,7 @@ export class MemoryStore implements Store {
   readonly name: string;
   #records: AccessRecord[] = [];
   #indexById = new Map<string, number>();
+  #holds = new Map<string, Hold>();
 
   /** @param options see {@link MemoryStoreOptions}; all optional. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -52,13 +54,19 @@ export class MemoryStore implements Store {
 
   /**
    * Apply retention at `now` (see {@link applyRetention}): strip expired categories, delete records
-   * whose essential category expired, leave held records alone. Counts are per category and for
-   * deleted records; running it again at the same `now` reports zeros.
+   * whose essential category expired, leave held records alone (flagged ones and those in a
+   * hold's scope). Counts are per category and for deleted records; running it again at the same
+   * `now` reports zeros.
    */
   async purge(now: Date): Promise<PurgeResult> {
     const result = emptyPurgeResult();
+    const holds = [...this.#holds.values()];
     const kept: AccessRecord[] = [];
     for (const record of this.#records) {
+      if (isHeld(record, holds)) {
+        kept.push(record);
+        continue;
+      }
       const outcome = applyRetention(record, now);
       countOutcome(result, outcome);
       if (outcome.record !== undefined) kept.push(outcome.record);
@@ -84,23 +92,63 @@ export class MemoryStore implements Store {
     }
   }
 
-  /** Delete every record of `subject` that is not under legal hold; returns how many went. */
-  async erase(subject: Subject): Promise<number> {
-    const kept = this.#records.filter(
-      (record) => record.security?.hold === true || !matchesSubject(record, subject),
-    );
+  /**
+   * Delete every record of `subject` that is not under legal hold. `held` counts the subject's
+   * records that stay because a hold covers them.
+   */
+  async erase(subject: Subject): Promise<EraseResult> {
+    const holds = [...this.#holds.values()];
+    let held = 0;
+    const kept = this.#records.filter((record) => {
+      if (!matchesSubject(record, subject)) return true;
+      if (!isHeld(record, holds)) return false;
+      held++;
+      return true;
+    });
     const erased = this.#records.length - kept.length;
     if (erased > 0) this.#replace(kept);
-    return erased;
+    return { erased, held };
   }
 
-  /** Forget every record, held or not. For tests; not part of the {@link Store} contract. */
+  /**
+   * Place a legal hold, or replace the one with the same id (its `createdAt` is kept). Returns how
+   * many stored records its scope covers. Records written later in the scope are held too, since
+   * holds are checked at purge and erase time rather than stamped on records.
+   */
+  async hold(hold: Hold): Promise<number> {
+    const next = normalizeHold(hold);
+    const previous = this.#holds.get(next.id);
+    if (previous !== undefined) next.createdAt = previous.createdAt;
+    this.#holds.set(next.id, next);
+    return this.#records.filter((record) => matchesHoldScope(record, next.scope)).length;
+  }
+
+  /** Release a hold; returns whether it existed. Records another hold covers stay held. */
+  async release(holdId: string): Promise<boolean> {
+    return this.#holds.delete(holdId);
+  }
+
+  /** The holds in force, oldest first, as copies. */
+  async holds(): Promise<Hold[]> {
+    return [...this.#holds.values()]
+      .sort((a, b) =>
+        a.createdAt === b.createdAt ? cmp(a.id, b.id) : cmp(a.createdAt, b.createdAt),
+      )
+      .map((hold) => structuredClone(hold));
+  }
+
+  /** Forget every record and hold. For tests; not part of the {@link Store} contract. */
   clear(): void {
     this.#replace([]);
+    this.#holds.clear();
   }
 
   #replace(records: AccessRecord[]): void {
     this.#records = records;
     this.#indexById = new Map(records.map((record, index) => [record.id, index]));
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

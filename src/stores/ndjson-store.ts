@@ -84,6 +84,8 @@ export class NdjsonStore implements Store {
   #failure: Error | undefined;
   /** An error came after the last 'drain': waiting for one could take forever. */
   #stalled = false;
+  /** One wait for 'drain' shared by concurrent writers, so listeners do not pile up per write. */
+  #drain: Promise<void> | undefined;
   readonly #onError = (error: Error): void => {
     this.#failure = error;
     this.#stalled = true;
@@ -147,7 +149,10 @@ export class NdjsonStore implements Store {
     if (this.#path !== undefined) this.#unflushed = true;
     if (stream.write(text)) return;
     try {
-      await waitFor(stream, 'drain');
+      this.#drain ??= waitFor(stream, 'drain').finally(() => {
+        this.#drain = undefined;
+      });
+      await this.#drain;
     } catch (error) {
       if (error === this.#failure) this.#failure = undefined; // reported here, not again
       throw error;

@@ -2,11 +2,13 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
+import { isHeld, normalizeHold } from './hold-scope.js';
 import { emptyPurgeResult, normalizeEmail, STRIPPABLE_CATEGORIES } from './retention.js';
-import type { PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import { SqliteHolds } from './sqlite-holds.js';
+import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
 /** The schema version this code writes and reads, kept in SQLite's `user_version` pragma. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -16,8 +18,9 @@ export interface SqliteStoreOptions {
   name?: string;
   /**
    * Milliseconds a statement waits for a lock held by another connection before failing with
-   * `SQLITE_BUSY`. Default 50. better-sqlite3 waits synchronously, blocking the event loop, so
-   * this stays short: the dispatcher retries a failed batch with backoff instead.
+   * `SQLITE_BUSY`. Default 5. better-sqlite3 waits synchronously, blocking the event loop for
+   * that long, so it stays a few milliseconds (enough for another process's commit): the
+   * dispatcher retries a failed batch with backoff instead, without blocking anything.
    */
   busyTimeoutMs?: number;
   /** File mode when the database file is created. Default `0o600`: it holds personal data. */
@@ -54,6 +57,19 @@ const MIGRATIONS: readonly string[] = [
      WHERE exp_optional IS NOT NULL;
    CREATE INDEX IF NOT EXISTS access_records_exp_security ON access_records (exp_security)
      WHERE exp_security IS NOT NULL;`,
+  // Legal holds live beside the records they protect, so a restart or another process sees them.
+  // `hold_epoch` changes with every hold change: writers compare it to notice holds placed by
+  // another connection (the command line, say) before they stamp `held` on new rows.
+  `CREATE TABLE IF NOT EXISTS holds (
+     id TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     scope TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     review_at TEXT NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS hold_epoch (epoch INTEGER NOT NULL);
+   INSERT INTO hold_epoch (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM hold_epoch);
+   CREATE INDEX IF NOT EXISTS access_records_held ON access_records (held) WHERE held = 1;`,
 ];
 
 /** Records fetched per query while reading; between pages the connection is free for writes. */
@@ -90,6 +106,8 @@ interface Statements {
   deleteExpired: Statement;
   eraseVisitor: Statement;
   eraseEmail: Statement;
+  heldVisitor: Statement;
+  heldEmail: Statement;
   count: Statement;
 }
 
@@ -112,14 +130,16 @@ export class SqliteStore implements Store {
   #statements: Statements | undefined;
   /** Read statements by filter shape, prepared on first use. */
   #readStatements = new Map<string, Statement>();
-  #insertBatch: ((records: readonly AccessRecord[]) => void) | undefined;
+  #insertBatch: Database.Transaction<(records: readonly AccessRecord[]) => void> | undefined;
   #purgeAll: ((now: string) => PurgeResult) | undefined;
+  #eraseSubject: ((subject: Subject) => EraseResult) | undefined;
+  #holds: SqliteHolds | undefined;
 
   /** @param options see {@link SqliteStoreOptions}; all optional. */
   constructor(options: SqliteStoreOptions = {}) {
     this.name = options.name ?? 'SqliteStore';
     this.path = options.path ?? './access-log.sqlite';
-    this.#busyTimeoutMs = options.busyTimeoutMs ?? 50;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5;
     this.#mode = options.mode ?? 0o600;
   }
 
@@ -150,10 +170,15 @@ export class SqliteStore implements Store {
     this.#db = db;
   }
 
-  /** Insert a batch in one transaction; a record whose id is already stored is ignored. */
+  /**
+   * Insert a batch in one transaction; a record whose id is already stored is ignored. A record in
+   * the scope of a hold (placed by any connection) is stored as held.
+   */
   async write(records: readonly AccessRecord[]): Promise<void> {
     this.#ready('write');
-    if (records.length > 0) this.#insertBatch!(records);
+    // IMMEDIATE takes the write lock first, so no hold can be placed between reading the holds
+    // and inserting the rows they cover.
+    if (records.length > 0) this.#insertBatch!.immediate(records);
   }
 
   /**
@@ -215,17 +240,34 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Delete every record of `subject` that is not under legal hold; returns how many went. */
-  async erase(subject: Subject): Promise<number> {
+  /**
+   * Delete every record of `subject` that is not under legal hold, in one transaction. `held`
+   * counts the subject's records that stay because they are held.
+   */
+  async erase(subject: Subject): Promise<EraseResult> {
     this.#ready('erase');
-    const statements = this.#statements!;
-    if ('visitorId' in subject) {
-      if (subject.visitorId === '') return 0;
-      return statements.eraseVisitor.run(subject.visitorId).changes;
-    }
-    const email = normalizeEmail(subject.email);
-    if (email === '') return 0;
-    return statements.eraseEmail.run(email).changes;
+    return this.#eraseSubject!(subject);
+  }
+
+  /**
+   * Place a legal hold, or replace the one with the same id (its `createdAt` is kept), and mark
+   * the records in its scope as held. Returns how many stored records the scope covers.
+   */
+  async hold(hold: Hold): Promise<number> {
+    this.#ready('hold');
+    return this.#holds!.place(normalizeHold(hold));
+  }
+
+  /** Release a hold; returns whether it existed. Records another hold covers stay held. */
+  async release(holdId: string): Promise<boolean> {
+    this.#ready('release');
+    return this.#holds!.release(holdId);
+  }
+
+  /** The holds in force, oldest first. */
+  async holds(): Promise<Hold[]> {
+    this.#ready('holds');
+    return this.#holds!.list();
   }
 
   /** How many records are stored, held ones included. */
@@ -243,6 +285,8 @@ export class SqliteStore implements Store {
     this.#readStatements = new Map();
     this.#insertBatch = undefined;
     this.#purgeAll = undefined;
+    this.#eraseSubject = undefined;
+    this.#holds = undefined;
     db.close();
   }
 
@@ -277,11 +321,32 @@ export class SqliteStore implements Store {
       deleteExpired: db.prepare('DELETE FROM access_records WHERE exp_essential <= ? AND held = 0'),
       eraseVisitor: db.prepare('DELETE FROM access_records WHERE visitor_id = ? AND held = 0'),
       eraseEmail: db.prepare('DELETE FROM access_records WHERE email = ? AND held = 0'),
+      heldVisitor: db.prepare(
+        'SELECT count(*) AS n FROM access_records WHERE visitor_id = ? AND held = 1',
+      ),
+      heldEmail: db.prepare(
+        'SELECT count(*) AS n FROM access_records WHERE email = ? AND held = 1',
+      ),
       count: db.prepare('SELECT count(*) AS n FROM access_records'),
     };
     this.#statements = statements;
+    const holds = new SqliteHolds(db);
+    this.#holds = holds;
     this.#insertBatch = db.transaction((records: readonly AccessRecord[]) => {
-      for (const record of records) statements.insert.run(...insertParams(record));
+      const current = holds.current();
+      for (const record of records) {
+        statements.insert.run(...insertParams(record, isHeld(record, current)));
+      }
+    });
+    this.#eraseSubject = db.transaction((subject: Subject): EraseResult => {
+      const byVisitor = 'visitorId' in subject;
+      const key = byVisitor ? subject.visitorId : normalizeEmail(subject.email);
+      // An empty id or address matches nothing, as in every other store.
+      if (key === '') return { erased: 0, held: 0 };
+      const held = byVisitor ? statements.heldVisitor : statements.heldEmail;
+      const erase = byVisitor ? statements.eraseVisitor : statements.eraseEmail;
+      const { n } = held.get(key) as { n: number };
+      return { erased: erase.run(key).changes, held: n };
     });
     this.#purgeAll = db.transaction((now: string) => {
       const result = emptyPurgeResult();
@@ -307,7 +372,7 @@ export class SqliteStore implements Store {
 }
 
 /** The column values of one record, in the order of the insert statement. */
-function insertParams(record: AccessRecord): unknown[] {
+function insertParams(record: AccessRecord, held: boolean): unknown[] {
   const email = record.optional?.email;
   const normalized = email === undefined ? '' : normalizeEmail(email);
   const { expires } = record;
@@ -316,7 +381,7 @@ function insertParams(record: AccessRecord): unknown[] {
     canonicalTime(record.time) ?? record.time,
     record.nonessential?.visitorId ?? null,
     normalized === '' ? null : normalized,
-    record.security?.hold === true ? 1 : 0,
+    held ? 1 : 0,
     expiryColumn(expires.client),
     expiryColumn(expires.essential),
     expiryColumn(expires.nonessential),

@@ -6,6 +6,18 @@ import { MemoryStore } from '../../src/stores/memory-store.js';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
+/**
+ * Reverse DNS for tests: answers from this table at once, so no test depends on the network.
+ * Anything else has no PTR name.
+ */
+export const PTR_NAMES: Readonly<Record<string, readonly string[]>> = {
+  '8.8.8.8': ['dns.google'],
+  '8.8.8.0': [],
+  '52.95.110.1': ['ec2-52-95-110-1.compute-1.amazonaws.com'],
+};
+export const fakeReverse = async (address: string): Promise<readonly string[]> =>
+  PTR_NAMES[address] ?? [];
+
 /** A silent diagnostic logger that remembers what it was told, for assertions. */
 export function spyLogger() {
   const calls: {
@@ -33,7 +45,14 @@ export function spyLogger() {
 export function makeApp(options: Partial<PrivacyLogOptions> = {}) {
   const store = new MemoryStore();
   const logger = spyLogger();
-  const log = privacyLog({ store, secret: SECRET, logger, batch: { maxDelayMs: 5 }, ...options });
+  const log = privacyLog({
+    store,
+    secret: SECRET,
+    logger,
+    batch: { maxDelayMs: 5 },
+    enrich: { reverse: fakeReverse },
+    ...options,
+  });
   const app: Express = express();
   app.set('trust proxy', 'loopback');
   app.use(log);

@@ -141,6 +141,13 @@ describe.each(Object.keys(expectations) as (keyof typeof presets)[])('preset %s'
       // No enrichment beyond what the essential category needs under an objection (S2).
       if (expected.geo && !objection) expect(record.client?.geo?.country).toBe('US');
       else expect(record.client?.geo).toBeUndefined();
+      // The seed's domain and registered company: classic only, and not under an objection.
+      if (name === 'classic' && !objection) {
+        expect(record.client).toMatchObject({ domain: 'dns.google', company: 'Google LLC' });
+      } else {
+        expect(record.client?.domain).toBeUndefined();
+        expect(record.client?.company).toBeUndefined();
+      }
       expect(text).not.toMatch(/"ll"|latitude|longitude/);
 
       // Nonessential: referrer and visitor id, absent (not empty) when not allowed.

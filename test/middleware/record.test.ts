@@ -160,7 +160,13 @@ describe('security incidents and optional data', () => {
   it('flagIncident adds the security category and keeps the whole record for its retention', async () => {
     await request(app).get('/attack');
     const record = (await storedAfter(log, store)).at(-1)!;
-    expect(record.security).toEqual({ reasons: ['sql injection probe'], hold: false });
+    // gdpr keeps a prefix-preserving pseudonym of the address, never the address (127.0.0.1).
+    expect(record.security).toEqual({
+      reasons: ['sql injection probe'],
+      hold: false,
+      ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+    });
+    expect(record.security?.ip).not.toBe('127.0.0.1');
     const year = Date.parse(record.expires.security!);
     expect(Date.parse(record.expires.client!)).toBe(year);
     // Essential (13 months) already outlives the security year; nothing is cut shorter than it.

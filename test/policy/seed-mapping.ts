@@ -17,6 +17,16 @@ export const SEED_MAPPING: readonly SeedRow[] = [
     value: 'city',
   },
   {
+    statement: 'Client information: the Internet domain ...',
+    setting: 'categories.client.domain',
+    value: true,
+  },
+  {
+    statement: 'Client information: ... registered company ...',
+    setting: 'categories.client.company',
+    value: true,
+  },
+  {
     statement: 'Client information: ... Internet address of the computer you are using',
     setting: 'categories.client.ip.mode',
     value: 'full',

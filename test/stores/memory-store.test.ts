@@ -167,7 +167,7 @@ describe('MemoryStore', () => {
   });
 
   describe('erase', () => {
-    it('deletes the subject’s records and returns the count; held ones survive', async () => {
+    it('deletes the subject’s records and counts them; held ones survive and are counted', async () => {
       const store = new MemoryStore();
       const visitor = { visitorId: 'eve' };
       const mine = [makeRecord({ nonessential: visitor }), makeRecord({ nonessential: visitor })];
@@ -177,16 +177,16 @@ describe('MemoryStore', () => {
       });
       const other = makeRecord();
       await store.write([...mine, held, other]);
-      expect(await store.erase(visitor)).toBe(2);
+      expect(await store.erase(visitor)).toEqual({ erased: 2, held: 1 });
       expect(await collect(store, { subject: visitor })).toEqual([held]);
       expect(store.records.map((r) => r.id)).toEqual([held.id, other.id]);
-      expect(await store.erase(visitor)).toBe(0);
+      expect(await store.erase(visitor)).toEqual({ erased: 0, held: 1 });
     });
 
     it('erases by e-mail', async () => {
       const store = new MemoryStore();
       await store.write([makeRecord({ optional: { email: 'x@y.z' } }), makeRecord()]);
-      expect(await store.erase({ email: 'X@Y.Z ' })).toBe(1);
+      expect(await store.erase({ email: 'X@Y.Z ' })).toEqual({ erased: 1, held: 0 });
       expect(await collect(store, { subject: { email: 'x@y.z' } })).toEqual([]);
       expect(store.records).toHaveLength(1);
     });

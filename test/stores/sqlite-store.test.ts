@@ -193,7 +193,7 @@ describe('SqliteStore purge', () => {
     await store.write([record]);
     expect((await store.purge(new Date(D1))).removed.optional).toBe(1);
     expect(await collect(store, { subject: { email: 'gone@example.org' } })).toEqual([]);
-    expect(await store.erase({ email: 'gone@example.org' })).toBe(0);
+    expect(await store.erase({ email: 'gone@example.org' })).toEqual({ erased: 0, held: 0 });
     expect(store.count()).toBe(1);
   });
 
@@ -273,7 +273,7 @@ describe('SqliteStore read', () => {
 });
 
 describe('SqliteStore erase', () => {
-  it('deletes the subject’s records and returns the count; held ones survive', async () => {
+  it('deletes the subject’s records and counts them; held ones survive and are counted', async () => {
     const store = await memoryStore();
     const visitor = { visitorId: 'eve' };
     const held = makeRecord({ nonessential: visitor, security: { reasons: ['x'], hold: true } });
@@ -283,18 +283,18 @@ describe('SqliteStore erase', () => {
       held,
       makeRecord(),
     ]);
-    expect(await store.erase(visitor)).toBe(2);
+    expect(await store.erase(visitor)).toEqual({ erased: 2, held: 1 });
     expect(await collect(store, { subject: visitor })).toEqual([held]);
-    expect(await store.erase(visitor)).toBe(0);
+    expect(await store.erase(visitor)).toEqual({ erased: 0, held: 1 });
     expect(store.count()).toBe(2);
   });
 
   it('erases by e-mail, trimmed and case-insensitively, and never on an empty subject', async () => {
     const store = await memoryStore();
     await store.write([makeRecord({ optional: { email: 'X@Y.z' } }), makeRecord()]);
-    expect(await store.erase({ email: '' })).toBe(0);
-    expect(await store.erase({ visitorId: '' })).toBe(0);
-    expect(await store.erase({ email: ' x@y.Z' })).toBe(1);
+    expect(await store.erase({ email: '' })).toEqual({ erased: 0, held: 0 });
+    expect(await store.erase({ visitorId: '' })).toEqual({ erased: 0, held: 0 });
+    expect(await store.erase({ email: ' x@y.Z' })).toEqual({ erased: 1, held: 0 });
     expect(await collect(store, { subject: { email: 'x@y.z' } })).toEqual([]);
     expect(store.count()).toBe(1);
   });

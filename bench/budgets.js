@@ -1,0 +1,74 @@
+// The performance budgets of the design, checked against one run's results. The benchmark only
+// reports them: nothing fails on a figure, since timings on a shared machine are not a test.
+
+/** Budget figures. */
+export const BUDGETS = {
+  ratioToBare: 1.1,
+  backgroundPerCore: 100_000,
+  sqliteRowsPerSecond: 100_000,
+  postgresRowsPerSecond: 50_000,
+};
+
+const pct = (x) => `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`;
+const k = (x) => `${Math.round(x / 1000)}k`;
+
+/**
+ * One line per budget that this run measured: `met` is true, false, or undefined when the run did
+ * not measure what the budget needs.
+ * @returns {{ budget: string, measured: string, met: boolean | undefined }[]}
+ */
+export function evaluate(results) {
+  const out = [];
+  const variant = (name) => results.variants?.find((v) => v.name === name);
+  const full = variant('gdpr');
+  if (full) {
+    out.push({
+      budget: `default pipeline (gdpr + SQLite) <= ${BUDGETS.ratioToBare}x bare Express CPU/request`,
+      measured: `${full.ratioToBare.toFixed(2)}x (${pct(full.ratioToBare - 1)} over bare)`,
+      met: full.ratioToBare <= BUDGETS.ratioToBare,
+    });
+    for (const other of ['morgan', 'pino-http']) {
+      const v = variant(other);
+      if (!v) continue;
+      out.push({
+        budget: `default pipeline below ${other}`,
+        measured: `${full.cpuUsPerRequest.toFixed(1)} vs ${v.cpuUsPerRequest.toFixed(1)} us/request (${v.ratioToBare.toFixed(2)}x bare)`,
+        met: full.cpuUsPerRequest < v.cpuUsPerRequest,
+      });
+    }
+  }
+  const micro = results.micro;
+  if (micro?.background?.gdpr) {
+    const rate = micro.background.gdpr.recordsPerCpuSecond;
+    out.push({
+      budget: `background stage >= ${k(BUDGETS.backgroundPerCore)} records/s per core`,
+      measured: `${k(rate)} records/s (gdpr)`,
+      met: rate >= BUDGETS.backgroundPerCore,
+    });
+  }
+  const sqlite = micro?.stores?.SqliteStore;
+  if (sqlite?.rowsPerSecond) {
+    out.push({
+      budget: `SQLite >= ${k(BUDGETS.sqliteRowsPerSecond)} rows/s`,
+      measured: `${k(sqlite.rowsPerSecond)} rows/s (batches of ${sqlite.batch})`,
+      met: sqlite.rowsPerSecond >= BUDGETS.sqliteRowsPerSecond,
+    });
+  }
+  const pg = micro?.stores?.PostgresStore;
+  if (pg) {
+    out.push({
+      budget: `PostgreSQL >= ${k(BUDGETS.postgresRowsPerSecond)} rows/s`,
+      measured: pg.skipped ? `not measured: ${pg.skipped}` : `${k(pg.rowsPerSecond)} rows/s`,
+      met: pg.skipped ? undefined : pg.rowsPerSecond >= BUDGETS.postgresRowsPerSecond,
+    });
+  }
+  if (micro?.memory) {
+    const m = micro.memory;
+    out.push({
+      budget: `memory bounded over ${m.requests} requests with a stopped store`,
+      measured: `buffered ${m.buffered} (cap ${m.queueCap}), heap +${(m.heapGrowthAfterTenthBytes / 2 ** 20).toFixed(1)} MiB over the last 90%`,
+      met: m.bounded,
+    });
+  }
+  return out;
+}

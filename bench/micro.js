@@ -1,0 +1,403 @@
+// Micro benchmarks of the parts behind the request path, on dist/: the background stage (records
+// per CPU second, the realistic mix), each store's write rate (rows per second, batched), the
+// User-Agent cache, GeoIP lookups, and the memory check (1M requests into a logger whose store
+// never answers). `node --expose-gc bench/micro.js [--quick] [--out FILE]`; bench/run.js runs it.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MemoryStore, NdjsonStore, presets, privacyLog, SqliteStore } from 'express-privacy-log';
+import { dropPostgresTables, localReverse } from './app.js';
+import { fixed, median, mib, table, thousands } from './lib.js';
+import { simulate } from './simulate.js';
+import {
+  CHOICE_COOKIE,
+  clientAddress,
+  makeRequests,
+  random,
+  requestStream,
+  SECRET,
+} from './traffic.js';
+
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const internal = (path) => import(pathToFileURL(join(DIST, path)).href);
+const { Dispatcher } = await internal('pipeline/dispatcher.js');
+const { UserAgentParser } = await internal('enrich/user-agent.js');
+const { loadGeo } = await internal('enrich/geo.js');
+const { uuidv7 } = await internal('ids.js');
+const { normalizeIp, truncateIp } = await internal('minimize/ip.js');
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+});
+const quick = args.quick;
+const size = {
+  pool: quick ? 5000 : 20_000,
+  passes: quick ? 3 : 10,
+  uaStream: quick ? 50_000 : 500_000,
+  geoLookups: quick ? 50_000 : 300_000,
+  storeRows: quick ? 20_000 : 200_000,
+  memoryRequests: quick ? 200_000 : 1_000_000,
+};
+const silent = { warn() {}, error() {}, info() {} };
+const work = mkdtempSync(join(tmpdir(), 'epl-micro-'));
+const results = { quick, size };
+
+/** CPU microseconds (user + system) spent in `fn`, and its wall time in ms. */
+async function timed(fn) {
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return {
+    cpuUs: used.user + used.system,
+    wallMs: Number(process.hrtime.bigint() - start) / 1e6,
+  };
+}
+
+// --- The mix, with real visitor cookies ----------------------------------------------------------
+
+/** Visitor cookies issued by the middleware itself to requests that carry a consent. */
+function issueVisitorCookies(n) {
+  const logger = privacyLog({ secret: SECRET, store: new MemoryStore(), warnings: false });
+  const cookies = [];
+  for (let i = 0; i < n; i++) {
+    let issued;
+    const spy = (req, res, next) => {
+      logger(req, res, next);
+      issued = res.getHeader('set-cookie');
+    };
+    simulate(spy, {
+      method: 'GET',
+      path: '/',
+      headers: {
+        host: 'shop.example',
+        cookie: `${CHOICE_COOKIE}=in`,
+        'x-forwarded-for': `81.2.${70 + Math.floor(i / 250)}.${1 + (i % 250)}`,
+        'x-forwarded-proto': 'https',
+      },
+    });
+    const line = [issued ?? []].flat().find((l) => l.includes('pl_vid='));
+    if (!line) throw new Error('the middleware issued no visitor cookie to a consenting request');
+    cookies.push(line.slice(0, line.indexOf(';')));
+  }
+  void logger.close();
+  return cookies;
+}
+
+const visitorCookies = issueVisitorCookies(400);
+const pool = makeRequests({ count: size.pool, visitorCookies, seed: 60 });
+
+/**
+ * What the middleware of `options` hands to its background stage for every request of `specs`, and
+ * the function that stage runs on each: taken from the middleware's own dispatcher, so the items
+ * and the processor are exactly those of a real server.
+ */
+async function capture(options, specs) {
+  const items = [];
+  let processItem;
+  const original = Dispatcher.prototype.push;
+  Dispatcher.prototype.push = function (item) {
+    processItem ??= this.processItem;
+    items.push(item);
+  };
+  let logger;
+  try {
+    logger = privacyLog({ warnings: false, logger: silent, store: new MemoryStore(), ...options });
+    for (const spec of specs) simulate(logger, spec);
+    // Reverse DNS and the company are looked up before an item reaches the dispatcher.
+    await logger.flush();
+  } finally {
+    Dispatcher.prototype.push = original;
+  }
+  if (typeof processItem !== 'function') {
+    throw new Error("could not find the dispatcher's processor (has Dispatcher changed?)");
+  }
+  return { items, process: processItem, logger };
+}
+
+// --- GeoIP -----------------------------------------------------------------------------------------
+
+{
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const start = process.hrtime.bigint();
+  const geo = await loadGeo();
+  const loadMs = Number(process.hrtime.bigint() - start) / 1e6;
+  globalThis.gc?.();
+  const rssAdded = process.memoryUsage().rss - before;
+  const r = random(7);
+  const addresses = [];
+  for (let i = 0; i < 10_000; i++) {
+    addresses.push(truncateIp(normalizeIp(clientAddress(r)), 24, 48));
+  }
+  let found = 0;
+  const t = await timed(() => {
+    for (let i = 0; i < size.geoLookups; i++) {
+      if (geo.lookup(addresses[i % addresses.length], 'region')) found++;
+    }
+  });
+  results.geo = {
+    loadMs,
+    rssAddedBytes: rssAdded,
+    lookupsPerSecond: size.geoLookups / (t.cpuUs / 1e6),
+    usPerLookup: t.cpuUs / size.geoLookups,
+    foundShare: found / size.geoLookups,
+  };
+  console.log(
+    `GeoIP: loaded in ${fixed(loadMs, 0)} ms (+${mib(rssAdded)} MiB RSS); ` +
+      `${thousands(results.geo.lookupsPerSecond)} lookups/s (${fixed(results.geo.usPerLookup, 2)} us), ` +
+      `${Math.round(results.geo.foundShare * 100)}% of the mix's /24 and /48 networks located`,
+  );
+}
+
+// --- User-Agent cache --------------------------------------------------------------------------
+
+{
+  const requests = requestStream({ seed: 8, visitorCookies: [] });
+  const stream = Array.from(
+    { length: size.uaStream },
+    () => requests.next().value.headers['user-agent'],
+  );
+  const distinct = new Set(stream).size;
+  const parser = new UserAgentParser();
+  const t = await timed(() => {
+    for (const ua of stream) parser.parse(ua);
+  });
+  const stats = parser.stats();
+  // The cost of a miss: every string parsed anew (no cache), on a sample.
+  const uncached = new UserAgentParser({ cacheSize: 0 });
+  const sample = stream.slice(0, Math.min(20_000, stream.length));
+  const miss = await timed(() => {
+    for (const ua of sample) uncached.parse(ua);
+  });
+  results.userAgents = {
+    requests: stream.length,
+    distinct,
+    cacheSize: 5000,
+    hitRate: stats.hits / (stats.hits + stats.misses),
+    usPerRequest: t.cpuUs / stream.length,
+    usPerMiss: miss.cpuUs / sample.length,
+  };
+  console.log(
+    `User-Agent cache: ${(results.userAgents.hitRate * 100).toFixed(2)}% hits over ${stream.length} requests ` +
+      `(${distinct} distinct strings, cache of 5000); ${fixed(results.userAgents.usPerRequest, 2)} us ` +
+      `per request with the cache, ${fixed(results.userAgents.usPerMiss, 1)} us per parse without`,
+  );
+}
+
+// --- Memory: 1M requests into a logger whose store never answers -------------------------------
+
+{
+  const stalled = { name: 'stalled', write: () => new Promise(() => {}) };
+  const logger = privacyLog({ secret: SECRET, store: stalled, warnings: false, logger: silent });
+  await loadGeo();
+  await tick();
+  const snapshot = (requests) => {
+    globalThis.gc?.();
+    const m = process.memoryUsage();
+    return { requests, heapUsedBytes: m.heapUsed, rssBytes: m.rss };
+  };
+  const points = [snapshot(0)];
+  const checkpoints = new Set([size.memoryRequests / 10, size.memoryRequests]);
+  for (let i = 1; i <= size.memoryRequests; i++) {
+    simulate(logger, pool[i % pool.length]);
+    // A server yields between requests; so does this loop, so the background stage runs.
+    if (i % 1000 === 0) await tick();
+    if (checkpoints.has(i)) points.push(snapshot(i));
+  }
+  const stats = logger.stats();
+  const store = stats.stores[0];
+  const [start, tenth, end] = points;
+  const growthAfterTenth = end.heapUsedBytes - tenth.heapUsedBytes;
+  results.memory = {
+    requests: size.memoryRequests,
+    points,
+    accepted: stats.accepted,
+    buffered: store.buffered,
+    droppedBufferFull: store.dropped.bufferFull,
+    queueCap: 10_000,
+    heapGrowthBytes: end.heapUsedBytes - start.heapUsedBytes,
+    heapGrowthAfterTenthBytes: growthAfterTenth,
+    // Bounded: the queue holds no more than its cap, and the last 90% of the run added no more
+    // than noise (a few MiB) to the heap.
+    bounded: store.buffered <= 10_000 && growthAfterTenth < 16 * 2 ** 20,
+  };
+  console.log(
+    `Memory, ${size.memoryRequests} requests into a store that never answers (after GC; ` +
+      'GeoIP data loaded before the first point):',
+  );
+  console.log(
+    table(
+      ['after requests', 'heap MiB', 'RSS MiB'],
+      points.map((p) => [String(p.requests), mib(p.heapUsedBytes), mib(p.rssBytes)]),
+    ),
+  );
+  console.log(
+    `buffered ${store.buffered} (cap 10000), dropped as bufferFull ${store.dropped.bufferFull}; ` +
+      `heap growth over the last 90% of the run: ${mib(growthAfterTenth)} MiB -> ` +
+      `${results.memory.bounded ? 'bounded' : 'NOT bounded'}`,
+  );
+  void logger.close({ timeoutMs: 0 });
+  console.log('');
+}
+
+// --- Background stage --------------------------------------------------------------------------
+
+results.background = {};
+let recordPool;
+for (const [name, options] of [
+  ['gdpr', { secret: SECRET }],
+  ['classic', { secret: SECRET, policy: presets.classic, enrich: { reverse: localReverse } }],
+  ['strict', { policy: presets.strict }],
+]) {
+  const { items, process: run, logger } = await capture(options, pool);
+  await loadGeo();
+  await tick();
+  // First pass: the User-Agent cache fills as in a running server; not timed.
+  let records = items.map(run);
+  const rates = [];
+  let serialiseUs = 0;
+  for (let pass = 0; pass < size.passes; pass++) {
+    const t = await timed(() => {
+      records = items.map(run);
+    });
+    rates.push(items.length / (t.cpuUs / 1e6));
+    const s = await timed(() => {
+      for (const record of records) JSON.stringify(record);
+    });
+    serialiseUs += s.cpuUs;
+  }
+  if (name === 'gdpr') recordPool = records;
+  const perCore = median(rates);
+  results.background[name] = {
+    recordsPerCpuSecond: perCore,
+    usPerRecord: 1e6 / perCore,
+    serialiseUsPerRecord: serialiseUs / (size.passes * items.length),
+  };
+  console.log(
+    `background stage, ${name}: ${thousands(perCore)} records/s per core (${fixed(1e6 / perCore, 2)} us/record; ` +
+      `JSON.stringify of the record ${fixed(results.background[name].serialiseUsPerRecord, 2)} us more)`,
+  );
+  await logger.close();
+}
+
+// --- Stores ------------------------------------------------------------------------------------
+
+/** Stores to measure: the built-in ones, and PostgreSQL or Redis when their URL and build exist. */
+async function storesToMeasure() {
+  const list = [
+    ['SqliteStore', () => new SqliteStore({ path: join(work, 'write.sqlite') })],
+    ['NdjsonStore', () => new NdjsonStore({ destination: join(work, 'write.ndjson') })],
+    ['MemoryStore', () => new MemoryStore()],
+  ];
+  const skipped = [];
+  const pgBuild = join(DIST, 'stores/postgres-store.js');
+  if (!process.env.PG_URL) skipped.push(['PostgresStore', 'PG_URL is not set']);
+  else if (!existsSync(pgBuild)) skipped.push(['PostgresStore', 'no PostgresStore in dist/ yet']);
+  else {
+    const { default: pg } = await import('pg');
+    const { PostgresStore } = await import(pathToFileURL(pgBuild).href);
+    list.push([
+      'PostgresStore',
+      () => {
+        const pgPool = new pg.Pool({ connectionString: process.env.PG_URL, max: 4 });
+        pgPool.on('error', () => {});
+        const table = `epl_micro_${process.pid}`;
+        const store = new PostgresStore({ pool: pgPool, table });
+        const close = store.close?.bind(store);
+        store.close = async () => {
+          await close?.();
+          await dropPostgresTables(pgPool, table);
+          await pgPool.end();
+        };
+        return store;
+      },
+    ]);
+  }
+  const redisBuild = join(DIST, 'stores/redis-stream-store.js');
+  if (!process.env.REDIS_URL) skipped.push(['RedisStreamStore', 'REDIS_URL is not set']);
+  else if (!existsSync(redisBuild))
+    skipped.push(['RedisStreamStore', 'no RedisStreamStore in dist/ yet']);
+  else {
+    const { createClient } = await import('redis');
+    const { RedisStreamStore: RedisStore } = await import(pathToFileURL(redisBuild).href);
+    list.push([
+      'RedisStreamStore',
+      async () => {
+        const client = createClient({ url: process.env.REDIS_URL });
+        await client.connect();
+        const prefix = `epl-micro-${process.pid}`;
+        const store = new RedisStore({ client, prefix });
+        const close = store.close?.bind(store);
+        store.close = async () => {
+          await close?.();
+          // Its keys only: they all carry the prefix.
+          for await (const keys of client.scanIterator({ MATCH: `*${prefix}*`, COUNT: 500 })) {
+            for (const key of [keys].flat()) await client.unlink(key);
+          }
+          await client.quit();
+        };
+        return store;
+      },
+    ]);
+  }
+  return { list, skipped };
+}
+
+/** Write `rows` fresh records (new ids, contents from the pool) in batches of `batch`. */
+async function writeRate(makeStore, rows, batch) {
+  const store = await makeStore();
+  await store.init?.();
+  const batches = [];
+  let n = 0;
+  const base = Date.now();
+  while (n < rows) {
+    const records = [];
+    for (let i = 0; i < batch && n < rows; i++, n++) {
+      const record = recordPool[n % recordPool.length];
+      records.push({ ...record, id: uuidv7(base + n) });
+    }
+    batches.push(records);
+  }
+  const t = await timed(async () => {
+    for (const records of batches) await store.write(records);
+    await store.close?.();
+  });
+  return { rowsPerSecond: rows / (t.wallMs / 1e3), cpuUsPerRow: t.cpuUs / rows };
+}
+
+{
+  const { list, skipped } = await storesToMeasure();
+  results.stores = {};
+  const rows = [];
+  for (const [name, make] of list) {
+    // The slower stores write fewer rows, so that a full run stays within a few minutes.
+    const cap = { MemoryStore: 100_000, RedisStreamStore: 50_000 }[name] ?? size.storeRows;
+    const rowCount = Math.min(size.storeRows, cap);
+    const sizes = name === 'SqliteStore' && !quick ? [50, 500, 5000] : [500];
+    for (const batch of sizes) {
+      rmSync(join(work, 'write.sqlite'), { force: true });
+      const rate = await writeRate(make, rowCount, batch);
+      results.stores[batch === 500 ? name : `${name} (batch ${batch})`] = {
+        ...rate,
+        batch,
+        rows: rowCount,
+      };
+      rows.push([name, batch, thousands(rate.rowsPerSecond), fixed(rate.cpuUsPerRow, 2)]);
+    }
+  }
+  for (const [name, why] of skipped) {
+    results.stores[name] = { skipped: why };
+    rows.push([name, '-', `skipped: ${why}`, '']);
+  }
+  console.log('\nStore write rate (rows/s, wall time, including close)');
+  console.log(table(['store', 'batch', 'rows/s', 'CPU us/row'], rows));
+}
+
+rmSync(work, { recursive: true, force: true });
+if (args.out) writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+// The stalled store's write never settles; nothing else is pending.
+process.exit(0);

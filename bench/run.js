@@ -1,0 +1,335 @@
+// `npm run bench [-- options]`: build the library, then measure the server's CPU time per request of
+// bare Express, morgan, pino-http and this library under several policies and stores, alternating
+// the variants over several rounds; then run the micro benchmarks (bench/micro.js). Prints a table
+// and writes bench/results.json. Options:
+//
+//   --quick             a smoke run in well under a minute (few requests, two rounds)
+//   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
+//   --requests N        measured requests per variant and round (default 20000; quick 1000)
+//   --warmup N          requests before each measurement (default 5000; quick 500)
+//   --connections N     concurrent connections of the load generator (default 10)
+//   --only a,b          run only these variants (bare is always added, as the reference)
+//   --no-build          use dist/ as it is
+//   --no-micro          skip the micro benchmarks; --micro-only skips the HTTP benchmark
+//   --profile DIR       write a V8 CPU profile of every server (and the micro run) into DIR
+//   --out FILE          where to write the JSON results (default bench/results.json)
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    requests: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    'no-micro': { type: 'boolean', default: false },
+    'micro-only': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const count = (value, fallback, name) => {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+const quick = args.quick;
+const settings = {
+  quick,
+  rounds: count(args.rounds, quick ? 2 : 5, 'rounds'),
+  requests: count(args.requests, quick ? 1000 : 20_000, 'requests'),
+  warmup: count(args.warmup, quick ? 500 : 5000, 'warmup'),
+  connections: count(args.connections, 10, 'connections'),
+};
+const outFile = resolve(args.out ?? join(ROOT, 'bench/results.json'));
+const profileDir = args.profile ? resolve(args.profile) : undefined;
+
+if (!args['no-build']) {
+  console.log('building dist/ (npm run build)');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) {
+    console.error(build.stdout, build.stderr);
+    console.error('the build failed: the benchmark measures dist/, so it stops here');
+    process.exit(1);
+  }
+}
+
+// Imported after the build: these load the library from dist/.
+const { default: autocannon } = await import('autocannon');
+const { VARIANTS } = await import('./app.js');
+const lib = await import('./lib.js');
+const { CHOICE_COOKIE, HOST, Visitors } = await import('./traffic.js');
+
+const machine = lib.machine();
+console.log(
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+);
+const work = mkdtempSync(join(tmpdir(), 'epl-bench-'));
+// Temporary databases go, whether the run ends well or not.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+/** Visitor cookies issued by a server of this run, used by the request streams. */
+let visitorCookies = [];
+const serverArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+
+/** A GET through node:http (fetch may not set Host), resolving to the response headers. */
+function get(url, headers) {
+  return new Promise((resolvePromise, reject) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolvePromise(res));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Real visitor cookies: a gdpr server issues one to every request that carries a consent, as it
+ * would to a visitor who opted in. Sent over "https" (X-Forwarded-Proto from a trusted proxy),
+ * so they are `__Host-` cookies, as in production.
+ */
+async function issueVisitorCookies(n) {
+  const dir = join(work, 'cookies');
+  mkdirSync(dir);
+  const server = await lib.startServer('gdpr', { dir });
+  const cookies = [];
+  const issue = async (i) => {
+    const res = await get(`${server.url}/`, {
+      host: HOST,
+      cookie: `${CHOICE_COOKIE}=in`,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': `81.2.${70 + Math.floor(i / 250)}.${1 + (i % 250)}`,
+    });
+    const lines = [res.headers['set-cookie'] ?? []].flat();
+    const line = lines.find((l) => /^(__Host-)?pl_vid=s(%3A|:)/.test(l));
+    if (!line) throw new Error(`no visitor cookie issued; Set-Cookie: ${lines.join(' | ')}`);
+    cookies.push(line.slice(0, line.indexOf(';')));
+  };
+  try {
+    for (let i = 0; i < n; i += 10) {
+      await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => issue(i + j)));
+    }
+  } finally {
+    await server.close();
+  }
+  return cookies;
+}
+
+/**
+ * Drive `amount` requests: each connection sends its own endless stream of visitor sessions
+ * (bench/traffic.js), seeded by `seed` and its index, so that every variant of a round serves the
+ * same visitors; their cookies follow what each variant's server sets.
+ */
+async function load(url, seed, amount) {
+  let client = 0;
+  const result = await autocannon({
+    url,
+    connections: settings.connections,
+    pipelining: 1,
+    amount,
+    timeout: 30,
+    // It checks for the end of a run on every sample: often, so that a run ends when it is done.
+    sampleInt: 50,
+    setupClient(c) {
+      // A browser keeps the cookies the server sets: the stream hears every response.
+      const visitors = new Visitors({ seed: seed + client++, visitorCookies, feedback: true });
+      c.setRequests([
+        {
+          setupRequest(request) {
+            const next = visitors.next();
+            return { ...request, method: next.method, path: next.path, headers: next.headers };
+          },
+          onResponse(_status, _body, _context, headers) {
+            for (const name in headers) {
+              if (name.toLowerCase() === 'set-cookie') visitors.receive(headers[name]);
+            }
+          },
+        },
+      ]);
+    },
+  });
+  return {
+    total: result.requests.total,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    statusCodes: {
+      '2xx': result['2xx'],
+      '3xx': result['3xx'],
+      '4xx': result['4xx'],
+      '5xx': result['5xx'],
+    },
+  };
+}
+
+/** One variant, one round: a fresh server, warm-up, then the measured window. */
+async function measure(variant, round) {
+  const dir = join(work, `${variant}-${round}`);
+  mkdirSync(dir);
+  const server = await lib.startServer(variant, { dir, execArgv: serverArgs });
+  try {
+    // Warm-up and measurement see different visitors, as a server that has run for a while would.
+    await load(server.url, 1000 + round * 100, settings.warmup);
+    await server.start();
+    const client = await load(server.url, 100_000 + round * 100, settings.requests);
+    const m = await server.stop();
+    if (client.errors > 0 || client.statusCodes['5xx'] > 0) {
+      throw new Error(
+        `${variant}: ${client.errors} errors, ${client.statusCodes['5xx']} 5xx\n${server.output()}`,
+      );
+    }
+    const dropped = m.stats
+      ? m.stats.stores.reduce(
+          (sum, s) => sum + Object.values(s.dropped).reduce((a, b) => a + b, 0),
+          0,
+        )
+      : 0;
+    return {
+      round,
+      requests: m.requests,
+      cpuUsPerRequest: (m.userUs + m.systemUs) / m.requests,
+      userUsPerRequest: m.userUs / m.requests,
+      systemUsPerRequest: m.systemUs / m.requests,
+      // Requests over the server's own window, first to last request (the client's clock ticks).
+      reqPerSec: m.requests / (m.activeMs / 1000),
+      p99Ms: client.p99Ms,
+      peakRssBytes: m.peakRssBytes,
+      statusCodes: client.statusCodes,
+      written: m.stats?.stores.map((s) => s.written),
+      dropped,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+const results = {
+  date: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  machine,
+  settings,
+  variants: [],
+  skipped: [],
+  micro: undefined,
+  budgets: [],
+};
+
+if (!args['micro-only']) {
+  let chosen = VARIANTS;
+  if (args.only) {
+    const wanted = new Set(['bare', ...args.only.split(',').map((s) => s.trim())]);
+    for (const name of wanted) {
+      if (!VARIANTS.some((v) => v.name === name)) throw new Error(`unknown variant ${name}`);
+    }
+    chosen = VARIANTS.filter((v) => wanted.has(v.name));
+  }
+  const runnable = [];
+  for (const variant of chosen) {
+    const why = variant.skip?.(process.env);
+    if (why) {
+      console.log(`skipped: ${variant.label} (${why})`);
+      results.skipped.push({ name: variant.name, label: variant.label, reason: why });
+    } else {
+      runnable.push(variant);
+    }
+  }
+
+  visitorCookies = await issueVisitorCookies(quick ? 100 : 400);
+  console.log(
+    `HTTP benchmark: ${runnable.length} variants x ${settings.rounds} rounds, ` +
+      `${settings.warmup} warm-up + ${settings.requests} measured requests each, ` +
+      `${settings.connections} connections, each a stream of visitor sessions`,
+  );
+  const rounds = new Map(runnable.map((v) => [v.name, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = lib.roundOrder(
+      runnable.map((v) => v.name),
+      round,
+    );
+    const line = [];
+    for (const name of order) {
+      const r = await measure(name, round);
+      rounds.get(name).push(r);
+      line.push(`${name} ${lib.fixed(r.cpuUsPerRequest)}`);
+    }
+    console.log(`  round ${round + 1}/${settings.rounds}: ${line.join(', ')} (CPU us/request)`);
+  }
+
+  const bare = rounds.get('bare');
+  for (const variant of runnable) {
+    const list = rounds.get(variant.name);
+    // Paired: each round's figure over bare Express's figure in the same round.
+    const ratios = list.map((r) => r.cpuUsPerRequest / bare[r.round].cpuUsPerRequest);
+    results.variants.push({
+      name: variant.name,
+      label: variant.label,
+      cpuUsPerRequest: lib.median(list.map((r) => r.cpuUsPerRequest)),
+      ratioToBare: lib.median(ratios),
+      reqPerSec: lib.median(list.map((r) => r.reqPerSec)),
+      p99Ms: lib.median(list.map((r) => r.p99Ms)),
+      peakRssBytes: Math.max(...list.map((r) => r.peakRssBytes)),
+      spread: lib.spread(list.map((r) => r.cpuUsPerRequest)),
+      dropped: list.reduce((sum, r) => sum + r.dropped, 0),
+      rounds: list,
+    });
+  }
+  const header = ['variant', 'CPU us/req', 'x bare', 'spread', 'req/s', 'p99 ms', 'peak RSS MiB'];
+  const rows = results.variants.map((v) => [
+    v.label,
+    lib.fixed(v.cpuUsPerRequest),
+    lib.fixed(v.ratioToBare, 2),
+    `${Math.round(v.spread * 100)}%`,
+    Math.round(v.reqPerSec),
+    lib.fixed(v.p99Ms, 0),
+    lib.mib(v.peakRssBytes),
+  ]);
+  console.log(
+    '\nServer CPU time per request (user + system, measured by the server itself), median of rounds',
+  );
+  console.log(lib.table(header, rows));
+  results.markdown = lib.markdownTable(header, rows);
+  for (const v of results.variants) {
+    if (v.dropped > 0) console.log(`warning: ${v.label} dropped ${v.dropped} records (see stats)`);
+  }
+}
+
+if (!args['no-micro']) {
+  const microOut = join(work, 'micro.json');
+  const microArgs = ['--expose-gc', ...serverArgs, join(ROOT, 'bench/micro.js'), '--out', microOut];
+  if (quick) microArgs.push('--quick');
+  console.log('');
+  const micro = spawnSync(process.execPath, microArgs, { stdio: 'inherit', env: process.env });
+  if (micro.status !== 0) {
+    console.error('the micro benchmarks failed');
+    process.exitCode = 1;
+  } else {
+    results.micro = JSON.parse(readFileSync(microOut, 'utf8'));
+  }
+}
+
+results.budgets = (await import('./budgets.js')).evaluate(results);
+if (results.budgets.length > 0) {
+  console.log('\nBudgets (docs: the Performance section of README.md)');
+  for (const b of results.budgets) {
+    console.log(
+      `  ${b.met === undefined ? 'n/a ' : b.met ? 'met ' : 'MISS'}  ${b.budget}: ${b.measured}`,
+    );
+  }
+}
+if (quick) console.log('\n(--quick: a smoke run; its figures are too short to quote)');
+writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nresults written to ${outFile}`);
+if (profileDir)
+  console.log(`CPU profiles in ${profileDir} (summarise: node bench/profile.js ${profileDir})`);

@@ -1,0 +1,87 @@
+// One benchmark server, run as a child process by bench/run.js: `node bench/server.js VARIANT`.
+// It listens on a free loopback port and measures its own CPU time (process.cpuUsage: user and
+// system, all threads) between a `start` and a `stop` message from the parent, over IPC. `stop`
+// first waits for the access log to write everything captured in the window, so the figure
+// includes the background stage and the store, not only the request path.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { setImmediate as tick } from 'node:timers/promises';
+import { createVariant } from './app.js';
+
+const name = process.argv[2];
+const dir = process.env.BENCH_DIR;
+if (!name || !dir || typeof process.send !== 'function') {
+  console.error('usage: run by bench/run.js (needs a variant name, BENCH_DIR and an IPC channel)');
+  process.exit(2);
+}
+
+const variant = await createVariant(name, { dir, pgUrl: process.env.PG_URL });
+const server = createServer(variant.app);
+// Generous keep-alive: the load generator holds its connections through a whole measurement.
+server.keepAliveTimeout = 60_000;
+let counting = false;
+let requests = 0;
+let lastRequestAt = 0;
+server.on('request', () => {
+  if (!counting) return;
+  requests++;
+  lastRequestAt = performance.now();
+});
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+
+let started;
+/** Let 'close' handlers of the last responses run, then wait until the log wrote everything. */
+async function settle() {
+  await tick();
+  await variant.logger?.flush();
+}
+
+const handlers = {
+  async start() {
+    await settle();
+    globalThis.gc?.();
+    requests = 0;
+    counting = true;
+    started = { cpu: process.cpuUsage(), time: process.hrtime.bigint(), at: performance.now() };
+    return {};
+  },
+  async stop() {
+    counting = false;
+    await settle();
+    const cpu = process.cpuUsage(started.cpu);
+    const elapsedMs = Number(process.hrtime.bigint() - started.time) / 1e6;
+    const memory = process.memoryUsage();
+    return {
+      requests,
+      userUs: cpu.user,
+      systemUs: cpu.system,
+      elapsedMs,
+      // From the start of the window to the last request's arrival: the load, without the wait.
+      activeMs: lastRequestAt - started.at,
+      // resourceUsage().maxRSS is in KiB: the peak since this process started.
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      stats: variant.logger?.stats(),
+    };
+  },
+  async close() {
+    server.closeAllConnections();
+    server.close();
+    await variant.close();
+    return {};
+  },
+};
+
+process.on('message', (message) => {
+  const handler = handlers[message?.cmd];
+  if (!handler) return;
+  handler().then(
+    (result) => process.send({ reply: message.cmd, ...result }),
+    (err) => process.send({ reply: message.cmd, error: String(err?.stack ?? err) }),
+  );
+});
+// The parent going away (a crash, Ctrl-C) ends this server too.
+process.on('disconnect', () => process.exit(0));
+process.send({ reply: 'listening', port: server.address().port });

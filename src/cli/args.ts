@@ -1,0 +1,77 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { normalizeEmail } from '../stores/retention.js';
+import type { Subject } from '../stores/store.js';
+import { oneLine, UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** What {@link parseCommand} returns: option values typed from their declarations. */
+export type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
+/** The options every command that opens a store takes. */
+export const STORE_OPTIONS = {
+  store: { type: 'string', short: 's' },
+  json: { type: 'boolean' },
+} as const satisfies Options;
+
+/**
+ * Parse a command's arguments strictly: an unknown option or a missing value is a usage error
+ * naming the command, never silently ignored (a misspelt `--subjetc` must not erase nothing and
+ * report success).
+ */
+export function parseCommand<const O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+): Parsed<O> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const text = err instanceof Error ? oneLine(err.message) : String(err);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const option = /'([^']+)'/.exec(text)?.[1] ?? 'option';
+      throw new UsageError(`${command}: unknown option ${option}; see --help`);
+    }
+    throw new UsageError(`${command}: ${text.replace(/\.$/, '')}; see --help`);
+  }
+}
+
+/** Refuse positional arguments a command does not take. */
+export function noPositionals(command: string, positionals: string[], allowed = 0): void {
+  if (positionals.length > allowed) {
+    throw new UsageError(`${command}: unexpected argument "${positionals[allowed]}"; see --help`);
+  }
+}
+
+/**
+ * A subject as the command line writes it: `email:<address>`, `visitor:<id>`, or a bare value,
+ * which is an e-mail address when it holds an `@` (visitor ids never do) and a visitor id otherwise.
+ */
+export function parseSubject(text: string | undefined, command: string): Subject {
+  if (text === undefined || text.trim() === '') {
+    throw new UsageError(`${command}: --subject is required, as visitor:<id> or email:<address>`);
+  }
+  const match = /^(email|visitor|visitorId):(.*)$/i.exec(text);
+  const kind = match ? match[1]!.toLowerCase() : text.includes('@') ? 'email' : 'visitor';
+  const value = (match ? match[2]! : text).trim();
+  if (kind === 'email') {
+    if (normalizeEmail(value) === '' || !value.includes('@')) {
+      throw new UsageError(`${command}: "${value}" is not an e-mail address`);
+    }
+    return { email: value };
+  }
+  if (value === '') throw new UsageError(`${command}: the visitor id is empty`);
+  return { visitorId: value };
+}
+
+/** An ISO 8601 time from an option, or a usage error naming it. */
+export function parseTime(text: string | undefined, option: string): string | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms))
+    throw new UsageError(`${option}: "${text}" is not an ISO 8601 date or time`);
+  return new Date(ms).toISOString();
+}

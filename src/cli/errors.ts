@@ -1,0 +1,25 @@
+/** Exit codes of the command line: success, a failure while running, a mistake in the command. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** A mistake in the command itself (unknown option, missing value, malformed URL): exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** A failure while running (a store that cannot be opened, a file that cannot be read): exit code 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+/**
+ * A URL as it may be shown: the password of `scheme://user:password@host` is masked, since error
+ * messages end up in terminals, CI logs and bug reports.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
+}
+
+/** One line of text: an error message reduced to its first line. */
+export function oneLine(message: string): string {
+  return message.split(/\r?\n/, 1)[0]!.trim();
+}

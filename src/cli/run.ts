@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import type { CliIo, CommandContext } from './context.js';
+import { eraseCommand, exportCommand, purgeCommand, statsCommand } from './data-commands.js';
+import { noticeCommand, processingRecordCommand } from './document-commands.js';
+import { CliError, EXIT, oneLine, UsageError } from './errors.js';
+import { holdsCommand } from './hold-commands.js';
+import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
+
+export type { CliIo } from './context.js';
+
+const NAME = 'express-privacy-log';
+
+/** The help text of the command line. */
+export const USAGE = `Usage: ${NAME} <command> [options]
+
+Retention, legal holds and subject rights on a store of express-privacy-log, and the documents its
+policy yields.
+
+Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEFAULT_STORE_URL}):
+  purge                          apply retention now; prints what was removed per category
+  export --subject KEY [--out FILE]
+                                 every record of a subject, as JSON
+  erase --subject KEY            erase a subject's records; held ones stay and are counted
+  stats                          records by category, what is due for purge, legal holds
+  holds list                     the legal holds in force
+  holds add --reason TEXT --review DATE|DURATION (--subject KEY | --from TIME | --to TIME
+            | --record ID ... | --all) [--id ID]
+                                 place a hold; --review takes 2026-06-30 or P90D
+  holds extend ID [--review DATE|DURATION] [--reason TEXT]
+  holds release ID
+
+Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
+  notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
+         [--routes /privacy | --no-routes] [--recipient NAME ...] [--updated DATE]
+  processing-record --policy P --controller NAME --contact ADDRESS [--format markdown|json]
+         [--dpo CONTACT] [--representative NAME] [--site NAME] [--recipient NAME ...]
+         [--transfer TEXT ...]
+
+A subject KEY is visitor:<id>, email:<address>, or a bare address (holding an @) or id.
+Store URLs: sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379.
+Options: --json (machine-readable output), --help, --version.
+Exit codes: 0 done, 1 failed while running, 2 wrong command or options.
+`;
+
+type Command = (context: CommandContext, args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  purge: purgeCommand,
+  export: exportCommand,
+  erase: eraseCommand,
+  stats: statsCommand,
+  holds: holdsCommand,
+  notice: noticeCommand,
+  'processing-record': processingRecordCommand,
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Run the command line with `args` (without the node and script paths) and return the exit code.
+ * Never throws: every failure becomes one line on standard error and an exit code.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  const context: CommandContext = {
+    io,
+    now: () => new Date(),
+    print: (line) => io.stdout.write(`${line}\n`),
+    info: (line) => io.stderr.write(`${line}\n`),
+    printJson: (value) => {
+      io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      return EXIT.ok;
+    },
+    withStore: async <T>(url: string | undefined, body: (opened: OpenedStore) => Promise<T>) => {
+      const opened = await openStore(url ?? io.env.EXPRESS_PRIVACY_LOG_STORE ?? DEFAULT_STORE_URL);
+      try {
+        return await body(opened);
+      } finally {
+        await opened.close().catch(() => {});
+      }
+    },
+  };
+  const [command, ...rest] = args;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout.write(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (command === '--version' || command === '-v') {
+      io.stdout.write(`${version()}\n`);
+      return EXIT.ok;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (run === undefined) {
+      throw new UsageError(`unknown command "${command}"; see --help`);
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(USAGE);
+      return EXIT.ok;
+    }
+    return await run(context, rest);
+  } catch (err) {
+    const usage = err instanceof UsageError;
+    const text = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`${NAME}: ${oneLine(text)}\n`);
+    if (!usage && !(err instanceof CliError) && io.env.DEBUG) {
+      io.stderr.write(`${err instanceof Error ? err.stack : ''}\n`);
+    }
+    return usage ? EXIT.usage : EXIT.failure;
+  }
+}

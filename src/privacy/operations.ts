@@ -1,0 +1,103 @@
+import type { DiagnosticLogger } from '../logger.js';
+import { report } from '../pipeline/store-call.js';
+import type { Warnings } from '../policy/warnings.js';
+import { isReviewDue } from '../stores/hold-scope.js';
+import type { Store } from '../stores/store.js';
+import { createHoldsApi, type HoldsApi } from './holds.js';
+import { purgeStores, type RetentionReport, RetentionScheduler } from './retention.js';
+import { StoreSet } from './store-set.js';
+import { createSubjectsApi, type SubjectsApi } from './subjects.js';
+
+/** The retention settings of the logger (see the `retention` option). */
+export interface RetentionSettings {
+  enabled: boolean;
+  intervalMs: number;
+  jitterMs: number;
+}
+
+/** What the logger needs to run the privacy operations. */
+export interface OperationsDeps {
+  stores: readonly Store[];
+  logger: DiagnosticLogger;
+  warnings: Warnings;
+  flush: () => Promise<void>;
+  retention: RetentionSettings;
+  /** Default: the system clock. */
+  clock?: () => Date;
+}
+
+/** The privacy operations of one logger: retention, holds and subject rights. */
+export interface PrivacyOperations {
+  /** Apply retention in every store at `now` and review the holds; never rejects. */
+  purge(now?: Date): Promise<RetentionReport>;
+  holds: HoldsApi;
+  subjects: SubjectsApi;
+  /** Stop the schedule and wait for running operations (at most `timeoutMs`). */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The first run waits a minute: long enough to stay out of the way of startup, short enough that an
+ * app restarted every few minutes (a deploy loop, a serverless host) still applies retention.
+ */
+const FIRST_RUN_MS = 60_000;
+
+/** Wire retention, holds and subject rights for a logger, and start the retention schedule. */
+export function createOperations(deps: OperationsDeps): PrivacyOperations {
+  const clock = deps.clock ?? (() => new Date());
+  const set = new StoreSet(deps.stores);
+  const holds = createHoldsApi(set, clock);
+  const subjects = createSubjectsApi(set, deps.flush, clock);
+
+  /** Warn once per hold (and review date) whose review is due; extending it re-arms the warning. */
+  const reviewHolds = async (now: Date): Promise<void> => {
+    if (set.closed || set.with('hold', 'release', 'holds').length === 0) return;
+    try {
+      for (const hold of await holds.list()) {
+        if (!isReviewDue(hold, now)) continue;
+        deps.warnings.emitFor('WRN_HOLD_REVIEW_DUE', `${hold.id}@${hold.reviewAt}`, {
+          hold: hold.id,
+          reason: hold.reason,
+          reviewAt: hold.reviewAt,
+          stores: hold.stores,
+        });
+      }
+    } catch (err) {
+      report(deps.logger, 'error', { err, code: 'ERR_HOLD_REVIEW' }, 'could not list legal holds');
+    }
+  };
+
+  const purge = async (now: Date = clock()): Promise<RetentionReport> => {
+    const result = await purgeStores(set, now, deps.logger);
+    await reviewHolds(now);
+    return result;
+  };
+
+  const { enabled, intervalMs, jitterMs } = deps.retention;
+  const scheduler = enabled
+    ? new RetentionScheduler({
+        intervalMs,
+        jitterMs,
+        firstDelayMs: Math.min(FIRST_RUN_MS, intervalMs),
+        clock,
+        run: (now) => purge(now),
+      })
+    : undefined;
+  // Only stores that can purge or hold give the schedule anything to do.
+  if (set.with('purge').length > 0 || set.with('holds').length > 0) scheduler?.start();
+
+  return {
+    purge: (now) => {
+      if (set.closed) return Promise.reject(new Error('the logger is closed'));
+      return purge(now);
+    },
+    holds,
+    subjects,
+    async close(timeoutMs) {
+      // A run in progress is waited for through the set, within the deadline; `stop` alone would
+      // wait for a hung store forever.
+      void scheduler?.stop();
+      await set.close(timeoutMs);
+    },
+  };
+}

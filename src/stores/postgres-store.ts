@@ -1,0 +1,372 @@
+import type { AccessRecord } from '../record.js';
+import { normalizeHold } from './hold-scope.js';
+import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
+import {
+  inTransaction,
+  type PgPool,
+  type SessionLimits,
+  transaction,
+  withConnection,
+} from './postgres-session.js';
+import {
+  batchJson,
+  heldPredicate,
+  insertSql,
+  MIGRATION_LOCK,
+  migrations,
+  POSTGRES_SCHEMA_VERSION,
+  SWEEPER_LOCK,
+  scopeColumns,
+  scopeSubject,
+  type TableNames,
+  tableNames,
+} from './postgres-sql.js';
+import { emptyPurgeResult } from './retention.js';
+import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+
+export type { PgClient, PgPool, PgResult } from './postgres-session.js';
+export { POSTGRES_SCHEMA_VERSION } from './postgres-sql.js';
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * A `pg.Pool` (or anything with the same `connect()`), owned by the caller: the store borrows
+   * connections and never ends the pool. Give the pool an `'error'` listener, as pg asks, and a
+   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends.
+   */
+  pool: PgPool;
+  /** Base table name; the store also uses `<table>_holds`, `<table>_schema` and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
+  table?: string;
+  /** Name for stats and diagnostics. Default `'PostgresStore'`. */
+  name?: string;
+  /** Longest wait in ms for a connection from the pool. Default 5000. */
+  connectTimeoutMs?: number;
+  /** `statement_timeout` in ms for writes and reads; the client gives up a second later. Default 10 000. */
+  statementTimeoutMs?: number;
+  /** `statement_timeout` in ms for each step of `purge`, which may touch many rows. Default 300 000. */
+  purgeTimeoutMs?: number;
+  /** `lock_timeout` in ms. Default 2000. */
+  lockTimeoutMs?: number;
+  /** Daily partitions made ahead of today (UTC), by `init()` and by every `purge()`. Default 7. */
+  partitionsAheadDays?: number;
+}
+
+/** What {@link PostgresStore.purge} reports: `skipped` when another instance was sweeping. */
+export interface PostgresPurgeResult extends PurgeResult {
+  /** True when another store instance held the sweeper lock, so this call changed nothing. */
+  skipped?: boolean;
+  /** Whole daily partitions dropped because every record in them had expired. */
+  droppedPartitions?: number;
+}
+
+const READ_PAGE = 500;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type Row = { record: AccessRecord; time: Date; id: string };
+
+/**
+ * Records in PostgreSQL, for many app instances sharing one database. The table is partitioned by
+ * day of the request (UTC): when every record of a past day has expired, `purge` drops its whole
+ * partition instead of deleting rows; otherwise it strips expired categories and deletes expired
+ * records row by row. Days without a partition (the past before the store was set up, or beyond
+ * the days made ahead) land in a default partition and are purged row by row.
+ *
+ * Writes are one `INSERT ... SELECT FROM jsonb_array_elements($1) ON CONFLICT DO NOTHING` per
+ * batch: one parameter, whatever the batch size, and idempotent by record id. Only one instance
+ * sweeps at a time (a session advisory lock; the others skip). Every statement runs under
+ * `statement_timeout` and `lock_timeout`, and waiting for a pool connection is bounded.
+ */
+export class PostgresStore implements Store {
+  /** Name for stats and diagnostics. */
+  readonly name: string;
+  readonly #pool: PgPool;
+  readonly #t: TableNames;
+  readonly #limits: SessionLimits;
+  readonly #purgeTimeoutMs: number;
+  readonly #aheadDays: number;
+  #initializing: Promise<void> | undefined;
+  #closed = false;
+  readonly #running = new Set<Promise<unknown>>();
+
+  /** @param options see {@link PostgresStoreOptions}; no I/O happens here. */
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options?.pool?.connect !== 'function') {
+      throw new TypeError(
+        'PostgresStore: options.pool must be a pg.Pool (an object with connect())',
+      );
+    }
+    this.#pool = options.pool;
+    this.#t = tableNames(options.table ?? 'access_records');
+    this.name = options.name ?? 'PostgresStore';
+    this.#limits = {
+      connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 5000),
+      statementTimeoutMs: positive('statementTimeoutMs', options.statementTimeoutMs, 10_000),
+      lockTimeoutMs: positive('lockTimeoutMs', options.lockTimeoutMs, 2000),
+    };
+    this.#purgeTimeoutMs = positive('purgeTimeoutMs', options.purgeTimeoutMs, 300_000);
+    this.#aheadDays = positive('partitionsAheadDays', options.partitionsAheadDays, 7, 0);
+  }
+
+  /** The base table's name. */
+  get table(): string {
+    return this.#t.raw;
+  }
+
+  /**
+   * Create or migrate the schema (one instance at a time, under an advisory lock) and make the
+   * partitions from yesterday to `partitionsAheadDays` ahead. Concurrent calls share one attempt;
+   * after a failure the next call tries again. Rejects when the database's schema is newer than
+   * {@link POSTGRES_SCHEMA_VERSION}.
+   */
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error(`${this.name}: init() after close()`));
+    this.#initializing ??= this.#track(
+      this.#migrate().then(() =>
+        this.createPartitions(new Date(Date.now() - DAY_MS), this.#aheadDays + 2),
+      ),
+    ).catch((error: unknown) => {
+      // Forgotten, so that the next call (the dispatcher's retry) tries again.
+      this.#initializing = undefined;
+      throw error;
+    });
+    return this.#initializing;
+  }
+
+  /** Insert a batch in one statement; records whose id is already stored are skipped. */
+  async write(records: readonly AccessRecord[]): Promise<void> {
+    await this.#ready('write');
+    if (records.length === 0) return;
+    // A fixed row order makes overlapping batches lock keys in the same order: no deadlocks.
+    const sorted = [...records].sort(byTimeThenId);
+    const json = batchJson(sorted);
+    await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) => query(insertSql(this.#t), [json])),
+    );
+  }
+
+  /**
+   * Iterate the records that match `query`, oldest first (by `time`, then `id`), at most
+   * `query.limit`, fetched in pages by keyset: no connection is held between pages.
+   */
+  async *read(query: ReadQuery = {}): AsyncGenerator<AccessRecord> {
+    await this.#ready('read');
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    if (remaining <= 0) return;
+    const filters: string[] = [];
+    const params: unknown[] = [];
+    const subject = scopeSubject(query.subject);
+    if (subject !== undefined) {
+      if (subject.value === '') return;
+      params.push(subject.value);
+      filters.push(`${subject.column} = $${params.length}`);
+    }
+    if (query.from !== undefined) {
+      params.push(query.from.toISOString());
+      filters.push(`time >= $${params.length}`);
+    }
+    if (query.to !== undefined) {
+      params.push(query.to.toISOString());
+      filters.push(`time < $${params.length}`);
+    }
+    const n = params.length;
+    filters.push(`(time, id) > ($${n + 1}::timestamptz, $${n + 2})`);
+    const sql = `SELECT record, time, id FROM ${this.#t.base} WHERE ${filters.join(' AND ')}
+                  ORDER BY time, id LIMIT $${n + 3}`;
+    let after: [string, string] = ['-infinity', ''];
+    while (remaining > 0) {
+      const pageSize = Math.min(READ_PAGE, remaining);
+      const { rows } = await this.#track(
+        inTransaction(this.#pool, this.#limits, (q) =>
+          q<Row>(sql, [...params, ...after, pageSize]),
+        ),
+      );
+      for (const row of rows) yield row.record;
+      const last = rows.at(-1);
+      if (rows.length < pageSize || last === undefined) return;
+      remaining -= rows.length;
+      after = [last.time.toISOString(), last.id];
+    }
+  }
+
+  /**
+   * Apply retention at `now`, if no other instance is sweeping (then `skipped` is true and nothing
+   * changes). First whole past days whose records have all expired, none held, are dropped as
+   * partitions; then expired categories are stripped and records whose essential category expired
+   * are deleted, skipping held records. Also makes the partitions ahead. Running it again at the
+   * same `now` reports zeros.
+   */
+  async purge(now: Date): Promise<PostgresPurgeResult> {
+    await this.#ready('purge');
+    const limits = { ...this.#limits, statementTimeoutMs: this.#purgeTimeoutMs };
+    return this.#track(
+      withConnection(this.#pool, limits, async (query) => {
+        const { rows } = await query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked',
+          [SWEEPER_LOCK, this.#t.raw],
+        );
+        if (rows[0]?.locked !== true) return { ...emptyPurgeResult(), skipped: true };
+        try {
+          await makePartitions(query, limits, this.#t, now, this.#aheadDays + 1);
+          const result: PostgresPurgeResult = { ...emptyPurgeResult(), droppedPartitions: 0 };
+          await dropExpiredPartitions(query, limits, this.#t, now, result);
+          await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
+          return result;
+        } finally {
+          // If this fails the connection is destroyed (broken), which releases the lock too.
+          await query('SELECT pg_advisory_unlock($1, hashtext($2))', [SWEEPER_LOCK, this.#t.raw]);
+        }
+      }),
+    );
+  }
+
+  /** Delete every record of `subject` that is not under legal hold; held ones are counted. */
+  async erase(subject: Subject): Promise<EraseResult> {
+    await this.#ready('erase');
+    const found = scopeSubject(subject);
+    if (found === undefined || found.value === '') return { erased: 0, held: 0 };
+    const held = heldPredicate(this.#t);
+    return this.#track(
+      inTransaction(this.#pool, this.#limits, async (query) => {
+        // A hold being placed meanwhile waits for this erasure, or this erasure sees it.
+        await query(`LOCK TABLE ${this.#t.holds} IN SHARE MODE`);
+        const { rows } = await query<{ erased: string; held: string }>(
+          `WITH gone AS (
+             DELETE FROM ${this.#t.base} r WHERE r.${found.column} = $1 AND NOT ${held} RETURNING 1
+           )
+           SELECT (SELECT count(*) FROM gone) AS erased,
+                  (SELECT count(*) FROM ${this.#t.base} r
+                    WHERE r.${found.column} = $1 AND ${held}) AS held`,
+          [found.value],
+        );
+        return { erased: Number(rows[0]?.erased ?? 0), held: Number(rows[0]?.held ?? 0) };
+      }),
+    );
+  }
+
+  /**
+   * Place or replace a legal hold (persisted in `<table>_holds`, in canonical form); returns how
+   * many records it covers. Throws a TypeError for a malformed hold.
+   */
+  async hold(input: Hold): Promise<number> {
+    const hold = normalizeHold(input);
+    await this.#ready('hold');
+    const columns = scopeColumns(hold.scope);
+    return this.#track(
+      inTransaction(this.#pool, this.#limits, async (query) => {
+        await query(
+          `INSERT INTO ${this.#t.holds} (id, hold, from_time, to_time, visitor_id, email, ids)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET
+             hold = jsonb_set(EXCLUDED.hold, '{createdAt}', ${this.#t.holds}.hold->'createdAt'),
+             from_time = EXCLUDED.from_time,
+             to_time = EXCLUDED.to_time, visitor_id = EXCLUDED.visitor_id,
+             email = EXCLUDED.email, ids = EXCLUDED.ids`,
+          [hold.id, JSON.stringify(hold), ...columns],
+        );
+        const { rows } = await query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${this.#t.base} r JOIN ${this.#t.holds} h ON h.id = $1
+            WHERE (h.from_time IS NULL OR r.time >= h.from_time)
+              AND (h.to_time IS NULL OR r.time < h.to_time)
+              AND (h.visitor_id IS NULL OR r.visitor_id = h.visitor_id)
+              AND (h.email IS NULL OR r.email = h.email)
+              AND (h.ids IS NULL OR r.id = ANY (h.ids))`,
+          [hold.id],
+        );
+        return Number(rows[0]?.n ?? 0);
+      }),
+    );
+  }
+
+  /** Release a hold; returns whether it existed. */
+  async release(holdId: string): Promise<boolean> {
+    await this.#ready('release');
+    const { rowCount } = await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) =>
+        query(`DELETE FROM ${this.#t.holds} WHERE id = $1`, [holdId]),
+      ),
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** The holds in force, oldest first (by `createdAt`, then id). */
+  async holds(): Promise<Hold[]> {
+    await this.#ready('holds');
+    const { rows } = await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) =>
+        query<{ hold: Hold }>(
+          `SELECT hold FROM ${this.#t.holds} ORDER BY hold->>'createdAt' COLLATE "C", id COLLATE "C"`,
+        ),
+      ),
+    );
+    return rows.map((row) => row.hold);
+  }
+
+  /**
+   * Make the daily partitions for `days` days from `from` (UTC) that do not exist yet. A day that
+   * already has rows in the default partition is left there (PostgreSQL refuses the partition).
+   * `init()` and `purge()` call this; call it yourself to prepare, say, a backfill.
+   */
+  async createPartitions(from: Date, days: number): Promise<void> {
+    await withConnection(this.#pool, this.#limits, (query) =>
+      makePartitions(query, this.#limits, this.#t, from, days),
+    );
+  }
+
+  /** Stop accepting calls and wait for those running (each bounded by its timeouts). The pool stays open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #migrate(): Promise<void> {
+    await inTransaction(this.#pool, this.#limits, async (query) => {
+      await query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, this.#t.raw]);
+      await query(`CREATE TABLE IF NOT EXISTS ${this.#t.schema} (version integer NOT NULL)`);
+      const { rows } = await query<{ version: number }>(`SELECT version FROM ${this.#t.schema}`);
+      let version = rows[0]?.version ?? 0;
+      if (rows.length === 0) await query(`INSERT INTO ${this.#t.schema} (version) VALUES (0)`);
+      if (version > POSTGRES_SCHEMA_VERSION) {
+        throw new Error(
+          `${this.name}: table ${this.#t.raw} has schema version ${version}, newer than the ` +
+            `${POSTGRES_SCHEMA_VERSION} this version of express-privacy-log knows; upgrade the library`,
+        );
+      }
+      const steps = migrations(this.#t);
+      while (version < POSTGRES_SCHEMA_VERSION) {
+        await query(steps[version]!);
+        version++;
+        await query(`UPDATE ${this.#t.schema} SET version = $1`, [version]);
+      }
+    });
+  }
+
+  async #ready(method: string): Promise<void> {
+    if (this.#closed) throw new Error(`${this.name}: ${method}() after close()`);
+    if (this.#initializing === undefined) {
+      throw new Error(`${this.name}: await init() before ${method}() (table ${this.#t.raw})`);
+    }
+    await this.#initializing;
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#running.add(promise);
+    const forget = (): void => {
+      this.#running.delete(promise);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+function byTimeThenId(a: AccessRecord, b: AccessRecord): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new RangeError(`PostgresStore: ${name} must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,280 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type * as Library from '../../src/index.js';
+
+// The benchmark runs the build in dist/ (`npm test` builds first), through plain JavaScript
+// modules loaded by URL. No test here looks at a timing: figures on a shared machine are not a
+// test; these check that the harness measures what it says.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+if (!existsSync(join(ROOT, 'dist/index.js'))) {
+  throw new Error('dist/ is missing: run `npm run build` first (the benchmark measures the build)');
+}
+const load = async <T>(path: string) =>
+  (await import(new URL(`../../bench/${path}`, import.meta.url).href)) as T;
+
+interface Spec {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+interface Measured {
+  requests: number;
+  userUs: number;
+  systemUs: number;
+  elapsedMs: number;
+  peakRssBytes: number;
+  stats?: Library.PrivacyLogStats;
+}
+interface Server {
+  url: string;
+  start(): Promise<unknown>;
+  stop(): Promise<Measured>;
+  close(): Promise<void>;
+}
+interface LibModule {
+  median(values: number[]): number;
+  spread(values: number[]): number;
+  roundOrder(names: string[], round: number): string[];
+  table(header: string[], rows: (string | number)[][]): string;
+  markdownTable(header: string[], rows: (string | number)[][]): string;
+  machine(): { cpu: string; cores: number; node: string };
+  startServer(variant: string, options: { dir: string }): Promise<Server>;
+}
+interface BudgetsModule {
+  evaluate(results: object): { budget: string; measured: string; met: boolean | undefined }[];
+}
+interface SimulateModule {
+  simulate(middleware: Library.PrivacyLogMiddleware, spec: Spec): void;
+  routeOf(path: string): string | undefined;
+}
+interface AppModule {
+  VARIANTS: { name: string; skip?: (env: object) => string | undefined }[];
+  localReverse(address: string): Promise<string[]>;
+}
+interface TrafficModule {
+  SECRET: string;
+  CHOICE_COOKIE: string;
+  makeRequests(options: {
+    count: number;
+    visitorCookies: readonly string[];
+    seed?: number;
+  }): Spec[];
+}
+
+const lib = await load<LibModule>('lib.js');
+const budgets = await load<BudgetsModule>('budgets.js');
+const { simulate, routeOf } = await load<SimulateModule>('simulate.js');
+const app = await load<AppModule>('app.js');
+const traffic = await load<TrafficModule>('traffic.js');
+const library = (await import('express-privacy-log' as string)) as typeof Library;
+
+describe('statistics and tables', () => {
+  it('median of odd and even counts, ignoring non-numbers', () => {
+    expect(lib.median([3, 1, 2])).toBe(2);
+    expect(lib.median([4, 1, 3, 2])).toBe(2.5);
+    expect(lib.median([1, Number.NaN, 3])).toBe(2);
+    expect(lib.median([])).toBeNaN();
+    expect(lib.spread([90, 100, 110])).toBeCloseTo(0.2);
+    expect(lib.spread([5])).toBe(0);
+  });
+
+  it('rotates the variant order every round, each variant once per round', () => {
+    const names = ['bare', 'morgan', 'gdpr'];
+    const orders = [0, 1, 2, 3].map((round) => lib.roundOrder(names, round));
+    expect(orders[0]).toEqual(['bare', 'morgan', 'gdpr']);
+    expect(orders[1]).toEqual(['morgan', 'gdpr', 'bare']);
+    expect(orders[3]).toEqual(orders[0]);
+    for (const order of orders) expect([...order].sort()).toEqual([...names].sort());
+    // Over a full rotation every variant runs first once.
+    expect(new Set(orders.slice(0, 3).map((o) => o[0])).size).toBe(3);
+  });
+
+  it('formats aligned text and Markdown tables', () => {
+    const text = lib.table(
+      ['variant', 'us'],
+      [
+        ['bare', '1.0'],
+        ['library', '12.5'],
+      ],
+    );
+    expect(text.split('\n')).toEqual([
+      'variant  us',
+      '-------  ----',
+      'bare      1.0',
+      'library  12.5',
+    ]);
+    expect(lib.markdownTable(['a', 'b'], [['x', 1]])).toBe('| a | b |\n| :-- | --: |\n| x | 1 |');
+  });
+
+  it('describes the machine', () => {
+    const m = lib.machine();
+    expect(m.cores).toBeGreaterThan(0);
+    expect(m.cpu.length).toBeGreaterThan(0);
+    expect(m.node).toBe(process.version);
+  });
+});
+
+describe('budget evaluation', () => {
+  const variant = (name: string, cpuUsPerRequest: number, ratioToBare: number) => ({
+    name,
+    cpuUsPerRequest,
+    ratioToBare,
+  });
+
+  it('reports each budget a run measured, met or not', () => {
+    const lines = budgets.evaluate({
+      variants: [
+        variant('bare', 100, 1),
+        variant('morgan', 150, 1.5),
+        variant('pino-http', 120, 1.2),
+        variant('gdpr', 130, 1.3),
+      ],
+      micro: {
+        background: { gdpr: { recordsPerCpuSecond: 120_000 } },
+        stores: {
+          SqliteStore: { rowsPerSecond: 90_000, batch: 500 },
+          PostgresStore: { skipped: 'PG_URL is not set' },
+        },
+        memory: {
+          requests: 1_000_000,
+          buffered: 10_000,
+          queueCap: 10_000,
+          heapGrowthAfterTenthBytes: 0,
+          bounded: true,
+        },
+      },
+    });
+    // ratio, below morgan, below pino-http, background, SQLite, PostgreSQL, memory
+    expect(lines.map((l) => l.met)).toEqual([false, true, false, true, false, undefined, true]);
+    expect(lines[0]!.measured).toContain('1.30x');
+    expect(lines[5]!.measured).toContain('PG_URL is not set');
+  });
+
+  it('reports nothing for what a run did not measure', () => {
+    expect(budgets.evaluate({ variants: [], micro: undefined })).toEqual([]);
+  });
+});
+
+describe('the simulated request', () => {
+  it('knows the route templates of the benchmark site', () => {
+    expect(routeOf('/products/12')).toBe('/products/:id');
+    expect(routeOf('/search?q=x')).toBe('/search');
+    expect(routeOf('/old-page-3.html')).toBeUndefined();
+  });
+
+  it('produces the records a real request would', async () => {
+    const store = new library.MemoryStore();
+    const logger = library.privacyLog({
+      secret: traffic.SECRET,
+      store,
+      warnings: false,
+      batch: { maxDelayMs: 0 },
+    });
+    // A consenting visitor from a public address, coming from a search engine.
+    simulate(logger, {
+      method: 'GET',
+      path: '/products/7?utm_source=x',
+      headers: {
+        host: 'shop.example',
+        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+        'x-forwarded-for': '81.2.69.160',
+        'x-forwarded-proto': 'https',
+        referer: 'https://www.google.com/search?q=kettle',
+        cookie: `${traffic.CHOICE_COOKIE}=in`,
+      },
+    });
+    simulate(logger, {
+      method: 'GET',
+      path: '/missing',
+      headers: { host: 'shop.example', 'x-forwarded-for': '2a01:cb00:1:2::3' },
+    });
+    await logger.flush();
+    const [page, missing] = store.records;
+    expect(page).toMatchObject({
+      policy: 'gdpr@1',
+      consent: { analytics: true, basis: 'consent' },
+      essential: {
+        method: 'GET',
+        path: '/products/7',
+        route: '/products/:id',
+        status: 200,
+        bytes: 1320,
+      },
+      nonessential: { referrer: 'https://www.google.com' },
+      client: { ip: '81.2.69.0' },
+    });
+    expect(page!.essential.browser?.name).toBe('Firefox');
+    expect(page!.nonessential?.visitorId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(missing).toMatchObject({ essential: { status: 404 }, client: { ip: '2a01:cb00:1::' } });
+    expect(missing!.essential.route).toBeUndefined();
+    await logger.close();
+  });
+});
+
+describe('the local reverse lookup of the classic variant', () => {
+  it('answers in this process: a name under a public suffix, or no name', async () => {
+    const answers = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => app.localReverse(`81.2.69.${i}`)),
+    );
+    const found = answers.filter((a) => a.status === 'fulfilled');
+    expect(found.length).toBeGreaterThan(10);
+    expect(found.length).toBeLessThan(40);
+    for (const a of found)
+      expect((a as PromiseFulfilledResult<string[]>).value[0]).toMatch(/^host-81-2-69-\d+\./);
+    // The same address always gets the same answer.
+    const answer = () => app.localReverse('81.2.69.1').catch((err: { code: string }) => err.code);
+    expect(await answer()).toEqual(await answer());
+  });
+
+  it('skips PostgreSQL without PG_URL, saying why', () => {
+    const pg = app.VARIANTS.find((v) => v.name === 'postgres')!;
+    expect(pg.skip?.({})).toBe('PG_URL is not set');
+  });
+});
+
+describe('a benchmark server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'epl-bench-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function drive(server: Server, requests: Spec[]) {
+    for (const spec of requests) {
+      const res = await fetch(server.url + spec.path, { headers: { ...spec.headers } });
+      await res.arrayBuffer();
+      expect(res.status === 200 || res.status === 404).toBe(true);
+    }
+  }
+
+  for (const variant of ['bare', 'gdpr', 'strict']) {
+    it(`${variant}: counts the requests of the window and reports CPU time, memory and the log's counters`, async () => {
+      const vdir = join(dir, variant);
+      mkdirSync(vdir);
+      const server = await lib.startServer(variant, { dir: vdir });
+      try {
+        const requests = traffic.makeRequests({ count: 40, visitorCookies: [], seed: 5 });
+        // fetch() cannot set Host; the site answers on any host.
+        for (const spec of requests) delete spec.headers.host;
+        await drive(server, requests.slice(0, 10));
+        await server.start();
+        await drive(server, requests.slice(10));
+        const measured = await server.stop();
+        expect(measured.requests).toBe(30);
+        expect(measured.userUs + measured.systemUs).toBeGreaterThan(0);
+        expect(measured.peakRssBytes).toBeGreaterThan(10 * 2 ** 20);
+        if (variant === 'bare') {
+          expect(measured.stats).toBeUndefined();
+        } else {
+          // stop() waited for the log: everything captured is written, nothing dropped.
+          const store = measured.stats!.stores[0]!;
+          expect(store.written).toBe(40);
+          expect(store.buffered).toBe(0);
+          expect(Object.values(store.dropped).every((n) => n === 0)).toBe(true);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,178 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cookieParser from 'cookie-parser';
+import express from 'express';
+import request from 'supertest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStore, presets, privacyLog } from '../../src/index.js';
+import { compilePolicy } from '../../src/policy/compile.js';
+import { CookieJar, secureOnce } from '../../src/request/cookie-jar.js';
+import { serializeCookie, signVisitorId } from '../../src/request/cookies.js';
+import type { Decision } from '../../src/request/decide.js';
+import { Decider } from '../../src/request/decide.js';
+
+const SECRET = 'cookie-jar-test-secret-0123456789-abcdef';
+const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const compiled = compilePolicy(presets.gdpr);
+
+/** Just what the jar reads of a request and writes to a response. */
+function exchange(cookie: string | undefined) {
+  const headers = new Map<string, string | string[]>();
+  const req = { headers: cookie === undefined ? {} : { cookie } } as IncomingMessage;
+  const res = {
+    headersSent: false,
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+    setHeader: (name: string, value: string | string[]) => headers.set(name.toLowerCase(), value),
+  } as unknown as ServerResponse;
+  return { req, res, setCookies: () => [headers.get('set-cookie') ?? []].flat() };
+}
+
+const decide = (choice: 'in' | 'out' | undefined): Decision =>
+  new Decider(compiled).decide({ gpc: false, dnt: false, choice, app: undefined });
+
+describe('secureOnce', () => {
+  it("reads Express's req.secure at most once, and not at all when nobody asks", () => {
+    let reads = 0;
+    const req = {
+      get secure() {
+        reads++;
+        return true;
+      },
+    };
+    const unused = secureOnce(req);
+    expect(reads).toBe(0);
+    void unused;
+    const secure = secureOnce(req);
+    expect(secure()).toBe(true);
+    expect(secure()).toBe(true);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('CookieJar', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('verifies a visitor cookie once and then knows it by its value', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const value = encodeURIComponent(signVisitorId(ID, SECRET));
+    const verify = vi.spyOn(cookieParser, 'signedCookie');
+    for (let i = 0; i < 3; i++) {
+      const { req } = exchange(`pl_choice=in; pl_vid=${value}`);
+      expect(jar.read(req, false).visitorId).toBe(ID);
+    }
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('never remembers a value that failed, so a forgery fails every time', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const good = signVisitorId(ID, SECRET);
+    const forged = `${good.slice(0, -2)}xx`;
+    const other = signVisitorId(ID, 'another-secret-0123456789-abcdefghijkl');
+    expect(jar.read(exchange(`pl_vid=${encodeURIComponent(good)}`).req, false).visitorId).toBe(ID);
+    const verify = vi.spyOn(cookieParser, 'signedCookie');
+    for (let i = 0; i < 2; i++) {
+      for (const bad of [forged, other, `s:${ID}`, ID]) {
+        const state = jar.read(exchange(`pl_vid=${encodeURIComponent(bad)}`).req, false);
+        expect(state.visitorId).toBeUndefined();
+        // The name is still seen, so the invalid cookie is expired.
+        expect(state.visitorNames).toEqual(['pl_vid']);
+      }
+    }
+    expect(verify.mock.calls.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('keeps verifying with every secret of a rotation', () => {
+    const old = 'old-secret-0123456789-abcdefghijklmnopq';
+    const jar = new CookieJar(compiled, [SECRET, old]);
+    const value = encodeURIComponent(signVisitorId(ID, old));
+    expect(jar.read(exchange(`pl_vid=${value}`).req, false).visitorId).toBe(ID);
+    expect(jar.read(exchange(`pl_vid=${value}`).req, false).visitorId).toBe(ID);
+    // A jar without the old secret does not accept it, whatever another jar has seen.
+    const rotated = new CookieJar(compiled, [SECRET]);
+    expect(rotated.read(exchange(`pl_vid=${value}`).req, false).visitorId).toBeUndefined();
+  });
+
+  it('reads the secure flag only for requests that carry its cookies', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const flag = vi.fn(() => false);
+    expect(jar.read(exchange(undefined).req, flag)).toMatchObject({ visitorId: undefined });
+    expect(jar.read(exchange('sid=1; lang=en').req, flag)).toMatchObject({ choice: undefined });
+    expect(flag).not.toHaveBeenCalled();
+    expect(jar.read(exchange('pl_choice=out').req, flag).choice).toBe('out');
+    expect(flag).toHaveBeenCalled();
+  });
+
+  it('needs the secure flag in apply only to set or expire a cookie', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const flag = vi.fn(() => true);
+    const none = exchange(undefined);
+    expect(jar.apply(none.res, flag, jar.read(none.req, flag), decide(undefined))).toBeUndefined();
+    expect(flag).not.toHaveBeenCalled();
+    expect(none.setCookies()).toEqual([]);
+    const consent = exchange('__Host-pl_choice=in');
+    const id = jar.apply(consent.res, flag, jar.read(consent.req, flag), decide('in'));
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(consent.setCookies()[0]).toMatch(/^__Host-pl_vid=s%3A/);
+  });
+
+  it('expires a cookie with the same header text as before, Secure for __Host- names', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    for (const [name, secure] of [
+      ['pl_vid', false],
+      ['pl_vid', true],
+      ['__Host-pl_vid', false],
+    ] as const) {
+      for (let i = 0; i < 2; i++) {
+        const { res, setCookies } = exchange(undefined);
+        jar.expire(res, name, secure);
+        const expected = serializeCookie({
+          name,
+          value: '',
+          maxAgeMs: 0,
+          secure: secure || name.startsWith('__Host-'),
+        });
+        expect(setCookies()).toEqual([expected]);
+        expect(expected).toContain('Max-Age=0');
+        expect(expected).toContain('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+      }
+    }
+  });
+});
+
+describe('the middleware and req.secure', () => {
+  const store = new MemoryStore();
+  const log = privacyLog({ store, secret: SECRET, warnings: false, batch: { maxDelayMs: 0 } });
+  afterAll(() => log.close());
+  let reads = 0;
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(app.request), 'secure');
+  Object.defineProperty(app.request, 'secure', {
+    get(this: unknown) {
+      reads++;
+      return original?.get?.call(this) as boolean;
+    },
+  });
+  app.use(log);
+  app.get('/', (_req, res) => {
+    res.send('ok');
+  });
+
+  it('reads it not at all for a request that neither carries nor gets a cookie', async () => {
+    reads = 0;
+    await request(app).get('/').expect(200);
+    expect(reads).toBe(0);
+  });
+
+  it('reads it once for a request that carries cookies and gets one', async () => {
+    reads = 0;
+    const res = await request(app)
+      .get('/')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', '__Host-pl_choice=in')
+      .expect(200);
+    expect(reads).toBe(1);
+    expect(String(res.headers['set-cookie'])).toMatch(/__Host-pl_vid=s%3A.*Secure/);
+    await log.flush();
+    expect(store.records.at(-1)?.nonessential?.visitorId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Three app processes write to one PostgreSQL table under load, each sweeping retention as often
+ * as it can: every record is stored exactly once, and no two sweeps ever overlap.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { serviceSuite, uniqueName } from '../helpers/services.js';
+
+const APP = join(import.meta.dirname, '../fixtures/pg-app.mjs');
+
+serviceSuite('PG_URL', 'three processes sharing one PostgreSQL table', (url) => {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => {});
+  const table = uniqueName('epl_procs');
+  afterAll(async () => {
+    await pool.query(
+      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+    );
+    await pool.end();
+  });
+
+  it('stores every record exactly once, with one sweeper at a time', {
+    timeout: 60_000,
+  }, async () => {
+    if (!existsSync(join(import.meta.dirname, '../../dist/stores/postgres-store.js'))) {
+      throw new Error('dist/ is missing: run `npm run build` first (the children import it)');
+    }
+    const perProcess = 1500;
+    // Watch the sweeper lock from outside: never more than one holder.
+    let mostHolders = 0;
+    let sawHolder = false;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid
+              AND objid = (hashtext($2)::bigint & 4294967295)::oid`,
+          [0x65706c02, table],
+        );
+        const holders = rows[0]!.n;
+        mostHolders = Math.max(mostHolders, holders);
+        if (holders > 0) sawHolder = true;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+
+    const run = () =>
+      new Promise<{
+        sent: number;
+        stats: Record<string, unknown>;
+        sweeps: { ran: number; skipped: number };
+      }>((resolve, reject) => {
+        const child = spawn(process.execPath, [APP, url, table, String(perProcess)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        child.once('exit', (code) =>
+          code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`child exited ${code}`)),
+        );
+      });
+    const results = await Promise.all([run(), run(), run()]);
+    watching = false;
+    await watcher;
+
+    for (const result of results) {
+      expect(result.sent).toBe(perProcess);
+      expect(result.stats).toMatchObject({
+        accepted: perProcess,
+        written: perProcess,
+        buffered: 0,
+      });
+    }
+    const expected = 3 * perProcess + 500;
+    const { rows } = await pool.query<{ n: number; ids: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM "${table}"`,
+    );
+    expect(rows[0]).toEqual({ n: expected, ids: expected });
+
+    expect(mostHolders).toBe(1);
+    expect(sawHolder).toBe(true);
+    const sweeps = results.reduce(
+      (sum, r) => ({ ran: sum.ran + r.sweeps.ran, skipped: sum.skipped + r.sweeps.skipped }),
+      { ran: 0, skipped: 0 },
+    );
+    // They did contend: some sweeps found another one running and stood aside.
+    expect(sweeps.ran).toBeGreaterThan(0);
+    expect(sweeps.skipped).toBeGreaterThan(0);
+  });
+});
