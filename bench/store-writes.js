@@ -1,8 +1,9 @@
 // `node bench/store-writes.js [records]`: write rates of the stores, batch after batch as the
 // dispatcher writes them (500 records, one batch in flight), from the build in dist/. PostgreSQL
-// and Redis are measured when PG_URL and REDIS_URL are set. For PostgreSQL it also compares the
-// two ways to load a batch: COPY (through pg-copy-streams, into a staging table, then INSERT ...
-// ON CONFLICT) and the store's single INSERT ... SELECT FROM jsonb_array_elements($1).
+// and Redis are measured when PG_URL and REDIS_URL are set. For PostgreSQL it measures the store
+// both ways it loads a batch (COPY through pg-copy-streams, and with copy: false its INSERT ...
+// SELECT FROM jsonb_array_elements($1)), then two raw ways for comparison: that INSERT alone, and
+// COPY into a staging table followed by INSERT ... ON CONFLICT.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,15 +49,17 @@ try {
     const t = tableNames(table);
     const drop = () =>
       pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`);
-    const fresh = async () => {
+    const fresh = async (options = {}) => {
       await drop();
-      const store = new PostgresStore({ pool, table });
+      const store = new PostgresStore({ pool, table, ...options });
       await store.init();
       return store;
     };
     try {
       const store = await fresh();
-      await rate('PostgresStore (INSERT ... jsonb)', (records) => store.write(records));
+      await rate(`PostgresStore (${store.writeMethod})`, (records) => store.write(records));
+      const inserting = await fresh({ copy: false });
+      await rate('PostgresStore (insert, copy: false)', (records) => inserting.write(records));
       await fresh();
       await rate('raw INSERT ... jsonb_array_elements', (records) =>
         pool.query(insertSql(t), [batchJson(records)]),
@@ -88,7 +91,9 @@ try {
             Readable.from([`${rows.join('\n')}\n`]),
             client.query(copyFrom(`COPY staging (${columns}) FROM STDIN`)),
           );
-          await client.query(`INSERT INTO ${t.base} SELECT * FROM staging ON CONFLICT DO NOTHING`);
+          await client.query(
+            `INSERT INTO ${t.base} (${columns}) SELECT ${columns} FROM staging ON CONFLICT DO NOTHING`,
+          );
           await client.query('COMMIT');
         } finally {
           client.release();

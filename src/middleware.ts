@@ -19,10 +19,10 @@ import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
 import { type Captured, capturedSize } from './request/capture.js';
-import { secureOnce } from './request/cookie-jar.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
+import { RequestTracker } from './request/tracker.js';
 import { createRuntime, type PolicyRuntime } from './runtime.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 import { SqliteStore } from './stores/sqlite-store.js';
@@ -196,16 +196,17 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     const { compiled, decider, jar, handleContext } = runtimeFor(req);
     // Never ask for more hints than the policy keeps (by default, none beyond those sent unasked).
     if (compiled.acceptCh !== undefined) res.setHeader('Accept-CH', compiled.acceptCh);
-    // Express parses addresses for every read of req.secure: at most one here, and only if needed.
-    const secure = secureOnce(req);
-    const cookies = jar.read(req, secure);
+    // The tracker is also the jar's secure flag: Express parses addresses on every read of
+    // req.secure, so it is read at most once here, and only if a cookie needs it.
+    const tracker = new RequestTracker(req);
+    const cookies = jar.read(req, tracker);
     const decision = decider.decide({
       gpc: hasGpc(headers['sec-gpc']),
       dnt: hasDnt(headers.dnt),
       choice: cookies.choice,
       app: appConsent(req),
     });
-    const visitorId = jar.apply(res, secure, cookies, decision);
+    const visitorId = jar.apply(res, tracker, cookies, decision);
     const captured: Captured = {
       startMs,
       startPerf,
@@ -226,20 +227,14 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       route: undefined,
       hints: compiled.readHints ? captureHints(headers) : undefined,
     };
+    tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
-    res.once('close', () => {
-      captured.durationMs = performance.now() - captured.startPerf;
-      // An aborted response never finished: its statusCode still reads 200, so say what was sent.
-      captured.aborted = !res.writableFinished;
-      captured.status = res.headersSent ? res.statusCode : 0;
-      const length = res.getHeader('content-length');
-      if (length !== undefined) {
-        const n = Number(length);
-        if (Number.isSafeInteger(n) && n >= 0) captured.bytes = n;
-      }
-      const route = req.route?.path;
-      if (typeof route === 'string') captured.route = (req.baseUrl ?? '') + route;
-      stage.push(captured);
+    // A closure, not a property on `res`: Express's response objects are large, and adding a
+    // property to one costs more than allocating the closure. `on`, not `once`: the tracker
+    // completes only once, and `once` would allocate a wrapper as well.
+    res.on('close', () => {
+      const done = tracker.complete(res);
+      if (done !== undefined) stage.push(done);
     });
     next();
   } as PrivacyLogMiddleware;

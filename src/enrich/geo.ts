@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as GeoipLite from 'geoip-lite';
-import { normalizeIp } from '../minimize/ip.js';
+import { LRUCache } from 'lru-cache';
+import { type NormalIp, normalizeIp } from '../minimize/ip.js';
 import type { GeoInfo } from '../record.js';
 
 /** How much of a location is kept (P3: at most the city, never coordinates). */
@@ -21,6 +22,11 @@ export interface GeoLookup {
    * @returns `undefined` for private, reserved, unknown or unparseable addresses.
    */
   lookup(address: string, precision: GeoPrecision): GeoInfo | undefined;
+  /**
+   * {@link lookup} for an address already in canonical form (from `normalizeIp` or
+   * `truncateNetwork`): geoip-lite gets it without being parsed again.
+   */
+  lookupIp(ip: NormalIp, precision: GeoPrecision): GeoInfo | undefined;
 }
 
 type GeoipModule = Pick<typeof GeoipLite, 'lookup'>;
@@ -38,7 +44,7 @@ export function loadGeo(): Promise<GeoLookup> {
   loading ??= importGeoip().then(
     (geoip) => {
       loaded = true;
-      return { lookup: (address, precision) => lookupIn(geoip, address, precision) };
+      return lookupOf(geoip);
     },
     (error: unknown) => {
       loading = undefined;
@@ -59,7 +65,7 @@ export function loadGeoSync(): GeoLookup {
   const mod = createRequire(import.meta.url)('geoip-lite') as GeoipModule;
   if (typeof mod?.lookup !== 'function') throw new Error('geoip-lite has no lookup function');
   loaded = true;
-  const geo: GeoLookup = { lookup: (address, precision) => lookupIn(mod, address, precision) };
+  const geo = lookupOf(mod);
   loading ??= Promise.resolve(geo);
   return geo;
 }
@@ -78,16 +84,24 @@ async function importGeoip(): Promise<GeoipModule> {
   return api as GeoipModule;
 }
 
-function lookupIn(
-  geoip: GeoipModule,
-  address: string,
-  precision: GeoPrecision,
-): GeoInfo | undefined {
-  const ip = normalizeIp(address);
-  if (ip === undefined) return undefined;
+function lookupOf(geoip: GeoipModule): GeoLookup {
+  return {
+    lookup(address, precision) {
+      const ip = normalizeIp(address);
+      return ip === undefined ? undefined : lookupIp(geoip, ip, precision);
+    },
+    lookupIp: (ip, precision) => lookupIp(geoip, ip, precision),
+  };
+}
+
+function lookupIp(geoip: GeoipModule, ip: NormalIp, precision: GeoPrecision): GeoInfo | undefined {
   let found: GeoipLite.Lookup | null;
   try {
-    found = geoip.lookup(ip.address);
+    // geoip-lite takes IPv4 as a number too, which spares it parsing the text once more.
+    const b = ip.bytes;
+    found = geoip.lookup(
+      ip.family === 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : ip.address,
+    );
   } catch {
     return undefined;
   }
@@ -98,4 +112,54 @@ function lookupIn(
   if (found.timezone) info.timezone = found.timezone;
   if (precision === 'city' && found.city) info.city = found.city;
   return info;
+}
+
+/** Networks whose location {@link GeoCache} keeps by default. */
+export const GEO_CACHE_SIZE = 10_000;
+
+/** What the cache keeps for a network GeoIP does not place (compared by identity). */
+const NOWHERE: GeoInfo = Object.freeze({});
+
+/**
+ * Locations of networks already looked up, for one precision. Visitors come back, and a session's
+ * requests share their network, so most lookups repeat one from a moment ago; a hit costs a map
+ * read where geoip-lite costs a binary search and several string copies.
+ *
+ * Keys are network addresses only: {@link GeoCache.cacheable} says which policies' lookup
+ * addresses qualify (a /24 or wider, a /48 or wider), so no full address is ever held. Answers
+ * are frozen and shared by the records that carry them. Bounded, least recently used out first.
+ */
+export class GeoCache {
+  readonly #precision: GeoPrecision;
+  readonly #cache: LRUCache<string, GeoInfo>;
+
+  constructor(precision: GeoPrecision, maxEntries = GEO_CACHE_SIZE) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new RangeError(`maxEntries must be a whole number, 1 or more: ${maxEntries}`);
+    }
+    this.#precision = precision;
+    this.#cache = new LRUCache({ max: maxEntries });
+  }
+
+  /**
+   * Whether lookups made with these prefixes may be cached: only networks at least as wide as the
+   * P2 defaults count as minimised (a finer prefix needs `dangerouslyAllowFinePrefix`).
+   */
+  static cacheable(ipv4Prefix: number, ipv6Prefix: number): boolean {
+    return ipv4Prefix <= 24 && ipv6Prefix <= 48;
+  }
+
+  /** The location of `network` (a truncated address), from the cache or from `geo`. */
+  lookup(geo: GeoLookup, network: NormalIp): GeoInfo | undefined {
+    const known = this.#cache.get(network.address);
+    if (known !== undefined) return known === NOWHERE ? undefined : known;
+    const found = geo.lookupIp(network, this.#precision);
+    this.#cache.set(network.address, found === undefined ? NOWHERE : Object.freeze(found));
+    return found;
+  }
+
+  /** Networks held now. */
+  get size(): number {
+    return this.#cache.size;
+  }
 }

@@ -49,16 +49,131 @@ export function normalizeIp(raw: string | undefined): NormalIp | undefined {
   const zone = raw.indexOf('%');
   if (zone === raw.length - 1) return undefined;
   const text = zone === -1 ? raw : raw.slice(0, zone);
+  const bytes = parseHexGroups(text) ?? parseWithIpaddr(text);
+  if (bytes === undefined) return undefined;
+  if (isIpv4Mapped(bytes)) {
+    const v4 = bytes.slice(12);
+    return { address: v4.join('.'), family: 4, bytes: v4 };
+  }
+  return { address: formatIpv6(bytes), family: 6, bytes };
+}
+
+/** The sixteen bytes of any IPv6 text ipaddr.js accepts (embedded IPv4 and the like), else undefined. */
+function parseWithIpaddr(text: string): number[] | undefined {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
-    parsed = ipaddr.process(text);
+    parsed = ipaddr.parse(text);
   } catch {
     return undefined;
   }
-  if (parsed.kind() === 'ipv4') {
-    return { address: parsed.toString(), family: 4, bytes: parsed.toByteArray() };
+  return parsed.kind() === 'ipv6' ? parsed.toByteArray() : undefined;
+}
+
+/** `::ffff:0:0/96`: an IPv4 client as a dual-stack socket reports it. */
+function isIpv4Mapped(bytes: readonly number[]): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+const COLON = 0x3a;
+
+/** The value of a hex digit's character code, or -1. */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * The sixteen bytes of IPv6 text in the plain form sockets and proxies give: up to eight groups of
+ * one to four hex digits, at most one `::`. Anything else (an embedded dotted quad, a stray
+ * character) gives undefined and is left to ipaddr.js, so this only ever accepts text that is
+ * certainly an address; it is several times faster than the general parser.
+ */
+function parseHexGroups(text: string): number[] | undefined {
+  const n = text.length;
+  const head: number[] = [];
+  let tail: number[] | undefined;
+  let groups = head;
+  let i = 0;
+  if (text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return undefined;
+    tail = [];
+    groups = tail;
+    i = 2;
   }
-  return { address: parsed.toString(), family: 6, bytes: parsed.toByteArray() };
+  while (i < n) {
+    let value = 0;
+    let digits = 0;
+    for (; i < n; i++) {
+      const digit = hexValue(text.charCodeAt(i));
+      if (digit === -1) break;
+      if (++digits > 4) return undefined;
+      value = value * 16 + digit;
+    }
+    if (digits === 0) return undefined;
+    groups.push(value);
+    if (i === n) break;
+    if (text.charCodeAt(i) !== COLON) return undefined;
+    i++;
+    if (i === n) return undefined;
+    if (text.charCodeAt(i) === COLON) {
+      if (tail !== undefined) return undefined;
+      tail = [];
+      groups = tail;
+      i++;
+    }
+  }
+  const count = head.length + (tail?.length ?? 0);
+  // `::` stands for at least one group of zeros.
+  if (tail === undefined ? count !== 8 : count > 7) return undefined;
+  const bytes = new Array<number>(16).fill(0);
+  for (let g = 0; g < head.length; g++) {
+    bytes[2 * g] = head[g]! >> 8;
+    bytes[2 * g + 1] = head[g]! & 0xff;
+  }
+  if (tail !== undefined) {
+    const start = 8 - tail.length;
+    for (let g = 0; g < tail.length; g++) {
+      bytes[2 * (start + g)] = tail[g]! >> 8;
+      bytes[2 * (start + g) + 1] = tail[g]! & 0xff;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * RFC 5952 text of sixteen bytes: lower-case hex without leading zeros, the longest run of two or
+ * more zero groups (the first of equal runs) written `::`.
+ */
+function formatIpv6(bytes: readonly number[]): string {
+  let bestStart = -1;
+  let bestLength = 1;
+  let runStart = -1;
+  for (let g = 0; g <= 8; g++) {
+    const zero = g < 8 && bytes[2 * g] === 0 && bytes[2 * g + 1] === 0;
+    if (zero) {
+      if (runStart === -1) runStart = g;
+    } else if (runStart !== -1) {
+      if (g - runStart > bestLength) {
+        bestStart = runStart;
+        bestLength = g - runStart;
+      }
+      runStart = -1;
+    }
+  }
+  let text = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      text += g === 0 ? '::' : ':';
+      g += bestLength - 1;
+      continue;
+    }
+    text += ((bytes[2 * g]! << 8) | bytes[2 * g + 1]!).toString(16);
+    if (g < 7) text += ':';
+  }
+  return text;
 }
 
 /**
@@ -100,14 +215,21 @@ function parseDottedQuad(text: string): number[] | undefined {
  * @returns The canonical text of the network address.
  */
 export function truncateIp(ip: NormalIp, ipv4Prefix: number, ipv6Prefix: number): string {
+  return truncateNetwork(ip, ipv4Prefix, ipv6Prefix).address;
+}
+
+/** {@link truncateIp}, as a {@link NormalIp}: for lookups that take the bytes as well. */
+export function truncateNetwork(ip: NormalIp, ipv4Prefix: number, ipv6Prefix: number): NormalIp {
   const bits = ip.family === 4 ? clamp(ipv4Prefix, 32) : clamp(ipv6Prefix, 128);
-  const masked = ip.bytes.map((byte, index) => {
+  const masked: number[] = new Array(ip.bytes.length);
+  for (let index = 0; index < masked.length; index++) {
     const keep = bits - index * 8;
-    if (keep >= 8) return byte;
-    if (keep <= 0) return 0;
-    return byte & (0xff << (8 - keep)) & 0xff;
-  });
-  return ipaddr.fromByteArray(masked).toString();
+    const byte = ip.bytes[index]!;
+    masked[index] = keep >= 8 ? byte : keep <= 0 ? 0 : byte & (0xff << (8 - keep)) & 0xff;
+  }
+  const address =
+    ip.family === 4 ? `${masked[0]}.${masked[1]}.${masked[2]}.${masked[3]}` : formatIpv6(masked);
+  return { address, family: ip.family, bytes: masked };
 }
 
 function clamp(prefix: number, max: number): number {

@@ -63,6 +63,11 @@ const WHOLE_EMAIL = /^[^\s@/]{1,64}@[^\s@/]{1,255}\.[^\s@/.]{2,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DIGITS = /^\d+$/;
 const HEX_ID = /^(?=[a-f]*\d)[0-9a-f]{16,}$/i;
+// What every replacement below needs somewhere in the path: an `@` (or `%`, which may encode one),
+// `eyJ`, or a run of hex; `ids` also any digit. A path with none of these is returned untouched
+// without splitting it, which is most paths of a site with route templates.
+const MAY_CHANGE_PERSONAL = /[@%]|eyJ|[0-9a-f]{9}/i;
+const MAY_CHANGE_IDS = /[@%0-9]|eyJ|[a-f]{9}/i;
 
 /**
  * Replaces identifying path segments (M2): `/users/123456` becomes `/users/:id`,
@@ -73,6 +78,7 @@ const HEX_ID = /^(?=[a-f]*\d)[0-9a-f]{16,}$/i;
  */
 export function redactPathSegments(path: string, mode: PathRedaction): string {
   if (mode === 'keep' || path === '' || path === '/') return path;
+  if (!(mode === 'ids' ? MAY_CHANGE_IDS : MAY_CHANGE_PERSONAL).test(path)) return path;
   const segments = path.split('/');
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;

@@ -1,7 +1,7 @@
-import type { GeoLookup } from '../enrich/geo.js';
+import { GeoCache, type GeoLookup } from '../enrich/geo.js';
 import type { ParsedAgent, UserAgentParser } from '../enrich/user-agent.js';
 import { uuidv7 } from '../ids.js';
-import { type NormalIp, normalizeIp, truncateIp } from '../minimize/ip.js';
+import { type NormalIp, normalizeIp, truncateIp, truncateNetwork } from '../minimize/ip.js';
 import { prefixPreservingPseudonym } from '../minimize/prefix-preserving.js';
 import { minimizeReferrer } from '../minimize/referrer.js';
 import type { RotatingKey } from '../minimize/rotating-key.js';
@@ -17,6 +17,7 @@ import {
   RECORD_VERSION,
 } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import { IsoTimestamps } from './timestamps.js';
 
 export interface ProcessorDeps {
   compiled: CompiledPolicy;
@@ -99,93 +100,168 @@ function pathOf(c: Captured, deps: ProcessorDeps): string {
   }
 }
 
-function clientOf(c: Captured, deps: ProcessorDeps): ClientInfo | undefined {
+/** What the processor keeps between records: caches keyed by nothing personal. */
+interface ProcessorState {
+  /** GeoIP answers per truncated network, when the policy's lookups use one (P3). */
+  geoCache: GeoCache | undefined;
+  /** The record's `time`. */
+  time: IsoTimestamps;
+  /** Expiry texts, one formatter per category, so each remembers its own last instant. */
+  expiry: Record<Category, IsoTimestamps>;
+}
+
+function clientOf(
+  c: Captured,
+  ip: NormalIp | undefined,
+  deps: ProcessorDeps,
+  state: ProcessorState,
+): ClientInfo | undefined {
   const client = deps.compiled.policy.categories.client;
-  if (!client) return undefined;
-  const ip = normalizeIp(c.ip);
-  if (!ip) return undefined;
+  if (!client || !ip) return undefined;
   const out: ClientInfo = {};
-  const truncated = truncateIp(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
+  let empty = true;
+  const network = truncateNetwork(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
   switch (client.ip.mode) {
     case 'full':
       out.ip = ip.address;
+      empty = false;
       break;
     case 'truncate':
-      out.ip = truncated;
+      out.ip = network.address;
+      empty = false;
       break;
     case 'hash':
       out.ip = deps.ipKey!.hmac(ip.address);
+      empty = false;
       break;
     case 'none':
       break;
   }
-  if (c.network?.domain !== undefined) out.domain = cleanText(c.network.domain, 253);
-  if (c.network?.company !== undefined) out.company = cleanText(c.network.company, 128);
+  if (c.network?.domain !== undefined) {
+    out.domain = cleanText(c.network.domain, 253);
+    empty = false;
+  }
+  if (c.network?.company !== undefined) {
+    out.company = cleanText(c.network.company, 128);
+    empty = false;
+  }
   const geo = deps.geo();
   if (geo && client.geo !== 'none' && c.decision.enrich) {
     // P3: look up the truncated address unless the policy allows the full one (never stored).
-    const found = geo.lookup(client.enrichFromFullAddress ? ip.address : truncated, client.geo);
-    if (found) out.geo = found;
+    const found = client.enrichFromFullAddress
+      ? geo.lookupIp(ip, client.geo)
+      : state.geoCache
+        ? state.geoCache.lookup(geo, network)
+        : geo.lookupIp(network, client.geo);
+    if (found) {
+      out.geo = found;
+      empty = false;
+    }
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return empty ? undefined : out;
 }
 
-function nonessentialOf(c: Captured, deps: ProcessorDeps): NonessentialInfo | undefined {
+function nonessentialOf(
+  c: Captured,
+  ip: NormalIp | undefined,
+  deps: ProcessorDeps,
+): NonessentialInfo | undefined {
   const { compiled } = deps;
   const out: NonessentialInfo = {};
+  let empty = true;
   if (compiled.referrer !== 'none') {
     const referrer = minimizeReferrer(c.referer, c.host, compiled.referrer);
-    if (referrer !== undefined) out.referrer = referrer;
+    if (referrer !== undefined) {
+      out.referrer = referrer;
+      empty = false;
+    }
   }
-  if (compiled.visitor === 'cookie' && c.visitorId) out.visitorId = c.visitorId;
+  if (compiled.visitor === 'cookie' && c.visitorId) {
+    out.visitorId = c.visitorId;
+    empty = false;
+  }
   if (compiled.visitor === 'daily-hash' && deps.visitorKey) {
     // The key turns at 00:00 UTC and the old one is destroyed, so ids cannot be linked across days.
-    const ip = normalizeIp(c.ip)?.address ?? '';
-    out.visitorId = deps.visitorKey.hmac(`${ip}\n${c.userAgent ?? ''}\n${c.host ?? ''}`);
+    const address = ip?.address ?? '';
+    out.visitorId = deps.visitorKey.hmac(`${address}\n${c.userAgent ?? ''}\n${c.host ?? ''}`);
+    empty = false;
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return empty ? undefined : out;
 }
 
 function optionalOf(c: Captured, deps: ProcessorDeps): Record<string, string> | undefined {
   if (!c.optional) return undefined;
   const max = deps.compiled.policy.categories.optional?.maxLength ?? 0;
   const out: Record<string, string> = {};
-  for (const name of Object.keys(c.optional)) out[name] = cleanText(c.optional[name]!, max);
-  return Object.keys(out).length > 0 ? out : undefined;
+  let empty = true;
+  for (const name of Object.keys(c.optional)) {
+    out[name] = cleanText(c.optional[name]!, max);
+    empty = false;
+  }
+  return empty ? undefined : out;
 }
 
-function securityIpOf(c: Captured, deps: ProcessorDeps): string | undefined {
+function securityIpOf(ip: NormalIp | undefined, deps: ProcessorDeps): string | undefined {
   const mode = deps.compiled.securityIp;
   if (mode === 'none') return undefined;
-  const ip = normalizeIp(c.ip);
   if (ip === undefined) return undefined;
   if (mode === 'full') return ip.address;
   return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
 }
 
-function expiryOf(record: AccessRecord, startMs: number, compiled: CompiledPolicy): void {
-  const present: Category[] = ['essential'];
-  if (record.client) present.push('client');
-  if (record.nonessential) present.push('nonessential');
-  if (record.optional) present.push('optional');
-  if (record.security) present.push('security');
+/** The categories whose expiry a record carries, in the order `expires` lists them. */
+const EXPIRY_ORDER = ['essential', 'client', 'nonessential', 'optional', 'security'] as const;
+
+function expiryOf(
+  record: AccessRecord,
+  startMs: number,
+  compiled: CompiledPolicy,
+  state: ProcessorState,
+): void {
   // Security evidence keeps the whole record for the security category's retention.
   const floor = record.security ? (compiled.retentionMs.security ?? 0) : 0;
-  for (const category of present) {
+  for (const category of EXPIRY_ORDER) {
+    if (category !== 'essential' && record[category] === undefined) continue;
     const ms = Math.max(compiled.retentionMs[category] ?? 0, floor);
-    if (Number.isFinite(ms)) record.expires[category] = new Date(startMs + ms).toISOString();
+    if (!Number.isFinite(ms)) continue;
+    record.expires[category] = state.expiry[category].format(startMs + ms);
   }
 }
 
 /** Build the processor that turns a captured request into the record its decision allows. */
 export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRecord {
+  const client = deps.compiled.policy.categories.client;
+  const state: ProcessorState = {
+    // P3: only truncated networks (never a full address) may key the cache.
+    geoCache:
+      client &&
+      client.geo !== 'none' &&
+      !client.enrichFromFullAddress &&
+      GeoCache.cacheable(client.ip.ipv4Prefix, client.ip.ipv6Prefix)
+        ? new GeoCache(client.geo)
+        : undefined,
+    time: new IsoTimestamps(),
+    expiry: {
+      essential: new IsoTimestamps(),
+      client: new IsoTimestamps(),
+      nonessential: new IsoTimestamps(),
+      optional: new IsoTimestamps(),
+      security: new IsoTimestamps(),
+    },
+  };
+  const needsAddress =
+    client !== undefined ||
+    deps.compiled.visitor === 'daily-hash' ||
+    deps.compiled.securityIp !== 'none';
   return (c) => {
     const { decision } = c;
     const allowed = decision.categories;
+    // Parsed once for the client, the daily visitor hash and the security pseudonym.
+    const ip = needsAddress ? normalizeIp(c.ip) : undefined;
     const record: AccessRecord = {
       v: RECORD_VERSION,
       id: uuidv7(c.startMs),
-      time: new Date(c.startMs).toISOString(),
+      time: state.time.format(c.startMs),
       policy: decision.policy,
       consent: {
         analytics: decision.analytics,
@@ -197,11 +273,11 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
       expires: {},
     };
     if (allowed.includes('client')) {
-      const client = clientOf(c, deps);
+      const client = clientOf(c, ip, deps, state);
       if (client) record.client = client;
     }
     if (allowed.includes('nonessential')) {
-      const nonessential = nonessentialOf(c, deps);
+      const nonessential = nonessentialOf(c, ip, deps);
       if (nonessential) record.nonessential = nonessential;
     }
     if (allowed.includes('optional')) {
@@ -210,10 +286,10 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
     }
     if (allowed.includes('security') && c.incidents && c.incidents.length > 0) {
       record.security = { reasons: c.incidents.map((r) => cleanText(r, 200)), hold: false };
-      const ip = securityIpOf(c, deps);
-      if (ip !== undefined) record.security.ip = ip;
+      const securityIp = securityIpOf(ip, deps);
+      if (securityIp !== undefined) record.security.ip = securityIp;
     }
-    expiryOf(record, c.startMs, deps.compiled);
+    expiryOf(record, c.startMs, deps.compiled, state);
     return record;
   };
 }

@@ -118,8 +118,11 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     else res.json({ ok: true, ...statusBody(decision) });
   };
 
+  const routePrefix = `${prefix}/`;
   return function privacyRoutes(req: Request, res: Response, next: NextFunction) {
     const path = req.path;
+    // Most requests are for the site itself: leave at once, before building any route string.
+    if (!path.startsWith(routePrefix) && path !== '/.well-known/gpc.json') return next();
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/.well-known/gpc.json') {
         if (!compiled.honourGpc) return next();

@@ -4,9 +4,10 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import {
   type Choice,
   cookieName,
+  decodeCookieValue,
   dropPendingCookies,
+  findCookies,
   newVisitorId,
-  parseCookies,
   putCookie,
   readChoice,
   serializeCookie,
@@ -39,12 +40,14 @@ const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * Whether the request came over HTTPS, as Express's `req.secure` says (under `trust proxy`). A
- * function so that it is computed only when a cookie must be named, and at most once per request:
- * Express works it out anew, with address parsing, on every read.
+ * function, or an object whose `secure` is read only when asked, so that it is computed only when
+ * a cookie must be named, and at most once per request: Express works it out anew, with address
+ * parsing, on every read.
  */
-export type SecureFlag = boolean | (() => boolean);
+export type SecureFlag = boolean | (() => boolean) | { readonly secure: boolean };
 
-const isSecure = (flag: SecureFlag): boolean => (typeof flag === 'function' ? flag() : flag);
+const isSecure = (flag: SecureFlag): boolean =>
+  typeof flag === 'boolean' ? flag : typeof flag === 'function' ? flag() : flag.secure;
 
 /** `req.secure` of one request, read from Express once and only if asked. */
 export function secureOnce(req: { secure?: boolean }): () => boolean {
@@ -64,6 +67,12 @@ export class CookieJar {
   readonly #secrets: readonly string[];
   readonly #visitorBase: string;
   readonly #choiceBase: string;
+  /** The cookie names looked for, in this order: visitor, its `__Host-` form, choice, its form. */
+  readonly #names: readonly string[];
+  /** `visitorNames` of every combination of the two visitor names present, built once. */
+  readonly #present: readonly (readonly string[])[];
+  /** Raw values of {@link #names} for the request being read; reused, as reading is synchronous. */
+  readonly #values: (string | undefined)[] = [];
   readonly #verified = new LRUCache<string, string>({ max: VERIFIED_CACHE_SIZE });
   /** `Set-Cookie` lines that expire a cookie: the same text every time, for a name and scheme. */
   readonly #expiries = new Map<string, string>();
@@ -73,11 +82,17 @@ export class CookieJar {
     this.#secrets = secrets;
     this.#visitorBase = compiled.policy.cookie.name;
     this.#choiceBase = compiled.policy.choices.cookieName;
+    const visitor = this.#visitorBase;
+    const hostVisitor = cookieName(visitor, true);
+    this.#names = [visitor, hostVisitor, this.#choiceBase, cookieName(this.#choiceBase, true)];
+    this.#present = [[], [visitor], [hostVisitor], [visitor, hostVisitor]].map((names) =>
+      Object.freeze(names),
+    );
   }
 
   /**
-   * @param secure Defaults to `req.secure`; the middleware passes {@link secureOnce} so that
-   *   Express computes it once for both this and {@link apply}.
+   * @param secure Defaults to `req.secure`; the middleware passes its request tracker (or
+   *   {@link secureOnce} does the same) so that Express computes it once for this and {@link apply}.
    */
   read(
     req: IncomingMessage & { secure?: boolean },
@@ -88,18 +103,20 @@ export class CookieJar {
     const hasVisitor = header.includes(this.#visitorBase);
     const hasChoice = header.includes(this.#choiceBase);
     if (!hasVisitor && !hasChoice) return NONE;
-    const cookies = parseCookies(header);
+    const values = this.#values;
+    findCookies(header, this.#names, values);
     const https = isSecure(secure);
-    const names: string[] = [];
+    let names = this.#present[0]!;
     let visitorId: string | undefined;
     if (hasVisitor) {
-      for (const name of [this.#visitorBase, `__Host-${this.#visitorBase}`]) {
-        if (cookies[name] !== undefined) names.push(name);
-      }
+      names = this.#present[(values[0] === undefined ? 0 : 1) + (values[1] === undefined ? 0 : 2)]!;
       // Only the name that fits this request's security counts; the other is expired if present.
-      visitorId = this.#verify(cookies[cookieName(this.#visitorBase, https)]);
+      visitorId = this.#verify(values[https ? 1 : 0]);
     }
-    const choice = hasChoice ? readChoice(cookies[cookieName(this.#choiceBase, https)]) : undefined;
+    const rawChoice = hasChoice ? values[https ? 3 : 2] : undefined;
+    const choice = rawChoice === undefined ? undefined : readChoice(decodeCookieValue(rawChoice));
+    // No cookie value (a visitor id among them) outlives the request in the scratch array.
+    values.fill(undefined);
     return { visitorId, visitorNames: names, choice };
   }
 
@@ -116,7 +133,7 @@ export class CookieJar {
   ): string | undefined {
     if (this.#compiled.visitor === 'cookie' && decision.analytics) {
       const secure = isSecure(secureFlag);
-      const name = cookieName(this.#visitorBase, secure);
+      const name = this.#names[secure ? 1 : 0]!;
       for (const other of state.visitorNames) if (other !== name) this.expire(res, other, secure);
       if (state.visitorId !== undefined) return state.visitorId;
       const id = newVisitorId();
@@ -130,21 +147,17 @@ export class CookieJar {
       return id;
     }
     // A privacy route may revise an earlier decision of this same response: no id may leave.
-    if (!res.headersSent)
-      dropPendingCookies(res, [this.#visitorBase, `__Host-${this.#visitorBase}`]);
-    for (const name of state.visitorNames) this.expire(res, name, isSecure(secureFlag));
+    if (!res.headersSent) dropPendingCookies(res, this.#present[3]!);
+    if (state.visitorNames.length > 0) {
+      const secure = isSecure(secureFlag);
+      for (const name of state.visitorNames) this.expire(res, name, secure);
+    }
     return undefined;
   }
 
   /** Remember a choice; the value is the same for everyone who makes it (S7). */
   setChoice(res: ServerResponse, secure: boolean, choice: Choice): void {
-    this.#set(
-      res,
-      cookieName(this.#choiceBase, secure),
-      choice,
-      this.#compiled.choiceMaxAgeMs,
-      secure,
-    );
+    this.#set(res, this.#names[secure ? 3 : 2]!, choice, this.#compiled.choiceMaxAgeMs, secure);
   }
 
   expire(res: ServerResponse, name: string, secure: boolean): void {
@@ -160,12 +173,15 @@ export class CookieJar {
     putCookie(res, name, text);
   }
 
-  /** The id in a signed visitor cookie, or undefined when it does not verify (see verifyVisitorId). */
+  /**
+   * The id in a signed visitor cookie (its raw, percent-encoded value), or undefined when it does
+   * not verify (see verifyVisitorId).
+   */
   #verify(raw: string | undefined): string | undefined {
     if (raw === undefined) return undefined;
     const known = this.#verified.get(raw);
     if (known !== undefined) return known;
-    const id = verifyVisitorId(raw, this.#secrets);
+    const id = verifyVisitorId(decodeCookieValue(raw), this.#secrets);
     if (id !== undefined) this.#verified.set(raw, id);
     return id;
   }

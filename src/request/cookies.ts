@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { parse, serialize } from 'cookie';
+import { parse } from 'cookie';
 import cookieParser from 'cookie-parser';
 import signature from 'cookie-signature';
 
@@ -10,9 +10,21 @@ export type Choice = 'in' | 'out';
 /** 128 random bits as base64url: 22 characters. */
 const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 
+// Drawn from the CSPRNG in blocks (one call per 128 ids, as `crypto.randomUUID` does); the bytes
+// of an id are wiped from the block once it is issued.
+const idPool = Buffer.alloc(16 * 128);
+let idOffset = idPool.length;
+
 /** A new visitor id: 128 bits from the CSPRNG, encoding nothing about the visitor (K4). */
 export function newVisitorId(): string {
-  return randomBytes(16).toString('base64url');
+  if (idOffset + 16 > idPool.length) {
+    randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const id = idPool.toString('base64url', idOffset, idOffset + 16);
+  idPool.fill(0, idOffset, idOffset + 16);
+  idOffset += 16;
+  return id;
 }
 
 /** The cookie name to use: `__Host-` on secure requests binds it to this host, path `/`, Secure. */
@@ -30,6 +42,71 @@ export function parseCookies(header: string | undefined): Record<string, string 
     return parse(header);
   } catch {
     return Object.create(null) as Record<string, string | undefined>;
+  }
+}
+
+/**
+ * The raw values of the cookies named `names` in a Cookie header, into `out` (same order; undefined
+ * where absent), read as `parseCookies` reads them: the first pair of a name wins, names and values
+ * are trimmed of spaces and tabs. Values stay percent-encoded (see {@link decodeCookieValue}), and
+ * no other cookie is sliced, decoded or kept: a header full of other sites' cookies costs a few
+ * string searches.
+ */
+export function findCookies(
+  header: string,
+  names: readonly string[],
+  out: (string | undefined)[],
+): void {
+  out.length = names.length;
+  out.fill(undefined);
+  const len = header.length;
+  let index = 0;
+  while (index < len) {
+    const eq = header.indexOf('=', index);
+    if (eq === -1) break;
+    let end = header.indexOf(';', index);
+    if (end === -1) end = len;
+    if (eq > end) {
+      // A pair without `=`: start again at the pair that holds this `=`.
+      index = header.lastIndexOf(';', eq - 1) + 1;
+      continue;
+    }
+    const keyStart = skipBlanks(header, index, eq);
+    const keyEnd = trimBlanks(header, keyStart, eq);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (
+        out[i] === undefined &&
+        keyEnd - keyStart === name.length &&
+        header.startsWith(name, keyStart)
+      ) {
+        const valueStart = skipBlanks(header, eq + 1, end);
+        out[i] = header.slice(valueStart, trimBlanks(header, valueStart, end));
+      }
+    }
+    index = end + 1;
+  }
+}
+
+const isBlank = (code: number) => code === 0x20 || code === 0x09;
+
+function skipBlanks(text: string, start: number, end: number): number {
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  return start;
+}
+
+function trimBlanks(text: string, start: number, end: number): number {
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  return end;
+}
+
+/** A cookie value as `parseCookies` gives it: percent-decoded, or as is when that fails. */
+export function decodeCookieValue(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
 }
 
@@ -59,17 +136,29 @@ export interface CookieSpec {
   secure: boolean;
 }
 
-/** `Set-Cookie` text with the attributes K1 asks for: HttpOnly, SameSite=Lax, Path=/, no Domain. */
+/**
+ * `Set-Cookie` text with the attributes K1 asks for: HttpOnly, SameSite=Lax, Path=/, no Domain.
+ * The text is exactly what `cookie`'s `serialize` makes of these options; it is put together here
+ * because `serialize` validates everything and formats a date anew for every cookie, where the
+ * names come validated from the policy and the `Expires` text changes once a second.
+ */
 export function serializeCookie(spec: CookieSpec): string {
   const seconds = Math.floor(spec.maxAgeMs / 1000);
-  return serialize(spec.name, spec.value, {
-    httpOnly: true,
-    sameSite: 'lax',
-    path: '/',
-    secure: spec.secure,
-    maxAge: seconds,
-    expires: new Date(seconds === 0 ? 0 : Date.now() + seconds * 1000),
-  });
+  const value = spec.value === '' ? '' : encodeURIComponent(spec.value);
+  return `${spec.name}=${value}; Max-Age=${seconds}; Path=/; Expires=${expiresText(seconds === 0 ? 0 : Date.now() + seconds * 1000)}; HttpOnly${spec.secure ? '; Secure' : ''}; SameSite=Lax`;
+}
+
+let expiresSecond = Number.NaN;
+let expiresLast = '';
+
+/** `Expires` text of an instant; the last one is remembered, as cookies are set many a second. */
+function expiresText(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== expiresSecond) {
+    expiresLast = new Date(second * 1000).toUTCString();
+    expiresSecond = second;
+  }
+  return expiresLast;
 }
 
 /** The signed form of a visitor id, readable by cookie-parser with the same secret. */

@@ -74,7 +74,8 @@ function computeDecision(compiled: CompiledPolicy, s: Signals): Decision {
  */
 export class Decider {
   readonly #compiled: CompiledPolicy;
-  readonly #cache = new Map<number, Decision>();
+  /** By the key of {@link decide}: an array read, where a map would hash the key first. */
+  readonly #cache: (Decision | undefined)[] = new Array(64).fill(undefined);
 
   constructor(compiled: CompiledPolicy) {
     this.#compiled = compiled;
@@ -86,10 +87,10 @@ export class Decider {
       (s.dnt ? 2 : 0) |
       (s.choice === 'in' ? 4 : s.choice === 'out' ? 8 : 0) |
       (s.app === true ? 16 : s.app === false ? 32 : 0);
-    let decision = this.#cache.get(key);
+    let decision = this.#cache[key];
     if (decision === undefined) {
       decision = computeDecision(this.#compiled, s);
-      this.#cache.set(key, decision);
+      this.#cache[key] = decision;
     }
     return decision;
   }

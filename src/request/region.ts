@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { GeoLookup } from '../enrich/geo.js';
-import { normalizeIp, truncateIp } from '../minimize/ip.js';
+import { normalizeIp, truncateNetwork } from '../minimize/ip.js';
 import { type RegionalPolicy, regionIndex } from '../policy/by-region.js';
 
 /**
@@ -36,7 +36,7 @@ export class RegionSelector {
     if (ip === undefined) return this.#regional.unknown;
     let where: { country?: string; region?: string } | undefined;
     try {
-      where = this.#geo.lookup(truncateIp(ip, 24, 48), 'region');
+      where = this.#geo.lookupIp(truncateNetwork(ip, 24, 48), 'region');
     } catch {
       where = undefined;
     }

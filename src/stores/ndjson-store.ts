@@ -36,7 +36,7 @@ export interface NdjsonStoreOptions {
 /**
  * Characters that `JSON.stringify` leaves raw but that some line readers treat as line breaks or
  * terminals treat as controls: DEL, the C1 controls (U+0085 is NEL) and U+2028/U+2029. They only
- * ever occur inside JSON strings, where a `\uXXXX` escape means the same character.
+ * ever occur inside JSON strings, where an escape such as `\u2028` means the same character.
  */
 const UNSAFE_IN_LINE = /[\u007f-\u009f\u2028\u2029]/g;
 

@@ -78,18 +78,23 @@ export async function dropExpiredPartitions(
   for (const day of (await partitionDays(query, t)).sort()) {
     if (dayEnd(day) > now.getTime()) break;
     const partition = t.partition(day);
-    // A cheap look first (the expiry index): a day with unexpired records stops the walk, since
-    // later days expire later; their rows are purged one by one below.
+    // A cheap look first (the index on the earliest expiry): a row whose every expiry is ahead
+    // keeps its day. A day with unexpired records stops the walk, since later days expire later;
+    // their rows are purged one by one below.
     const { rows: peek } = await query<{ live: boolean | null }>(
-      `SELECT max(exp_essential) > $1 AS live FROM ${partition}`,
+      `SELECT max(exp_next) > $1 AS live FROM ${partition}`,
       [iso],
     );
     if (peek[0]?.live === true) break;
-    await dropDay(query, limits, t, partition, iso, result);
+    if ((await dropDay(query, limits, t, partition, iso, result)) === 'live') break;
   }
 }
 
-/** Check one past day under lock and drop it when everything in it has expired, none held. */
+/**
+ * Check one past day under lock and drop it when everything in it has expired, none held. Says
+ * whether it was dropped, kept because some record in it lives on, or left because its lock was
+ * busy.
+ */
 async function dropDay(
   query: Query,
   limits: SessionLimits,
@@ -97,9 +102,9 @@ async function dropDay(
   partition: string,
   iso: string,
   result: PurgeCounts,
-): Promise<void> {
+): Promise<'dropped' | 'live' | 'busy'> {
   try {
-    await transaction(query, limits, async (q) => {
+    return await transaction(query, limits, async (q) => {
       await q(`LOCK TABLE ${t.holds} IN SHARE MODE`);
       // Nothing can be written into the day while it is checked and dropped.
       await q(`LOCK TABLE ${partition} IN ACCESS EXCLUSIVE MODE`);
@@ -114,24 +119,28 @@ async function dropDay(
         [iso],
       );
       const counts = rows[0]!;
-      if (Number(counts.live) > 0) return;
+      if (Number(counts.live) > 0) return 'live';
       await q(`DROP TABLE ${partition}`);
       result.deleted += Number(counts.rows);
       for (const category of STRIPPABLE_CATEGORIES) {
         result.removed[category] = (result.removed[category] ?? 0) + Number(counts[category]);
       }
       result.droppedPartitions = (result.droppedPartitions ?? 0) + 1;
+      return 'dropped';
     });
   } catch (error) {
     // 55P03: busy writers kept the lock past lock_timeout; the day's rows are purged one by one
     // below, and the next sweep tries the drop again.
     if ((error as { code?: unknown }).code !== '55P03') throw error;
+    return 'busy';
   }
 }
 
 /**
  * Within a transaction: delete the records whose essential category expired, then strip every
- * expired category from the rest, skipping held records; adds the counts to `result`.
+ * expired category from the rest, skipping held records; adds the counts to `result`. Rows are
+ * found by the index on `exp_next`, the earliest expiry: a row with an expired category has one at
+ * or before `now`. Stripping casts the `json` record to `jsonb` for its operators and back.
  */
 export async function purgeRows(
   query: Query,
@@ -145,7 +154,8 @@ export async function purgeRows(
   // Records that go entirely: counted per category as the other stores count them.
   const { rows } = await query<Record<string, string>>(
     `WITH gone AS (
-         DELETE FROM ${t.base} r WHERE r.exp_essential <= $1 AND NOT ${held}
+         DELETE FROM ${t.base} r
+          WHERE r.exp_next <= $1 AND r.exp_essential <= $1 AND NOT ${held}
          RETURNING ${STRIPPABLE_CATEGORIES.map((c) => `r.exp_${c}`).join(', ')}
        )
        SELECT count(*) AS deleted,
@@ -161,8 +171,9 @@ export async function purgeRows(
     if (category === 'optional') cleared.push('email = NULL');
     const stripped = await query(
       `UPDATE ${t.base} r
-            SET record = (r.record - '${category}') #- '{expires,${category}}', ${cleared.join(', ')}
-          WHERE r.exp_${category} <= $1 AND NOT ${held}`,
+            SET record = ((r.record::jsonb - '${category}') #- '{expires,${category}}')::json,
+                ${cleared.join(', ')}
+          WHERE r.exp_next <= $1 AND r.exp_${category} <= $1 AND NOT ${held}`,
       [iso],
     );
     result.removed[category] =

@@ -10,9 +10,22 @@ export interface PgResult<R = Record<string, unknown>> {
   rowCount: number | null;
 }
 
+/**
+ * A `COPY ... FROM STDIN` statement as pg-copy-streams makes it: pg submits it, the store writes
+ * the data into it, and it finishes once the server has stored everything.
+ */
+export interface CopyIn {
+  submit(connection: unknown): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'finish', listener: () => void): unknown;
+  end(data: string): unknown;
+}
+
 /** A checked-out connection: the part of pg's `PoolClient` the store uses. */
 export interface PgClient {
   query(text: string, values?: unknown[]): Promise<PgResult<never>>;
+  /** Submit a COPY stream (pg returns the stream itself). */
+  query(copy: CopyIn): unknown;
   /** Give the connection back; with an error (or `true`) the pool destroys it instead. */
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -35,10 +48,14 @@ export interface SessionLimits {
 }
 
 /** Run one statement on the borrowed connection, with the session's client-side timeout. */
-export type Query = <R = Record<string, unknown>>(
-  text: string,
-  values?: unknown[],
-) => Promise<PgResult<R>>;
+export interface Query {
+  <R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
+  /**
+   * Run a COPY statement, sending `data` into it, under the same timeout; resolves once the
+   * server has stored all of it.
+   */
+  copyIn(copy: CopyIn, data: string): Promise<void>;
+}
 
 /** An error with a `code`, so that callers and logs can tell the store's timeouts apart. */
 function codedError(message: string, code: string): Error {
@@ -63,10 +80,9 @@ export async function withConnection<T>(
   };
   client.on('error', onError);
   const clientTimeoutMs = limits.statementTimeoutMs + 1000;
-  const query: Query = (text, values) => {
-    if (broken !== undefined) return Promise.reject(broken);
-    const answer = client.query(text, values) as Promise<PgResult<never>>;
-    return new Promise((resolve, reject) => {
+  /** `answer`, or a rejection once the client-side timeout passes (the connection is then broken). */
+  const bounded = <T>(answer: Promise<T>): Promise<T> =>
+    new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         broken ??= codedError(
           `PostgreSQL did not answer within ${clientTimeoutMs} ms`,
@@ -87,6 +103,20 @@ export async function withConnection<T>(
         },
       );
     });
+  const query = ((text: string, values?: unknown[]) => {
+    if (broken !== undefined) return Promise.reject(broken);
+    return bounded(client.query(text, values));
+  }) as Query;
+  query.copyIn = (copy, data) => {
+    if (broken !== undefined) return Promise.reject(broken);
+    // The listeners stay: an error after the answer (or after the timeout) must not go unheard.
+    const done = new Promise<void>((resolve, reject) => {
+      copy.on('error', reject);
+      copy.on('finish', () => resolve());
+    });
+    client.query(copy);
+    copy.end(data);
+    return bounded(done);
   };
   try {
     return await work(query);

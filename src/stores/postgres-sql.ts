@@ -1,14 +1,11 @@
 /**
- * The SQL of the PostgreSQL store: the schema and its migrations, the legal-hold predicate, and the
- * conversion of records into the JSON the batched insert reads. Table names are validated once
- * and then inlined (quoted); every value travels as a parameter.
+ * The SQL of the PostgreSQL store: its relation names, the legal-hold predicate, and the conversion
+ * of records into the JSON the batched insert reads. Table names are validated once and then
+ * inlined (quoted); every value travels as a parameter (or in COPY data).
  */
 import type { AccessRecord } from '../record.js';
 import { normalizeEmail } from './retention.js';
 import type { HoldScope, Subject } from './store.js';
-
-/** The schema version this code writes and reads, kept in the `<table>_schema` table. */
-export const POSTGRES_SCHEMA_VERSION = 1;
 
 /**
  * Advisory-lock namespaces (the first key; the second is `hashtext(table)`): schema changes, and
@@ -51,51 +48,6 @@ export function tableNames(table: string): TableNames {
     defaultPartition: `"${table}_default"`,
     partition: (day) => `"${table}_p${day}"`,
   };
-}
-
-/** Migrations: entry `n` moves a schema from version `n` to `n + 1`. */
-export function migrations(t: TableNames): readonly string[] {
-  const expiryIndexes = ['client', 'essential', 'nonessential', 'optional', 'security']
-    .map(
-      (category) =>
-        `CREATE INDEX IF NOT EXISTS "${t.raw}_exp_${category}" ON ${t.base} (exp_${category})
-           WHERE exp_${category} IS NOT NULL;`,
-    )
-    .join('\n');
-  return [
-    // Keyed by (time, id): a unique key on a partitioned table must contain the partition key.
-    // The id alone identifies a record; its time never changes, so a retried record carries the
-    // same pair and ON CONFLICT sees it, in whichever partition it landed. The "C" collation
-    // makes the tie-break on id the same byte order every other store uses.
-    `CREATE TABLE IF NOT EXISTS ${t.base} (
-       time timestamptz NOT NULL,
-       id text COLLATE "C" NOT NULL,
-       visitor_id text,
-       email text,
-       held boolean NOT NULL DEFAULT false,
-       exp_client timestamptz,
-       exp_essential timestamptz,
-       exp_nonessential timestamptz,
-       exp_optional timestamptz,
-       exp_security timestamptz,
-       record jsonb NOT NULL,
-       PRIMARY KEY (time, id)
-     ) PARTITION BY RANGE (time);
-     CREATE TABLE IF NOT EXISTS ${t.defaultPartition} PARTITION OF ${t.base} DEFAULT;
-     CREATE INDEX IF NOT EXISTS "${t.raw}_visitor_id" ON ${t.base} (visitor_id)
-       WHERE visitor_id IS NOT NULL;
-     CREATE INDEX IF NOT EXISTS "${t.raw}_email" ON ${t.base} (email) WHERE email IS NOT NULL;
-     ${expiryIndexes}
-     CREATE TABLE IF NOT EXISTS ${t.holds} (
-       id text PRIMARY KEY,
-       hold jsonb NOT NULL,
-       from_time timestamptz,
-       to_time timestamptz,
-       visitor_id text,
-       email text,
-       ids text[]
-     );`,
-  ];
 }
 
 /**
@@ -142,8 +94,15 @@ export function scopeSubject(
   return { column: 'email', value: normalizeEmail(subject.email) };
 }
 
-/** Canonical ISO form of a time, or the epoch when it does not parse. */
-function isoOrEpoch(text: string): string {
+/** The form `Date.prototype.toISOString` produces, which needs no second look. */
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * Canonical ISO form of a time, or the epoch when it does not parse: the server would refuse the
+ * whole batch for one bad time, and an expiry that does not parse has passed.
+ */
+export function isoOrEpoch(text: string): string {
+  if (CANONICAL_ISO.test(text)) return text;
   const ms = Date.parse(text);
   return new Date(Number.isNaN(ms) ? 0 : ms).toISOString();
 }
@@ -186,8 +145,22 @@ const UNSAFE_FOR_JSONB = /\\u(?:0000|d[89a-f])/i;
 /** NUL, or a surrogate that is not half of a pair. */
 const UNSAFE_CHAR = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+/** `text` with NUL characters and lone surrogates, which PostgreSQL refuses, as U+FFFD. */
+export function wellFormedText(text: string): string {
+  return text.replace(UNSAFE_CHAR, '\ufffd');
+}
+
 function wellFormed(_key: string, value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(UNSAFE_CHAR, '\ufffd') : value;
+  return typeof value === 'string' ? wellFormedText(value) : value;
+}
+
+/**
+ * A record as JSON text that `jsonb` accepts, so that purge can always cast it: NUL characters
+ * and lone surrogates become U+FFFD; nothing else changes.
+ */
+export function recordJson(record: AccessRecord): string {
+  const text = JSON.stringify(record);
+  return UNSAFE_FOR_JSONB.test(text) ? JSON.stringify(record, wellFormed) : text;
 }
 
 /** The insert statement that reads {@link batchJson}'s array. */

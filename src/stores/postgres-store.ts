@@ -1,6 +1,8 @@
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
+import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
+import { migrateSchema } from './postgres-schema.js';
 import {
   inTransaction,
   type PgPool,
@@ -12,9 +14,6 @@ import {
   batchJson,
   heldPredicate,
   insertSql,
-  MIGRATION_LOCK,
-  migrations,
-  POSTGRES_SCHEMA_VERSION,
   SWEEPER_LOCK,
   scopeColumns,
   scopeSubject,
@@ -24,8 +23,8 @@ import {
 import { emptyPurgeResult } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
+export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export type { PgClient, PgPool, PgResult } from './postgres-session.js';
-export { POSTGRES_SCHEMA_VERSION } from './postgres-sql.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -43,12 +42,21 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
   /** `statement_timeout` in ms for writes and reads; the client gives up a second later. Default 10 000. */
   statementTimeoutMs?: number;
-  /** `statement_timeout` in ms for each step of `purge`, which may touch many rows. Default 300 000. */
+  /**
+   * `statement_timeout` in ms for each step of `purge`, which may touch many rows, and of a schema
+   * migration in `init()`. Default 300 000.
+   */
   purgeTimeoutMs?: number;
   /** `lock_timeout` in ms. Default 2000. */
   lockTimeoutMs?: number;
   /** Daily partitions made ahead of today (UTC), by `init()` and by every `purge()`. Default 7. */
   partitionsAheadDays?: number;
+  /**
+   * Load batches with `COPY ... FROM STDIN`, through the optional peer dependency pg-copy-streams:
+   * about twice the rows per second of the insert. `true` makes `init()` fail when the package is
+   * missing; `false` always inserts. Default: COPY when pg-copy-streams is installed.
+   */
+  copy?: boolean;
 }
 
 /** What {@link PostgresStore.purge} reports: `skipped` when another instance was sweeping. */
@@ -61,6 +69,8 @@ export interface PostgresPurgeResult extends PurgeResult {
 
 const READ_PAGE = 500;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** unique_violation: a COPY met a record that is stored already. */
+const UNIQUE_VIOLATION = '23505';
 
 type Row = { record: AccessRecord; time: Date; id: string };
 
@@ -71,9 +81,12 @@ type Row = { record: AccessRecord; time: Date; id: string };
  * records row by row. Days without a partition (the past before the store was set up, or beyond
  * the days made ahead) land in a default partition and are purged row by row.
  *
- * Writes are one `INSERT ... SELECT FROM jsonb_array_elements($1) ON CONFLICT DO NOTHING` per
- * batch: one parameter, whatever the batch size, and idempotent by record id. Only one instance
- * sweeps at a time (a session advisory lock; the others skip). Every statement runs under
+ * A batch is loaded with one `COPY ... FROM STDIN` when pg-copy-streams is installed (see the
+ * `copy` option). COPY cannot skip a record that is stored already, so a batch whose COPY meets one
+ * (a retry, or another instance writing the same records) is written again with the insert:
+ * `INSERT ... SELECT FROM jsonb_array_elements($1) ON CONFLICT DO NOTHING`, one parameter
+ * whatever the batch size. Either way writes are idempotent by record id. Only one instance sweeps
+ * at a time (a session advisory lock; the others skip). Every statement runs under
  * `statement_timeout` and `lock_timeout`, and waiting for a pool connection is bounded.
  */
 export class PostgresStore implements Store {
@@ -84,6 +97,9 @@ export class PostgresStore implements Store {
   readonly #limits: SessionLimits;
   readonly #purgeTimeoutMs: number;
   readonly #aheadDays: number;
+  readonly #copy: boolean | undefined;
+  /** pg-copy-streams' `from`, once `init()` found it; `undefined` means insert. */
+  #copyFrom: CopyFrom | undefined;
   #initializing: Promise<void> | undefined;
   #closed = false;
   readonly #running = new Set<Promise<unknown>>();
@@ -105,6 +121,15 @@ export class PostgresStore implements Store {
     };
     this.#purgeTimeoutMs = positive('purgeTimeoutMs', options.purgeTimeoutMs, 300_000);
     this.#aheadDays = positive('partitionsAheadDays', options.partitionsAheadDays, 7, 0);
+    if (options.copy !== undefined && typeof options.copy !== 'boolean') {
+      throw new TypeError(`PostgresStore: copy must be true or false, got ${options.copy}`);
+    }
+    this.#copy = options.copy;
+  }
+
+  /** How batches are loaded, once `init()` has resolved: `'copy'` or `'insert'`. */
+  get writeMethod(): 'copy' | 'insert' {
+    return this.#copyFrom === undefined ? 'insert' : 'copy';
   }
 
   /** The base table's name. */
@@ -121,9 +146,11 @@ export class PostgresStore implements Store {
   init(): Promise<void> {
     if (this.#closed) return Promise.reject(new Error(`${this.name}: init() after close()`));
     this.#initializing ??= this.#track(
-      this.#migrate().then(() =>
-        this.createPartitions(new Date(Date.now() - DAY_MS), this.#aheadDays + 2),
-      ),
+      (async () => {
+        if (this.#copy !== false) this.#copyFrom = await loadCopyFrom(this.#copy === true);
+        await this.#migrate();
+        await this.createPartitions(new Date(Date.now() - DAY_MS), this.#aheadDays + 2);
+      })(),
     ).catch((error: unknown) => {
       // Forgotten, so that the next call (the dispatcher's retry) tries again.
       this.#initializing = undefined;
@@ -132,12 +159,29 @@ export class PostgresStore implements Store {
     return this.#initializing;
   }
 
-  /** Insert a batch in one statement; records whose id is already stored are skipped. */
+  /**
+   * Store a batch in one transaction, with COPY or with one insert; records whose id is already
+   * stored are skipped.
+   */
   async write(records: readonly AccessRecord[]): Promise<void> {
     await this.#ready('write');
     if (records.length === 0) return;
-    // A fixed row order makes overlapping batches lock keys in the same order: no deadlocks.
-    const sorted = [...records].sort(byTimeThenId);
+    const copyFrom = this.#copyFrom;
+    if (copyFrom !== undefined) {
+      const data = copyRows(records);
+      try {
+        await this.#track(
+          inTransaction(this.#pool, this.#limits, (query) =>
+            query.copyIn(copyFrom(copySql(this.#t)), data),
+          ),
+        );
+        return;
+      } catch (error) {
+        // Rolled back whole; the insert below skips what is stored and writes the rest.
+        if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+      }
+    }
+    const sorted = inKeyOrder(records).map((entry) => entry.record);
     const json = batchJson(sorted);
     await this.#track(
       inTransaction(this.#pool, this.#limits, (query) => query(insertSql(this.#t), [json])),
@@ -318,26 +362,14 @@ export class PostgresStore implements Store {
     await Promise.allSettled([...this.#running]);
   }
 
-  async #migrate(): Promise<void> {
-    await inTransaction(this.#pool, this.#limits, async (query) => {
-      await query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK, this.#t.raw]);
-      await query(`CREATE TABLE IF NOT EXISTS ${this.#t.schema} (version integer NOT NULL)`);
-      const { rows } = await query<{ version: number }>(`SELECT version FROM ${this.#t.schema}`);
-      let version = rows[0]?.version ?? 0;
-      if (rows.length === 0) await query(`INSERT INTO ${this.#t.schema} (version) VALUES (0)`);
-      if (version > POSTGRES_SCHEMA_VERSION) {
-        throw new Error(
-          `${this.name}: table ${this.#t.raw} has schema version ${version}, newer than the ` +
-            `${POSTGRES_SCHEMA_VERSION} this version of express-privacy-log knows; upgrade the library`,
-        );
-      }
-      const steps = migrations(this.#t);
-      while (version < POSTGRES_SCHEMA_VERSION) {
-        await query(steps[version]!);
-        version++;
-        await query(`UPDATE ${this.#t.schema} SET version = $1`, [version]);
-      }
-    });
+  #migrate(): Promise<void> {
+    // A migration may rewrite the table: it gets the purge's longer statement timeout.
+    return inTransaction(
+      this.#pool,
+      this.#limits,
+      (query) => migrateSchema(query, this.#t, this.name),
+      this.#purgeTimeoutMs,
+    );
   }
 
   async #ready(method: string): Promise<void> {
@@ -356,11 +388,6 @@ export class PostgresStore implements Store {
     promise.then(forget, forget);
     return promise;
   }
-}
-
-function byTimeThenId(a: AccessRecord, b: AccessRecord): number {
-  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 1): number {

@@ -5,10 +5,11 @@ import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
 import { emptyPurgeResult, normalizeEmail, STRIPPABLE_CATEGORIES } from './retention.js';
 import { SqliteHolds } from './sqlite-holds.js';
+import { RowWriter } from './sqlite-rows.js';
+import { migrate } from './sqlite-schema.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
-/** The schema version this code writes and reads, kept in SQLite's `user_version` pragma. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -27,83 +28,18 @@ export interface SqliteStoreOptions {
   mode?: number;
 }
 
-/** Schema migrations; entry `n` moves a database from version `n` to `n + 1`. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS access_records (
-     id TEXT PRIMARY KEY,
-     time TEXT NOT NULL,
-     visitor_id TEXT,
-     email TEXT,
-     held INTEGER NOT NULL DEFAULT 0,
-     exp_client TEXT,
-     exp_essential TEXT,
-     exp_nonessential TEXT,
-     exp_optional TEXT,
-     exp_security TEXT,
-     record TEXT NOT NULL
-   );
-   CREATE INDEX IF NOT EXISTS access_records_time ON access_records (time, id);
-   CREATE INDEX IF NOT EXISTS access_records_visitor_id ON access_records (visitor_id)
-     WHERE visitor_id IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_email ON access_records (email)
-     WHERE email IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_exp_client ON access_records (exp_client)
-     WHERE exp_client IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_exp_essential ON access_records (exp_essential)
-     WHERE exp_essential IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_exp_nonessential ON access_records (exp_nonessential)
-     WHERE exp_nonessential IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_exp_optional ON access_records (exp_optional)
-     WHERE exp_optional IS NOT NULL;
-   CREATE INDEX IF NOT EXISTS access_records_exp_security ON access_records (exp_security)
-     WHERE exp_security IS NOT NULL;`,
-  // Legal holds live beside the records they protect, so a restart or another process sees them.
-  // `hold_epoch` changes with every hold change: writers compare it to notice holds placed by
-  // another connection (the command line, say) before they stamp `held` on new rows.
-  `CREATE TABLE IF NOT EXISTS holds (
-     id TEXT PRIMARY KEY,
-     reason TEXT NOT NULL,
-     scope TEXT NOT NULL,
-     created_at TEXT NOT NULL,
-     review_at TEXT NOT NULL
-   );
-   CREATE TABLE IF NOT EXISTS hold_epoch (epoch INTEGER NOT NULL);
-   INSERT INTO hold_epoch (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM hold_epoch);
-   CREATE INDEX IF NOT EXISTS access_records_held ON access_records (held) WHERE held = 1;`,
-];
-
 /** Records fetched per query while reading; between pages the connection is free for writes. */
 const READ_PAGE = 500;
-
-/**
- * The canonical form `Date.prototype.toISOString` produces. Times and expiries are stored in it so
- * that SQL can compare them as text: fixed-width UTC strings sort in time order.
- */
-const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-/** An ISO time in canonical form, or `undefined` when it does not parse. */
-function canonicalTime(text: string): string | undefined {
-  if (CANONICAL_ISO.test(text)) return text;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-/**
- * An expiry for the `exp_` columns. One that does not parse becomes the epoch, so the next purge
- * removes the category, as {@link applyRetention} does in the other stores.
- */
-function expiryColumn(text: string | undefined): string | null {
-  if (text === undefined) return null;
-  return canonicalTime(text) ?? new Date(0).toISOString();
-}
 
 type Row = { record: string; time: string; id: string };
 type Statement = Database.Statement<unknown[], unknown>;
 
 interface Statements {
-  insert: Statement;
-  purge: Statement[];
+  /** What the records that purge deletes have: their count, and per category how many expired. */
+  doomed: Statement;
   deleteExpired: Statement;
+  /** Per strippable category, in STRIPPABLE_CATEGORIES order. */
+  strip: Statement[];
   eraseVisitor: Statement;
   eraseEmail: Statement;
   heldVisitor: Statement;
@@ -298,16 +234,21 @@ export class SqliteStore implements Store {
   }
 
   #prepare(db: Database.Database): void {
+    // Purge looks at the rows the `exp_next` index finds (held rows are not in it) and checks each
+    // category's own expiry there; `exp_next` is the earliest of them, so no expired row is missed.
+    // ISO strings compare correctly as text because every stored one is canonical UTC with
+    // milliseconds (see canonicalTime), and so is `now.toISOString()`.
+    const due = 'exp_next <= @now AND held = 0';
     const statements: Statements = {
-      insert: db.prepare(
-        `INSERT OR IGNORE INTO access_records
-           (id, time, visitor_id, email, held, exp_client, exp_essential, exp_nonessential,
-            exp_optional, exp_security, record)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      doomed: db.prepare(
+        `SELECT count(*) AS deleted,
+                ${STRIPPABLE_CATEGORIES.map((c) => `count(*) FILTER (WHERE exp_${c} <= @now) AS ${c}`).join(', ')}
+           FROM access_records WHERE ${due} AND exp_essential <= @now`,
       ),
-      // ISO strings compare correctly as text because every stored one is canonical UTC with
-      // milliseconds (see canonicalTime), and so is `now.toISOString()`.
-      purge: STRIPPABLE_CATEGORIES.map((category) => {
+      deleteExpired: db.prepare(
+        `DELETE FROM access_records WHERE ${due} AND exp_essential <= @now`,
+      ),
+      strip: STRIPPABLE_CATEGORIES.map((category) => {
         const cleared = [`exp_${category} = NULL`];
         if (category === 'nonessential') cleared.push('visitor_id = NULL');
         if (category === 'optional') cleared.push('email = NULL');
@@ -315,10 +256,9 @@ export class SqliteStore implements Store {
           `UPDATE access_records
              SET record = json_remove(record, '$.${category}', '$.expires.${category}'),
                  ${cleared.join(', ')}
-           WHERE exp_${category} <= ? AND held = 0`,
+           WHERE ${due} AND exp_${category} <= @now`,
         );
       }),
-      deleteExpired: db.prepare('DELETE FROM access_records WHERE exp_essential <= ? AND held = 0'),
       eraseVisitor: db.prepare('DELETE FROM access_records WHERE visitor_id = ? AND held = 0'),
       eraseEmail: db.prepare('DELETE FROM access_records WHERE email = ? AND held = 0'),
       heldVisitor: db.prepare(
@@ -332,11 +272,10 @@ export class SqliteStore implements Store {
     this.#statements = statements;
     const holds = new SqliteHolds(db);
     this.#holds = holds;
+    const rows = new RowWriter(db);
     this.#insertBatch = db.transaction((records: readonly AccessRecord[]) => {
       const current = holds.current();
-      for (const record of records) {
-        statements.insert.run(...insertParams(record, isHeld(record, current)));
-      }
+      rows.insert(records, (record) => isHeld(record, current));
     });
     this.#eraseSubject = db.transaction((subject: Subject): EraseResult => {
       const byVisitor = 'visitorId' in subject;
@@ -348,12 +287,17 @@ export class SqliteStore implements Store {
       const { n } = held.get(key) as { n: number };
       return { erased: erase.run(key).changes, held: n };
     });
+    // Records that go entirely are deleted first (stripping them would rewrite them for nothing),
+    // and what they had is counted as if their categories had been stripped, as the other stores
+    // count it.
     this.#purgeAll = db.transaction((now: string) => {
       const result = emptyPurgeResult();
+      const doomed = statements.doomed.get({ now }) as Record<string, number>;
+      result.deleted = statements.deleteExpired.run({ now }).changes;
       STRIPPABLE_CATEGORIES.forEach((category, index) => {
-        result.removed[category] = statements.purge[index]!.run(now).changes;
+        const stripped = statements.strip[index]!.run({ now }).changes;
+        result.removed[category] = (doomed[category] ?? 0) + stripped;
       });
-      result.deleted = statements.deleteExpired.run(now).changes;
       return result;
     });
   }
@@ -368,43 +312,5 @@ export class SqliteStore implements Store {
       this.#readStatements.set(key, statement);
     }
     return statement;
-  }
-}
-
-/** The column values of one record, in the order of the insert statement. */
-function insertParams(record: AccessRecord, held: boolean): unknown[] {
-  const email = record.optional?.email;
-  const normalized = email === undefined ? '' : normalizeEmail(email);
-  const { expires } = record;
-  return [
-    record.id,
-    canonicalTime(record.time) ?? record.time,
-    record.nonessential?.visitorId ?? null,
-    normalized === '' ? null : normalized,
-    held ? 1 : 0,
-    expiryColumn(expires.client),
-    expiryColumn(expires.essential),
-    expiryColumn(expires.nonessential),
-    expiryColumn(expires.optional),
-    expiryColumn(expires.security),
-    JSON.stringify(record),
-  ];
-}
-
-/** Bring the schema to {@link SQLITE_SCHEMA_VERSION}, one migration per transaction. */
-function migrate(db: Database.Database): void {
-  let version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SQLITE_SCHEMA_VERSION) {
-    throw new Error(
-      `SqliteStore: ${db.name} has schema version ${version}, newer than the ${SQLITE_SCHEMA_VERSION} this version of express-privacy-log knows; upgrade the library`,
-    );
-  }
-  while (version < SQLITE_SCHEMA_VERSION) {
-    const next = version + 1;
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${next}`);
-    })();
-    version = next;
   }
 }

@@ -249,3 +249,31 @@ describe('Express 4', () => {
     await log.close();
   });
 });
+
+describe('two loggers on one app', () => {
+  it('each records every request exactly once, with its own policy', async () => {
+    const stores = [new MemoryStore(), new MemoryStore()];
+    const logs = [
+      privacyLog({ policy: presets.strict, store: stores[0]!, logger: spyLogger() }),
+      privacyLog({ secret: SECRET, store: stores[1]!, logger: spyLogger(), warnings: false }),
+    ];
+    const app = express()
+      .use(logs[0]!)
+      .use(logs[1]!)
+      .get('/a/:n', (_req, res) => {
+        res.send('a');
+      });
+    for (let n = 0; n < 3; n++) await request(app).get(`/a/${n}`);
+    for (const [i, log] of logs.entries()) {
+      const records = await storedAfter(log, stores[i]!);
+      expect(records.map((r) => r.essential.path)).toEqual(['/a/0', '/a/1', '/a/2']);
+      expect(new Set(records.map((r) => r.policy))).toEqual(
+        new Set([i === 0 ? 'strict@1' : 'gdpr@1']),
+      );
+      expect(
+        records.every((r) => r.essential.route === '/a/:n' && r.essential.status === 200),
+      ).toBe(true);
+      await log.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { normalizeIp, truncateIp } from '../../src/minimize/ip.js';
+import { normalizeIp, truncateIp, truncateNetwork } from '../../src/minimize/ip.js';
 
 const norm = (raw: string) => {
   const ip = normalizeIp(raw);
@@ -123,5 +125,68 @@ describe('truncateIp', () => {
     const ip = norm('1.2.3.4');
     truncateIp(ip, 8, 8);
     expect(ip.bytes).toEqual([1, 2, 3, 4]);
+  });
+});
+
+/** What ipaddr.js alone makes of IPv6 text: the canonical form normalizeIp must agree with. */
+function byIpaddr(text: string) {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed.kind() !== 'ipv6') return undefined;
+  const v6 = parsed as ipaddr.IPv6;
+  const ip = v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+  return { address: ip.toString(), family: ip.kind() === 'ipv4' ? 4 : 6, bytes: ip.toByteArray() };
+}
+
+describe('normalizeIp and truncateIp agree with ipaddr.js', () => {
+  // Hex groups, `::`, stray characters and embedded dotted quads: what a fast path could get wrong.
+  const group = fc.oneof(
+    fc.stringMatching(/^[0-9a-fA-F]{0,5}$/),
+    fc.constantFrom('', '0', '0000', 'ffff', 'FFFF', '1.2.3.4', '256.1.1.1', 'g', ' 1'),
+  );
+  const text = fc.oneof(
+    fc.array(group, { minLength: 2, maxLength: 10 }).map((groups) => groups.join(':')),
+    fc.ipV6(),
+    fc.ipV6().map((s) => s.toUpperCase()),
+  );
+
+  it('on IPv6 text, valid or not', () => {
+    fc.assert(
+      fc.property(text, (raw) => {
+        expect(normalizeIp(raw)).toEqual(byIpaddr(raw));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('formats truncated networks as ipaddr.js does (RFC 5952)', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), fc.integer({ min: 0, max: 128 }), (raw, prefix) => {
+        const ip = normalizeIp(raw)!;
+        const masked = ip.bytes.map((byte, i) => {
+          const keep = prefix - i * 8;
+          return keep >= 8 ? byte : keep <= 0 ? 0 : byte & (0xff << (8 - keep)) & 0xff;
+        });
+        const expected = ipaddr.fromByteArray(ip.family === 4 ? masked.slice(0, 4) : masked);
+        const bits = ip.family === 4 ? Math.min(prefix, 32) : prefix;
+        expect(truncateIp(ip, bits, prefix)).toBe(expected.toString());
+        expect(truncateNetwork(ip, bits, prefix)).toEqual({
+          address: expected.toString(),
+          family: ip.family,
+          bytes: expected.toByteArray(),
+        });
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('refuses legacy IPv4 forms hidden behind a zone id', () => {
+    for (const raw of ['0%:', '127.1%:x', '1.2.3.4%:', '0x7f.0.0.1%eth0:']) {
+      expect(normalizeIp(raw)).toBeUndefined();
+    }
   });
 });

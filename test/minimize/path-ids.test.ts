@@ -45,3 +45,21 @@ describe('path ids and e-mail addresses (M2)', () => {
     expect(redactPathSegments('/x/%E0%A4%A/12', 'ids')).toBe('/x/%E0%A4%A/:id');
   });
 });
+
+describe('paths that need no change are returned as they are', () => {
+  it('still catches what has no digit: hex-letter ids, letter UUIDs, encoded e-mails', () => {
+    expect(redactPathSegments('/f/abcdefab-abcd-abcd-abcd-abcdefabcdef', 'ids')).toBe('/f/:id');
+    expect(redactPathSegments(`/k/${'abcdef'.repeat(6)}`, 'personal')).toBe('/k/%5Bredacted%5D');
+    expect(redactPathSegments('/u/jane%40example.com', 'personal')).toBe('/u/:email');
+    expect(redactPathSegments('/t/eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'personal')).toBe(
+      '/t/%5Bredacted-jwt%5D',
+    );
+  });
+
+  it('returns the same string when nothing can match', () => {
+    const path = '/products/red-shoes/reviews';
+    expect(redactPathSegments(path, 'ids')).toBe(path);
+    expect(redactPathSegments('/products/12', 'personal')).toBe('/products/12');
+    expect(redactPathSegments('/products/12', 'ids')).toBe('/products/:id');
+  });
+});

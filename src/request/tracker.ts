@@ -1,0 +1,62 @@
+import type { Captured } from './capture.js';
+
+/** What the tracker reads of a request once its response has closed. */
+interface TrackedRequest {
+  readonly secure?: boolean;
+  readonly route?: { path?: unknown } | undefined;
+  readonly baseUrl?: string;
+}
+
+/** What the tracker reads of a closed response. */
+interface ClosedResponse {
+  readonly writableFinished: boolean;
+  readonly headersSent: boolean;
+  readonly statusCode: number;
+  getHeader(name: string): unknown;
+}
+
+/**
+ * One request from its arrival to its response's `close`: it reads Express's `req.secure` at most
+ * once and only if a cookie needs it (it is a `SecureFlag`, so no closure is made for that), and
+ * fills in the outcome when the response closes. It holds the request only until then; what goes
+ * on to the background stage is {@link captured}.
+ */
+export class RequestTracker {
+  #req: TrackedRequest | undefined;
+  #secure: boolean | undefined;
+  /** Set once the decision is made, before the response can close. */
+  captured: Captured | undefined;
+
+  constructor(req: TrackedRequest) {
+    this.#req = req;
+  }
+
+  /** Express's `req.secure`, read on first use. */
+  get secure(): boolean {
+    this.#secure ??= this.#req?.secure === true;
+    return this.#secure;
+  }
+
+  /**
+   * Record the outcome of the closed response in the captured request and let go of the request.
+   * Returns the captured request, or undefined when there is none or it was already completed.
+   */
+  complete(res: ClosedResponse): Captured | undefined {
+    const captured = this.captured;
+    const req = this.#req;
+    if (captured === undefined || req === undefined) return undefined;
+    this.#req = undefined;
+    captured.durationMs = performance.now() - captured.startPerf;
+    // An aborted response never finished: its statusCode still reads 200, so say what was sent.
+    captured.aborted = !res.writableFinished;
+    captured.status = res.headersSent ? res.statusCode : 0;
+    const length = res.getHeader('content-length');
+    if (length !== undefined) {
+      const n = Number(length);
+      if (Number.isSafeInteger(n) && n >= 0) captured.bytes = n;
+    }
+    const route = req.route?.path;
+    if (typeof route === 'string') captured.route = (req.baseUrl ?? '') + route;
+    return captured;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * How records become rows of the SQLite table `access_records`: the columns taken out of each
+ * record for SQL to search and compare, and the INSERT that writes a batch a few dozen rows per
+ * statement.
+ */
+import type Database from 'better-sqlite3';
+import type { AccessRecord } from '../record.js';
+import { normalizeEmail } from './retention.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * The canonical form `Date.prototype.toISOString` produces. Times and expiries are stored in it so
+ * that SQL can compare them as text: fixed-width UTC strings sort in time order.
+ */
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** An ISO time in canonical form, or `undefined` when it does not parse. */
+export function canonicalTime(text: string): string | undefined {
+  if (CANONICAL_ISO.test(text)) return text;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** The epoch, for expiries that do not parse. */
+const EPOCH = new Date(0).toISOString();
+
+/**
+ * An expiry for the `exp_` columns. One that does not parse becomes the epoch, so the next purge
+ * removes the category, as `applyRetention` does in the other stores.
+ */
+function expiryColumn(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  return canonicalTime(text) ?? EPOCH;
+}
+
+/** The columns an insert fills, in the order {@link RowWriter} binds them. */
+const COLUMNS = [
+  'id',
+  'time',
+  'visitor_id',
+  'email',
+  'held',
+  'exp_client',
+  'exp_essential',
+  'exp_nonessential',
+  'exp_optional',
+  'exp_security',
+  'record',
+] as const;
+
+/**
+ * Rows per INSERT statement. Each statement run has a fixed cost (the call into the driver, the
+ * statement's reset), which one row per statement paid 500 times a batch; past a few dozen rows
+ * the gain flattens, and the statement's text and parameter count stay small.
+ */
+export const ROWS_PER_STATEMENT = 64;
+
+/**
+ * Writes records into `access_records` with `INSERT OR IGNORE`, several rows per statement: a
+ * record whose id is stored already, or that comes earlier in the same call, is skipped (the first
+ * write of an id wins). Statements are prepared once per row count, so at most
+ * {@link ROWS_PER_STATEMENT} of them exist. The caller provides the transaction.
+ */
+export class RowWriter {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<number, Statement>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Insert `records`; `held` says which of them are stored as held. */
+  insert(records: readonly AccessRecord[], held: (record: AccessRecord) => boolean): void {
+    for (let start = 0; start < records.length; start += ROWS_PER_STATEMENT) {
+      const end = Math.min(records.length, start + ROWS_PER_STATEMENT);
+      const params: unknown[] = new Array((end - start) * COLUMNS.length);
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        const record = records[i]!;
+        const { expires } = record;
+        const email = record.optional?.email;
+        const normalized = email === undefined ? '' : normalizeEmail(email);
+        params[at++] = record.id;
+        params[at++] = canonicalTime(record.time) ?? record.time;
+        params[at++] = record.nonessential?.visitorId ?? null;
+        params[at++] = normalized === '' ? null : normalized;
+        params[at++] = held(record) ? 1 : 0;
+        params[at++] = expiryColumn(expires.client);
+        params[at++] = expiryColumn(expires.essential);
+        params[at++] = expiryColumn(expires.nonessential);
+        params[at++] = expiryColumn(expires.optional);
+        params[at++] = expiryColumn(expires.security);
+        params[at++] = JSON.stringify(record);
+      }
+      this.#statement(end - start).run(params);
+    }
+  }
+
+  #statement(rows: number): Statement {
+    let statement = this.#statements.get(rows);
+    if (statement === undefined) {
+      const row = `(${COLUMNS.map(() => '?').join(', ')})`;
+      statement = this.#db.prepare(
+        `INSERT OR IGNORE INTO access_records (${COLUMNS.join(', ')})
+         VALUES ${Array.from({ length: rows }, () => row).join(', ')}`,
+      );
+      this.#statements.set(rows, statement);
+    }
+    return statement;
+  }
+}
