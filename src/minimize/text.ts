@@ -4,7 +4,7 @@
  * Node rejects raw CR, LF, NUL and ESC in headers, but C1 controls, U+2028/U+2029 and
  * percent-decoded values still reach the app, and `JSON.stringify` writes most of them raw. A
  * terminal, a line-based log shipper or a JavaScript-based viewer may treat them as a line break
- * or an escape sequence, so they are written as visible `\uXXXX` text: the evidence of an attempt
+ * or an escape sequence, so they are written as visible `\u` escapes (four hex digits): the evidence of an attempt
  * stays in the record, but it can no longer split or forge a line.
  */
 
@@ -33,7 +33,7 @@ const escapeUnit = (unit: string): string =>
 /**
  * Makes untrusted text safe to store and display.
  *
- * Every unsafe code unit (see above) becomes the six characters `\uXXXX` (lower-case hex, as
+ * Every unsafe code unit (see above) becomes the six characters `\u` plus four hex digits (lower-case hex, as
  * `JSON.stringify` writes them). Backslashes are left alone, so a client that sends the literal
  * text `\u000a` produces the same output as one that sends a real LF; neither can split a line.
  *

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
 import type { Store } from '../../src/stores/store.js';
@@ -7,6 +7,7 @@ import {
   expectInvariant,
   FlakyStore,
   fastOptions,
+  guardUnhandledRejections,
   idOf,
   items,
   pushAll,
@@ -16,18 +17,7 @@ import {
   spyLogger,
 } from './fixtures.js';
 
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterEach(() => {
-  expect(unhandled).not.toHaveBeenCalled();
-});
-afterAll(async () => {
-  await sleep(50);
-  process.off('unhandledRejection', unhandled);
-  expect(unhandled).not.toHaveBeenCalled();
-});
+guardUnhandledRejections();
 
 describe('retries', () => {
   it('delivers every record exactly once through a store that fails, then recovers', async () => {

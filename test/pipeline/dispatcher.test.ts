@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import { Fifo } from '../../src/pipeline/fifo.js';
 import { backoffDelay } from '../../src/pipeline/store-call.js';
@@ -8,6 +8,7 @@ import {
   deadStores,
   expectInvariant,
   fastOptions,
+  guardUnhandledRejections,
   idOf,
   items,
   nextTurn,
@@ -19,19 +20,7 @@ import {
   spyLogger,
 } from './fixtures.js';
 
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterEach(() => {
-  expect(unhandled).not.toHaveBeenCalled();
-});
-afterAll(async () => {
-  // Late rejections of abandoned store calls would surface within a few turns.
-  await sleep(50);
-  process.off('unhandledRejection', unhandled);
-  expect(unhandled).not.toHaveBeenCalled();
-});
+guardUnhandledRejections();
 
 describe('batching and flush', () => {
   it('writes every record once, in order, in batches of at most batchSize', async () => {

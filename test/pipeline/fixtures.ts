@@ -1,4 +1,4 @@
-import { expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import type { Dispatcher, DispatcherOptions } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
 import type { Store } from '../../src/stores/store.js';
@@ -144,3 +144,22 @@ export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmedia
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Fail the file's tests if any store call's rejection goes unobserved: Express 4 and Node end the
+ * process on one. Late rejections of abandoned store calls surface within a few turns.
+ */
+export function guardUnhandledRejections(): void {
+  const unhandled = vi.fn();
+  beforeAll(() => {
+    process.on('unhandledRejection', unhandled);
+  });
+  afterEach(() => {
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+  afterAll(async () => {
+    await sleep(50);
+    process.off('unhandledRejection', unhandled);
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+}
