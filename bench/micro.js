@@ -67,7 +67,10 @@ function issueVisitorCookies(n) {
     let issued;
     const spy = (req, res, next) => {
       logger(req, res, next);
-      issued = res.getHeader('set-cookie');
+      // The cookie goes out with the headers.
+      res.once('finish', () => {
+        issued = res.getHeader('set-cookie');
+      });
     };
     simulate(spy, {
       method: 'GET',

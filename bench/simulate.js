@@ -21,6 +21,19 @@ export class FakeResponse extends EventEmitter {
   writableFinished = false;
   #headers = new Map();
 
+  /** @param {object} req */
+  constructor(req) {
+    super();
+    this.req = req;
+  }
+
+  // The middleware adds its cookies as the headers are written, as on a real response.
+  writeHead(statusCode) {
+    this.statusCode = statusCode;
+    this.headersSent = true;
+    return this;
+  }
+
   getHeader(name) {
     return this.#headers.get(name.toLowerCase());
   }
@@ -75,12 +88,11 @@ export function simulate(middleware, spec) {
     baseUrl: '',
     route: undefined,
   };
-  const res = new FakeResponse();
+  const res = new FakeResponse(req);
   middleware(req, res, next);
   if (route !== undefined) req.route = { path: route };
-  res.statusCode = route === undefined ? 404 : 200;
   res.setHeader('content-length', route === undefined ? '180' : '1320');
-  res.headersSent = true;
+  res.writeHead(route === undefined ? 404 : 200);
   res.writableFinished = true;
   res.emit('finish');
   res.emit('close');

@@ -168,6 +168,11 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
 
   const consent = opts.consent;
   let checkedTrustProxy = false;
+  // Over plain HTTP the cookies carry no __Host- prefix. Checked only where a cookie needed
+  // req.secure anyway, so that watching costs the request path nothing more.
+  let watchInsecure =
+    process.env.NODE_ENV === 'production' &&
+    policies.some((p) => p.categories.nonessential?.visitor === 'cookie');
 
   const appConsent = (req: Request): boolean | undefined => {
     if (!consent) return undefined;
@@ -207,6 +212,10 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       app: appConsent(req),
     });
     const visitorId = jar.apply(res, tracker, cookies, decision);
+    if (watchInsecure && tracker.insecure) {
+      watchInsecure = false;
+      warnings.emit('WRN_INSECURE_COOKIES');
+    }
     const captured: Captured = {
       startMs,
       startPerf,

@@ -3,7 +3,6 @@ import type { DiagnosticLogger } from '../logger.js';
 import { report } from '../pipeline/store-call.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CookieJar } from '../request/cookie-jar.js';
-import { dropPendingCookies } from '../request/cookies.js';
 import { escapeHtml } from './document.js';
 import { backTo, isCrossSite, isCrossSiteRead, wantsRedirect } from './http.js';
 import type { SubjectsApi } from './subjects.js';
@@ -98,15 +97,28 @@ export async function eraseMyData(
       return;
     }
   }
-  const base = deps.compiled.policy.cookie.name;
-  // A cookie issued to this very request (it had no valid one) would only start a new trace.
-  if (!res.headersSent) dropPendingCookies(res, [base, `__Host-${base}`]);
-  for (const name of state.visitorNames) deps.jar.expire(res, name, req.secure);
+  // No visitor cookie for this very request, and the consent ends too: otherwise the browser's
+  // next request (its icon) would start a new trace at once.
+  const consentWithdrawn = deps.jar.forget(res, state);
   if (wantsRedirect(req)) {
-    res.type('html').send(erasedPage(erased, held, complete, backTo(req)));
+    const next = countsNextVisit(deps.compiled, req)
+      ? 'counted'
+      : consentWithdrawn
+        ? 'asked'
+        : undefined;
+    res.type('html').send(erasedPage(erased, held, complete, next, backTo(req)));
     return;
   }
-  res.json({ ok: true, erased, held, complete });
+  res.json({ ok: true, erased, held, complete, consentWithdrawn });
+}
+
+/** Whether this site counts the visitor's next visit with a new id unless the visitor objects. */
+function countsNextVisit(compiled: CompiledPolicy, req: Request): boolean {
+  return (
+    compiled.visitor === 'cookie' &&
+    compiled.policy.categories.nonessential?.basis !== 'consent' &&
+    req.privacyLog?.decision.analytics === true
+  );
 }
 
 function failed(
@@ -121,10 +133,23 @@ function failed(
 }
 
 /** The answer to the erase form: what happened, and the way back. */
-function erasedPage(erased: number, held: number, complete: boolean, back: string): string {
+function erasedPage(
+  erased: number,
+  held: number,
+  complete: boolean,
+  next: 'counted' | 'asked' | undefined,
+  back: string,
+): string {
   const lines = [
     `${erased} ${erased === 1 ? 'record was' : 'records were'} erased, and the visitor id cookie was removed.`,
   ];
+  if (next === 'asked') {
+    lines.push('Your consent to analytics was withdrawn too: we ask again before counting visits.');
+  } else if (next === 'counted') {
+    lines.push(
+      'This site counts visits unless you opt out: your next visit gets a new visitor id.',
+    );
+  }
   if (held > 0) {
     lines.push(
       `${held} ${held === 1 ? 'record is' : 'records are'} kept under a legal hold and will be erased when the hold is released.`,

@@ -5,16 +5,15 @@ import {
   type Choice,
   cookieName,
   decodeCookieValue,
-  dropPendingCookies,
   findCookies,
   newVisitorId,
-  putCookie,
   readChoice,
   serializeCookie,
   signVisitorId,
   verifyVisitorId,
 } from './cookies.js';
 import type { Decision } from './decide.js';
+import { LateCookies } from './late-cookies.js';
 
 /** What the request's cookies say, as far as this library is concerned. */
 export interface CookieState {
@@ -23,13 +22,26 @@ export interface CookieState {
   /** Names of analytics cookies present, valid or not (to expire them when they must go). */
   visitorNames: readonly string[];
   choice: Choice | undefined;
+  /** Names of choice cookies present that hold a consent (`in`), to end it on erasure. */
+  consentNames: readonly string[];
 }
 
 const NONE: CookieState = Object.freeze({
   visitorId: undefined,
   visitorNames: [],
   choice: undefined,
+  consentNames: [],
 });
+
+/** Slots of a response's late cookies, in the order of the jar's names. */
+const VISITOR = 0;
+const HOST_VISITOR = 1;
+const CHOICE = 2;
+const HOST_CHOICE = 3;
+
+/** The names present among a pair (plain, `__Host-`), for each of the four combinations. */
+const presence = (plain: string, host: string): readonly (readonly string[])[] =>
+  [[], [plain], [host], [plain, host]].map((names) => Object.freeze(names));
 
 /**
  * Signed visitor cookies already verified, by their exact raw value: a returning visitor sends the
@@ -67,15 +79,18 @@ export class CookieJar {
   readonly #secrets: readonly string[];
   readonly #visitorBase: string;
   readonly #choiceBase: string;
-  /** The cookie names looked for, in this order: visitor, its `__Host-` form, choice, its form. */
+  /** The cookie names looked for, in the order of the slots: visitor, `__Host-` visitor, ... */
   readonly #names: readonly string[];
   /** `visitorNames` of every combination of the two visitor names present, built once. */
   readonly #present: readonly (readonly string[])[];
+  /** `consentNames` of every combination of the two choice names holding `in`, built once. */
+  readonly #consents: readonly (readonly string[])[];
   /** Raw values of {@link #names} for the request being read; reused, as reading is synchronous. */
   readonly #values: (string | undefined)[] = [];
   readonly #verified = new LRUCache<string, string>({ max: VERIFIED_CACHE_SIZE });
-  /** `Set-Cookie` lines that expire a cookie: the same text every time, for a name and scheme. */
-  readonly #expiries = new Map<string, string>();
+  /** The `Set-Cookie` line that expires each name: one text per name, whatever the request. */
+  readonly #expiries: readonly string[];
+  readonly #late: LateCookies;
 
   constructor(compiled: CompiledPolicy, secrets: readonly string[]) {
     this.#compiled = compiled;
@@ -83,11 +98,19 @@ export class CookieJar {
     this.#visitorBase = compiled.policy.cookie.name;
     this.#choiceBase = compiled.policy.choices.cookieName;
     const visitor = this.#visitorBase;
-    const hostVisitor = cookieName(visitor, true);
-    this.#names = [visitor, hostVisitor, this.#choiceBase, cookieName(this.#choiceBase, true)];
-    this.#present = [[], [visitor], [hostVisitor], [visitor, hostVisitor]].map((names) =>
-      Object.freeze(names),
+    const choice = this.#choiceBase;
+    this.#names = [visitor, cookieName(visitor, true), choice, cookieName(choice, true)];
+    this.#present = presence(visitor, this.#names[HOST_VISITOR]!);
+    this.#consents = presence(choice, this.#names[HOST_CHOICE]!);
+    // A browser sends a `__Host-` cookie only over a channel it holds secure, and accepts a line
+    // for that name only with Secure, Path=/ and no Domain, so its expiry is always Secure, even
+    // when Express takes the request for plain HTTP (TLS ended at a proxy it does not trust). The
+    // other names were set without Secure: their expiry has none, so that a browser takes it over
+    // either scheme, even when Express takes a plain-HTTP request for HTTPS.
+    this.#expiries = this.#names.map((name) =>
+      serializeCookie({ name, value: '', maxAgeMs: 0, secure: name.startsWith('__Host-') }),
     );
+    this.#late = new LateCookies(this.#names.length);
   }
 
   /**
@@ -113,17 +136,27 @@ export class CookieJar {
       // Only the name that fits this request's security counts; the other is expired if present.
       visitorId = this.#verify(values[https ? 1 : 0]);
     }
-    const rawChoice = hasChoice ? values[https ? 3 : 2] : undefined;
-    const choice = rawChoice === undefined ? undefined : readChoice(decodeCookieValue(rawChoice));
+    let choice: Choice | undefined;
+    let consentNames = this.#consents[0]!;
+    if (hasChoice) {
+      const plain = readRaw(values[CHOICE]);
+      const host = readRaw(values[HOST_CHOICE]);
+      // An objection counts under either name: an opt-out made over plain HTTP still holds over
+      // HTTPS, and one planted by a sibling subdomain can only turn analytics off. Consent counts
+      // only under the name of this request's scheme: over HTTPS the plain name may be planted.
+      choice = plain === 'out' || host === 'out' ? 'out' : https ? host : plain;
+      consentNames = this.#consents[(plain === 'in' ? 1 : 0) + (host === 'in' ? 2 : 0)]!;
+    }
     // No cookie value (a visitor id among them) outlives the request in the scratch array.
     values.fill(undefined);
-    return { visitorId, visitorNames: names, choice };
+    return { visitorId, visitorNames: names, choice, consentNames };
   }
 
   /**
-   * Make the response's cookies agree with the decision: keep a valid id untouched (K3: no new
-   * expiry), issue one where analytics is allowed and none is valid, expire any that must go.
-   * Returns the visitor id this request may record.
+   * Make the response's cookies agree with the decision: keep a valid id untouched (no new
+   * expiry, ever), issue one where analytics is allowed and none is valid, expire any that must
+   * go. The lines are written with the response's headers, after the app's own. Returns the
+   * visitor id this request may record.
    */
   apply(
     res: ServerResponse,
@@ -132,45 +165,64 @@ export class CookieJar {
     decision: Decision,
   ): string | undefined {
     if (this.#compiled.visitor === 'cookie' && decision.analytics) {
-      const secure = isSecure(secureFlag);
-      const name = this.#names[secure ? 1 : 0]!;
-      for (const other of state.visitorNames) if (other !== name) this.expire(res, other, secure);
-      if (state.visitorId !== undefined) return state.visitorId;
+      // A HEAD is no page view (link checkers, monitors, caches revalidating): it gives no one a
+      // new visitor id, so it counts no new visitor.
+      const head = res.req?.method === 'HEAD';
+      if (head && state.visitorNames.length === 0) return undefined;
+      const slot = isSecure(secureFlag) ? HOST_VISITOR : VISITOR;
+      const name = this.#names[slot]!;
+      for (const other of state.visitorNames) if (other !== name) this.#expire(res, other);
+      if (state.visitorId !== undefined || head) return state.visitorId;
       const id = newVisitorId();
-      this.#set(
+      this.#late.put(
         res,
-        name,
-        signVisitorId(id, this.#secrets[0]!),
-        this.#compiled.cookieMaxAgeMs,
-        secure,
+        slot,
+        serializeCookie({
+          name,
+          value: signVisitorId(id, this.#secrets[0]!),
+          maxAgeMs: this.#compiled.cookieMaxAgeMs,
+          secure: slot === HOST_VISITOR,
+        }),
       );
       return id;
     }
     // A privacy route may revise an earlier decision of this same response: no id may leave.
-    if (!res.headersSent) dropPendingCookies(res, this.#present[3]!);
-    if (state.visitorNames.length > 0) {
-      const secure = isSecure(secureFlag);
-      for (const name of state.visitorNames) this.expire(res, name, secure);
-    }
+    this.#late.clear(res, VISITOR, CHOICE);
+    for (const name of state.visitorNames) this.#expire(res, name);
     return undefined;
   }
 
-  /** Remember a choice; the value is the same for everyone who makes it (S7). */
+  /** Remember a choice; the value is the same for everyone who makes it. */
   setChoice(res: ServerResponse, secure: boolean, choice: Choice): void {
-    this.#set(res, this.#names[secure ? 3 : 2]!, choice, this.#compiled.choiceMaxAgeMs, secure);
+    const slot = secure ? HOST_CHOICE : CHOICE;
+    this.#late.put(
+      res,
+      slot,
+      serializeCookie({
+        name: this.#names[slot]!,
+        value: choice,
+        maxAgeMs: this.#compiled.choiceMaxAgeMs,
+        secure,
+      }),
+    );
   }
 
-  expire(res: ServerResponse, name: string, secure: boolean): void {
-    // A __Host- cookie can only be replaced by a Secure one, whatever this request's scheme.
-    const https = secure || name.startsWith('__Host-');
-    const key = `${https ? 's' : 'p'}${name}`;
-    let text = this.#expiries.get(key);
-    if (text === undefined) {
-      text = serializeCookie({ name, value: '', maxAgeMs: 0, secure: https });
-      // Names come from the policy (two per cookie), so this stays tiny.
-      this.#expiries.set(key, text);
-    }
-    putCookie(res, name, text);
+  /**
+   * After an erasure: take back a visitor cookie this response was to issue, expire the visitor
+   * cookies the request carried, and end a consent it carried, so that the browser's next
+   * request (its icon, say) starts no new trace and an opt-in policy asks again. An opt-out stays:
+   * erasing what is kept must not resume tracking. Returns whether a consent was ended.
+   */
+  forget(res: ServerResponse, state: CookieState): boolean {
+    this.#late.clear(res, VISITOR, CHOICE);
+    for (const name of state.visitorNames) this.#expire(res, name);
+    for (const name of state.consentNames) this.#expire(res, name);
+    return state.consentNames.length > 0;
+  }
+
+  #expire(res: ServerResponse, name: string): void {
+    const slot = this.#names.indexOf(name);
+    this.#late.put(res, slot, this.#expiries[slot]!);
   }
 
   /**
@@ -185,8 +237,8 @@ export class CookieJar {
     if (id !== undefined) this.#verified.set(raw, id);
     return id;
   }
-
-  #set(res: ServerResponse, name: string, value: string, maxAgeMs: number, secure: boolean): void {
-    putCookie(res, name, serializeCookie({ name, value, maxAgeMs, secure }));
-  }
 }
+
+/** A choice cookie's raw value as a choice. */
+const readRaw = (raw: string | undefined): Choice | undefined =>
+  raw === undefined ? undefined : readChoice(decodeCookieValue(raw));

@@ -1,5 +1,4 @@
 import { randomFillSync } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { parse } from 'cookie';
 import cookieParser from 'cookie-parser';
 import signature from 'cookie-signature';
@@ -164,27 +163,4 @@ function expiresText(ms: number): string {
 /** The signed form of a visitor id, readable by cookie-parser with the same secret. */
 export function signVisitorId(id: string, secret: string): string {
   return `s:${signature.sign(id, secret)}`;
-}
-
-/** Take back `Set-Cookie` lines this response was about to send for these names. */
-export function dropPendingCookies(res: ServerResponse, names: readonly string[]): void {
-  const existing = res.getHeader('set-cookie');
-  if (existing === undefined) return;
-  const list = Array.isArray(existing) ? existing : [String(existing)];
-  const kept = list.filter((line) => !names.some((name) => line.startsWith(`${name}=`)));
-  if (kept.length !== list.length) res.setHeader('Set-Cookie', kept);
-}
-
-/**
- * Set a cookie on the response, replacing any `Set-Cookie` for the same name added earlier in this
- * response (the middleware may have set the visitor cookie before a privacy route clears it).
- */
-export function putCookie(res: ServerResponse, name: string, text: string): void {
-  const existing = res.getHeader('set-cookie');
-  const list =
-    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  const prefix = `${name}=`;
-  const kept = list.filter((line) => !line.startsWith(prefix));
-  kept.push(text);
-  res.setHeader('Set-Cookie', kept);
 }

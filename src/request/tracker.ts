@@ -37,6 +37,11 @@ export class RequestTracker {
     return this.#secure;
   }
 
+  /** True when a cookie needed {@link secure} and the request was not secure. */
+  get insecure(): boolean {
+    return this.#secure === false;
+  }
+
   /**
    * Record the outcome of the closed response in the captured request and let go of the request.
    * Returns the captured request, or undefined when there is none or it was already completed.

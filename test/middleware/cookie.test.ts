@@ -1,7 +1,9 @@
-import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { Express } from 'express';
+import request, { type Test } from 'supertest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { presets } from '../../src/index.js';
 import { makeApp, SECRET, setCookies, storedAfter } from '../helpers/app.js';
+import { BrowserCookies, type Outcome } from '../helpers/browser-cookies.js';
 
 const { app, log, store } = makeApp({ policy: presets.ccpa, warnings: false });
 afterAll(() => log.close());
@@ -127,5 +129,237 @@ describe('the analytics cookie', () => {
     const kept = await request(rotated.app).get('/').set('Cookie', pair);
     expect(setCookies(kept)).toEqual([]);
     await rotated.log.close();
+  });
+});
+
+/** Send a request from a browser over a secure or plain channel, and let it store the answer. */
+async function visit(
+  browser: BrowserCookies,
+  target: Express,
+  channel: { readonly secure: boolean; readonly forwardedProto?: 'https' },
+  send: (agent: ReturnType<typeof request>) => Test,
+): Promise<{ res: Awaited<Test>; sent: string | undefined; outcomes: Outcome[] }> {
+  let test = send(request(target));
+  const sent = browser.header(channel.secure);
+  if (sent !== undefined) test = test.set('Cookie', sent);
+  if (channel.forwardedProto) test = test.set('X-Forwarded-Proto', channel.forwardedProto);
+  const res = await test;
+  return { res, sent, outcomes: browser.receiveAll(setCookies(res), channel.secure) };
+}
+
+/**
+ * How a request reaches the app: the browser's channel, and what the app makes of it. Behind a
+ * proxy that ends TLS, Express sees HTTPS only through a trusted X-Forwarded-Proto.
+ */
+const CHANNELS = {
+  'HTTPS, seen as HTTPS': { secure: true, forwardedProto: 'https' },
+  'plain HTTP, seen as HTTP': { secure: false },
+  'HTTPS through a proxy that is not trusted, seen as HTTP': { secure: true },
+  'plain HTTP through a proxy that claims HTTPS': { secure: false, forwardedProto: 'https' },
+} as const;
+
+describe('expiring the cookies a request carried', () => {
+  it.each(Object.entries(CHANNELS))(
+    'removes every one a browser sent, %s',
+    async (_name, channel) => {
+      const browser = new BrowserCookies();
+      // Cookies from earlier visits over both schemes (the browser keeps both names).
+      await visit(browser, app, CHANNELS['HTTPS, seen as HTTPS'], (a) => a.get('/'));
+      await visit(browser, app, CHANNELS['plain HTTP, seen as HTTP'], (a) => a.get('/'));
+      expect(browser.names()).toEqual(['__Host-pl_vid', 'pl_vid']);
+      const { res, sent, outcomes } = await visit(browser, app, channel, (a) =>
+        a.get('/').set('Sec-GPC', '1'),
+      );
+      const carried = (sent ?? '').split('; ').map((pair) => pair.split('=')[0]);
+      // Every expiry the response carries is one the browser honours...
+      expect(outcomes.every((o) => o === 'removed')).toBe(true);
+      expect(setCookies(res)).toHaveLength(carried.length);
+      // ...and no visitor cookie the request carried is left.
+      for (const name of carried) expect(browser.names()).not.toContain(name);
+    },
+  );
+
+  it('gives each expiry the attributes its name needs: __Host- names Secure, Path=/, no Domain', async () => {
+    for (const channel of Object.values(CHANNELS)) {
+      const res = await request(app)
+        .get('/')
+        .set('Cookie', 'pl_vid=a; __Host-pl_vid=b')
+        .set('Sec-GPC', '1')
+        .set('forwardedProto' in channel ? { 'X-Forwarded-Proto': 'https' } : {});
+      const lines = setCookies(res);
+      const host = attributes(lines.find((l) => l.startsWith('__Host-pl_vid='))!);
+      expect(host.has('secure')).toBe(true);
+      expect(host.get('path')).toBe('/');
+      expect(host.has('domain')).toBe(false);
+      // The unprefixed name was never Secure: its expiry is honoured over either scheme.
+      const plain = attributes(lines.find((l) => l.startsWith('pl_vid='))!);
+      expect(plain.has('secure')).toBe(false);
+      expect(plain.get('path')).toBe('/');
+      expect(plain.get('max-age')).toBe('0');
+    }
+  });
+
+  it('cannot reach a __Host- cookie over plain HTTP, and removes it at the next HTTPS visit', async () => {
+    const browser = new BrowserCookies();
+    await visit(browser, app, CHANNELS['HTTPS, seen as HTTPS'], (a) => a.get('/'));
+    const plain = await visit(browser, app, CHANNELS['plain HTTP, seen as HTTP'], (a) =>
+      a.get('/').set('Sec-GPC', '1'),
+    );
+    // A browser sends a Secure cookie only over HTTPS, and takes no Secure line over HTTP.
+    expect(plain.sent).toBeUndefined();
+    expect(setCookies(plain.res).some((l) => l.startsWith('__Host-'))).toBe(false);
+    await visit(browser, app, CHANNELS['HTTPS, seen as HTTPS'], (a) =>
+      a.get('/').set('Sec-GPC', '1'),
+    );
+    expect(browser.names()).toEqual([]);
+  });
+
+  it('honours an opt-out made over plain HTTP on later HTTPS visits', async () => {
+    const browser = new BrowserCookies();
+    await visit(browser, app, CHANNELS['HTTPS, seen as HTTPS'], (a) => a.get('/'));
+    await visit(browser, app, CHANNELS['plain HTTP, seen as HTTP'], (a) =>
+      a.post('/privacy/opt-out'),
+    );
+    expect(browser.value('pl_choice')).toBe('out');
+    const { res } = await visit(browser, app, CHANNELS['HTTPS, seen as HTTPS'], (a) =>
+      a.get('/products/9'),
+    );
+    expect(browser.names()).toEqual(['pl_choice']);
+    expect(setCookies(res).every((l) => l.includes('Max-Age=0'))).toBe(true);
+    const records = await storedAfter(log, store);
+    expect(records.at(-1)!.essential.path).toBe('/products/9');
+    expect(records.at(-1)).not.toHaveProperty('nonessential');
+  });
+
+  it('never takes an unprefixed consent for consent on HTTPS, where it may have been planted', async () => {
+    const gdpr = makeApp({ policy: presets.gdpr, warnings: false });
+    const res = await request(gdpr.app)
+      .get('/')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', 'pl_choice=in');
+    expect(setCookies(res)).toEqual([]);
+    const records = await storedAfter(gdpr.log, gdpr.store);
+    expect(records.at(-1)).not.toHaveProperty('nonessential');
+    await gdpr.log.close();
+  });
+});
+
+describe('HEAD requests', () => {
+  it('get no new visitor id, but keep a returning visitor’s id in the record', async () => {
+    const head = await request(app).head('/');
+    expect(head.status).toBe(200);
+    expect(setCookies(head)).toEqual([]);
+    let records = await storedAfter(log, store);
+    expect(records.at(-1)!.essential.method).toBe('HEAD');
+    expect(records.at(-1)!.nonessential?.visitorId).toBeUndefined();
+
+    const pair = visitorCookie(setCookies(await request(app).get('/')))!.split(';')[0]!;
+    const id = decodeURIComponent(pair.split('=')[1]!).slice(2, 24);
+    const again = await request(app).head('/').set('Cookie', pair);
+    expect(setCookies(again)).toEqual([]);
+    records = await storedAfter(log, store);
+    expect(records.at(-1)!.nonessential?.visitorId).toBe(id);
+  });
+
+  it('still expire the cookie of a visitor who objects', async () => {
+    const res = await request(app).head('/').set('Cookie', 'pl_vid=x').set('Sec-GPC', '1');
+    expect(attributes(visitorCookie(setCookies(res))!).get('max-age')).toBe('0');
+  });
+});
+
+describe('after "Erase my data"', () => {
+  const SAME = { 'Sec-Fetch-Site': 'same-origin' };
+
+  it('the consent ends too: the next request gets no new visitor id (opt-in policy)', async () => {
+    const site = makeApp({ policy: presets.gdpr, warnings: false });
+    const browser = new BrowserCookies();
+    const http = CHANNELS['plain HTTP, seen as HTTP'];
+    await visit(browser, site.app, http, (a) => a.post('/privacy/opt-in').set(SAME));
+    await visit(browser, site.app, http, (a) => a.get('/'));
+    expect(browser.names()).toEqual(['pl_choice', 'pl_vid']);
+
+    const erase = await visit(browser, site.app, http, (a) => a.post('/privacy/erase').set(SAME));
+    expect(erase.res.body).toMatchObject({ ok: true, consentWithdrawn: true });
+    expect(browser.names()).toEqual([]);
+    // The browser's own next request, as it makes one for the icon.
+    const icon = await visit(browser, site.app, http, (a) => a.get('/favicon.ico'));
+    expect(setCookies(icon.res)).toEqual([]);
+    const records = await storedAfter(site.log, site.store);
+    expect(records.at(-1)!.essential.path).toBe('/favicon.ico');
+    expect(records.at(-1)).not.toHaveProperty('nonessential');
+    await site.log.close();
+  });
+
+  it('says so on the page a form gets, and ends a consent given over HTTPS', async () => {
+    const site = makeApp({ policy: presets.gdpr, warnings: false });
+    const browser = new BrowserCookies();
+    const https = CHANNELS['HTTPS, seen as HTTPS'];
+    await visit(browser, site.app, https, (a) => a.post('/privacy/opt-in').set(SAME));
+    await visit(browser, site.app, https, (a) => a.get('/'));
+    expect(browser.names()).toEqual(['__Host-pl_choice', '__Host-pl_vid']);
+    const erase = await visit(browser, site.app, https, (a) =>
+      a.post('/privacy/erase').set(SAME).type('form').send('confirm=1'),
+    );
+    expect(erase.res.text).toContain('Your consent to analytics was withdrawn too');
+    expect(browser.names()).toEqual([]);
+    await site.log.close();
+  });
+
+  it('says on the page of an opt-out site that the next visit gets a new id', async () => {
+    const browser = new BrowserCookies();
+    const http = CHANNELS['plain HTTP, seen as HTTP'];
+    await visit(browser, app, http, (a) => a.get('/'));
+    const erase = await visit(browser, app, http, (a) =>
+      a.post('/privacy/erase').set(SAME).type('form').send('confirm=1'),
+    );
+    expect(erase.res.text).toContain('your next visit gets a new visitor id');
+    expect(browser.names()).toEqual([]);
+  });
+
+  it('keeps an opt-out: erasing the data does not resume tracking', async () => {
+    const browser = new BrowserCookies();
+    const http = CHANNELS['plain HTTP, seen as HTTP'];
+    await visit(browser, app, http, (a) => a.get('/'));
+    await visit(browser, app, http, (a) => a.post('/privacy/opt-out').set(SAME));
+    const erase = await visit(browser, app, http, (a) => a.post('/privacy/erase').set(SAME));
+    expect(erase.res.body).toMatchObject({ ok: true, consentWithdrawn: false });
+    expect(browser.names()).toEqual(['pl_choice']);
+    const next = await visit(browser, app, http, (a) => a.get('/'));
+    expect(setCookies(next.res)).toEqual([]);
+  });
+});
+
+describe('WRN_INSECURE_COOKIES', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  const warned = (logger: ReturnType<typeof makeApp>['logger']) =>
+    logger.codes().filter((code) => code === 'WRN_INSECURE_COOKIES').length;
+
+  it('warns once, at the first request whose cookies go over plain HTTP in production', async () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    const site = makeApp({ policy: presets.ccpa });
+    await request(site.app).get('/').set('X-Forwarded-Proto', 'https');
+    expect(warned(site.logger)).toBe(0);
+    for (let i = 0; i < 3; i++) await request(site.app).get('/');
+    expect(warned(site.logger)).toBe(1);
+    await site.log.close();
+  });
+
+  it('is silent outside production, over HTTPS, and for a policy without an analytics cookie', async () => {
+    const dev = makeApp({ policy: presets.ccpa });
+    await request(dev.app).get('/');
+    expect(warned(dev.logger)).toBe(0);
+    await dev.log.close();
+
+    vi.stubEnv('NODE_ENV', 'production');
+    const secure = makeApp({ policy: presets.ccpa });
+    await request(secure.app).get('/').set('X-Forwarded-Proto', 'https');
+    expect(warned(secure.logger)).toBe(0);
+    await secure.log.close();
+
+    const none = makeApp({ policy: presets.cookieless });
+    await request(none.app).get('/').set('Cookie', 'pl_choice=out');
+    expect(warned(none.logger)).toBe(0);
+    await none.log.close();
   });
 });

@@ -201,7 +201,13 @@ describe('a visitor’s own data: GET /privacy/my-data and POST /privacy/erase',
 
   it('issues no new visitor id in the answer to an erasure without one', async () => {
     const res = await request(app).post('/privacy/erase').set(SAME);
-    expect(res.body).toEqual({ ok: true, erased: 0, held: 0, complete: true });
+    expect(res.body).toEqual({
+      ok: true,
+      erased: 0,
+      held: 0,
+      complete: true,
+      consentWithdrawn: false,
+    });
     expect(find(setCookies(res), 'pl_vid')).toBeUndefined();
   });
 

@@ -14,16 +14,31 @@ const SECRET = 'cookie-jar-test-secret-0123456789-abcdef';
 const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const compiled = compilePolicy(presets.gdpr);
 
-/** Just what the jar reads of a request and writes to a response. */
-function exchange(cookie: string | undefined) {
+/**
+ * Just what the jar reads of a request and writes to a response; `setCookies` writes the headers
+ * first, as the jar's lines go out with them.
+ */
+function exchange(cookie: string | undefined, method = 'GET') {
   const headers = new Map<string, string | string[]>();
-  const req = { headers: cookie === undefined ? {} : { cookie } } as IncomingMessage;
+  const req = { method, headers: cookie === undefined ? {} : { cookie } } as IncomingMessage;
   const res = {
+    req,
     headersSent: false,
     getHeader: (name: string) => headers.get(name.toLowerCase()),
     setHeader: (name: string, value: string | string[]) => headers.set(name.toLowerCase(), value),
+    writeHead(this: { headersSent: boolean }) {
+      this.headersSent = true;
+      return this;
+    },
   } as unknown as ServerResponse;
-  return { req, res, setCookies: () => [headers.get('set-cookie') ?? []].flat() };
+  return {
+    req,
+    res,
+    setCookies: () => {
+      if (!res.headersSent) res.writeHead(200);
+      return [headers.get('set-cookie') ?? []].flat();
+    },
+  };
 }
 
 const decide = (choice: 'in' | 'out' | undefined): Decision =>
@@ -114,27 +129,72 @@ describe('CookieJar', () => {
     expect(consent.setCookies()[0]).toMatch(/^__Host-pl_vid=s%3A/);
   });
 
-  it('expires a cookie with the same header text as before, Secure for __Host- names', () => {
+  it('expires each name with one text whatever the scheme: Secure for __Host- names only', () => {
     const jar = new CookieJar(compiled, [SECRET]);
-    for (const [name, secure] of [
-      ['pl_vid', false],
-      ['pl_vid', true],
-      ['__Host-pl_vid', false],
-    ] as const) {
-      for (let i = 0; i < 2; i++) {
-        const { res, setCookies } = exchange(undefined);
-        jar.expire(res, name, secure);
-        const expected = serializeCookie({
-          name,
-          value: '',
-          maxAgeMs: 0,
-          secure: secure || name.startsWith('__Host-'),
-        });
-        expect(setCookies()).toEqual([expected]);
-        expect(expected).toContain('Max-Age=0');
-        expect(expected).toContain('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
-      }
+    const expected = [
+      serializeCookie({ name: 'pl_vid', value: '', maxAgeMs: 0, secure: false }),
+      serializeCookie({ name: '__Host-pl_vid', value: '', maxAgeMs: 0, secure: true }),
+    ];
+    expect(expected[0]).toContain('Max-Age=0');
+    expect(expected[0]).toContain('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(expected[0]).not.toContain('Secure');
+    expect(expected[1]).toContain('; Secure');
+    for (const secure of [false, true, false]) {
+      const { req, res, setCookies } = exchange('pl_vid=a; __Host-pl_vid=b');
+      const state = jar.read(req, secure);
+      expect(jar.apply(res, secure, state, decide('out'))).toBeUndefined();
+      expect(setCookies()).toEqual(expected);
     }
+  });
+
+  it('gives a HEAD request no new visitor id, and keeps a valid one', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const flag = vi.fn(() => false);
+    const fresh = exchange('pl_choice=in', 'HEAD');
+    expect(jar.apply(fresh.res, flag, jar.read(fresh.req, false), decide('in'))).toBeUndefined();
+    expect(fresh.setCookies()).toEqual([]);
+    expect(flag).not.toHaveBeenCalled();
+    const value = encodeURIComponent(signVisitorId(ID, SECRET));
+    const known = exchange(`pl_choice=in; pl_vid=${value}`, 'HEAD');
+    expect(jar.apply(known.res, false, jar.read(known.req, false), decide('in'))).toBe(ID);
+    expect(known.setCookies()).toEqual([]);
+  });
+
+  it('reads an opt-out under either name, and consent only under the name of the scheme', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const read = (cookie: string, secure: boolean) => jar.read(exchange(cookie).req, secure);
+    expect(read('pl_choice=out; __Host-pl_choice=in', true).choice).toBe('out');
+    expect(read('pl_choice=in; __Host-pl_choice=out', false).choice).toBe('out');
+    expect(read('pl_choice=in', true).choice).toBeUndefined();
+    expect(read('__Host-pl_choice=in', false).choice).toBeUndefined();
+    expect(read('__Host-pl_choice=in', true).choice).toBe('in');
+    expect(read('pl_choice=in', false).choice).toBe('in');
+    expect(read('pl_choice=in; __Host-pl_choice=in', true).consentNames).toEqual([
+      'pl_choice',
+      '__Host-pl_choice',
+    ]);
+    expect(read('pl_choice=out; __Host-pl_choice=in', true).consentNames).toEqual([
+      '__Host-pl_choice',
+    ]);
+  });
+
+  it('forgets: takes back an id not yet sent, expires the visitor cookies and a consent', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const { req, res, setCookies } = exchange('pl_choice=in; __Host-pl_vid=x; pl_vid=y');
+    const state = jar.read(req, false);
+    expect(jar.apply(res, false, state, decide('in'))).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(jar.forget(res, state)).toBe(true);
+    const lines = setCookies();
+    expect(lines).toHaveLength(3);
+    expect(lines.every((line) => line.includes('Max-Age=0'))).toBe(true);
+    expect(lines.map((line) => line.split('=')[0])).toEqual([
+      'pl_vid',
+      '__Host-pl_vid',
+      'pl_choice',
+    ]);
+    const out = exchange('pl_choice=out');
+    expect(jar.forget(out.res, jar.read(out.req, false))).toBe(false);
+    expect(out.setCookies()).toEqual([]);
   });
 });
 
