@@ -61,8 +61,21 @@ export function hintsKey(h: ClientHintHeaders): string {
   return `${h.ua}\0${h.mobile ?? ''}\0${h.platform ?? ''}\0${h.platformVersion ?? ''}\0${h.fullVersionList ?? ''}`;
 }
 
-// Chromium's GREASE brands: "Not" "A" "Brand" with punctuation between, e.g. "Not/A)Brand".
-const GREASE = /^\s*not[^a-z0-9]*a[^a-z0-9]*brand\s*$/i;
+/**
+ * Whether a brand is one of Chromium's GREASE brands: the words Not, A and Brand in that order with
+ * any punctuation or spaces between and around them (`Not/A)Brand`, `;Not A Brand`,
+ * `\Not"A;Brand`). Chromium draws the punctuation from a set that has changed between releases,
+ * so only the letters are compared. One pass over a value already bounded by the header limit.
+ */
+function isGreaseBrand(brand: string): boolean {
+  if (brand.length > 64) return false;
+  let letters = '';
+  for (const char of brand) {
+    if (/[A-Za-z0-9]/.test(char)) letters += char;
+    if (letters.length > 9) return false;
+  }
+  return letters.toLowerCase() === 'notabrand';
+}
 
 /** Brand names as ua-parser-js names the same browsers, so hinted and parsed records agree. */
 const BRAND_NAMES: Readonly<Record<string, string>> = {
@@ -151,7 +164,7 @@ function brandList(value: string): [string, string | undefined][] {
   try {
     const out: [string, string | undefined][] = [];
     for (const [brand, params] of parseList(value)) {
-      if (typeof brand !== 'string' || brand === '' || GREASE.test(brand)) continue;
+      if (typeof brand !== 'string' || brand === '' || isGreaseBrand(brand)) continue;
       const v = params.get('v');
       out.push([brand, typeof v === 'string' ? v : undefined]);
     }
