@@ -1,6 +1,6 @@
 import { parseItem, parseList } from 'structured-headers';
 import { cleanText } from '../minimize/text.js';
-import type { AgentBrowser, AgentOs, ParsedAgent } from './user-agent.js';
+import type { AgentBrowser } from './user-agent.js';
 
 /**
  * The User-Agent client hint headers as received (RFC 8941 structured fields). Browsers built on
@@ -181,56 +181,4 @@ function item(value: string | undefined): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** OS versions that Chromium's reduced User-Agent string freezes: they say nothing when hinted. */
-const FROZEN_OS: Readonly<Record<string, string>> = {
-  Windows: '10',
-  'Mac OS': '10.15.7',
-  Android: '10',
-};
-
-const DESKTOP_PLATFORMS: ReadonlySet<string> = new Set([
-  'Windows',
-  'Mac OS',
-  'Linux',
-  'Chromium OS',
-]);
-
-/**
- * Combines a parsed User-Agent with the hints of the same request. Hints win where they speak:
- * the User-Agent string of a browser that sends them is reduced (frozen OS version, fixed device
- * model), and an extension may rewrite the string but rarely the hints.
- */
-export function applyHints(agent: ParsedAgent, hints: ClientHints): ParsedAgent {
-  const out: { browser?: AgentBrowser; os?: AgentOs; device?: string; bot: boolean } = {
-    bot: agent.bot || hints.headless,
-  };
-  const browser = hints.browser ?? agent.browser;
-  if (browser) out.browser = browser;
-
-  if (hints.os !== undefined) {
-    const os: { name: string; version?: string } = { name: hints.os };
-    if (hints.osVersion !== undefined) os.version = hints.osVersion;
-    else if (agent.os?.name === hints.os && agent.os.version !== undefined) {
-      if (FROZEN_OS[hints.os] !== agent.os.version && hints.os !== 'Chromium OS') {
-        os.version = agent.os.version;
-      }
-    }
-    out.os = Object.freeze(os);
-  } else if (agent.os) {
-    out.os = agent.os;
-  }
-
-  const platform = out.os?.name;
-  if (hints.mobile === true) out.device = 'mobile';
-  else if (hints.mobile === false && platform !== undefined && DESKTOP_PLATFORMS.has(platform)) {
-    out.device = 'desktop';
-  } else if (hints.mobile === false && platform === 'Android') {
-    // Chrome on an Android tablet says "not mobile"; so does a phone asking for the desktop site.
-    out.device = 'tablet';
-  } else if (agent.device !== undefined) {
-    out.device = agent.device;
-  }
-  return Object.freeze(out);
 }

@@ -2,7 +2,9 @@ import { isbot } from 'isbot';
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
 import { cleanText } from '../minimize/text.js';
-import { applyHints, type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
+import { type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
+import { applyHints } from './combine-hints.js';
+import { DEVICE_TYPES, guessDevice } from './device-class.js';
 
 /**
  * What M1 keeps of a User-Agent: browser name and major version, OS name and version, device
@@ -47,60 +49,6 @@ export interface UserAgentStats {
   misses: number;
   size: number;
 }
-
-/** Device types of ua-parser-js that the record keeps as they are. */
-const DEVICE_TYPES: ReadonlySet<string> = new Set([
-  'mobile',
-  'tablet',
-  'smarttv',
-  'console',
-  'wearable',
-  'embedded',
-  'xr',
-]);
-
-/**
- * OS names (lower case) that, without a device type from the parser, mean a desktop or laptop.
- * Windows Phone, Android, iOS and the like are absent on purpose.
- */
-const DESKTOP_OS: ReadonlySet<string> = new Set([
-  'windows',
-  'mac os',
-  'macos',
-  'chromium os',
-  'chrome os',
-  'linux',
-  'ubuntu',
-  'kubuntu',
-  'xubuntu',
-  'lubuntu',
-  'debian',
-  'fedora',
-  'redhat',
-  'red hat',
-  'centos',
-  'suse',
-  'opensuse',
-  'gentoo',
-  'arch',
-  'mint',
-  'manjaro',
-  'slackware',
-  'mandriva',
-  'mageia',
-  'pclinuxos',
-  'zenwalk',
-  'deepin',
-  'elementary os',
-  'freebsd',
-  'openbsd',
-  'netbsd',
-  'dragonfly',
-  'solaris',
-  'unix',
-  'haiku',
-  'gnu',
-]);
 
 /** Longest kept name or version: real ones are far shorter; this only bounds odd input. */
 const PART_MAX = 64;
@@ -201,8 +149,9 @@ export class UserAgentParser {
       result.os = Object.freeze(os);
     }
     if (type !== undefined && DEVICE_TYPES.has(type)) result.device = type;
-    else if (!bot && osName !== undefined && DESKTOP_OS.has(osName.toLowerCase())) {
-      result.device = 'desktop';
+    else if (!bot) {
+      const guessed = guessDevice(ua, osName, osVersion);
+      if (guessed !== undefined) result.device = guessed;
     }
     return Object.freeze(result);
   }

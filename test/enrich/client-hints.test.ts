@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { captureHints, parseClientHints } from '../../src/enrich/client-hints.js';
-import { UserAgentParser } from '../../src/enrich/user-agent.js';
+import { type ParsedAgent, UserAgentParser } from '../../src/enrich/user-agent.js';
 
 /** A brand as a structured-field string: backslash and quote escaped. */
 const sfString = (brand: string): string => `"${brand.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
@@ -73,5 +73,148 @@ describe('GREASE brands in Sec-CH-UA', () => {
       'Notable Browser',
     );
     expect(parseClientHints({ ua: '"Brand";v="3"' }).browser?.name).toBe('Brand');
+  });
+});
+
+// Chromium sends these three hints on every HTTPS request, unasked.
+const hints = (ua: string, mobile: string, platform: string) =>
+  captureHints({ 'sec-ch-ua': ua, 'sec-ch-ua-mobile': mobile, 'sec-ch-ua-platform': platform });
+
+const CHROMIUM_ONLY = '"Chromium";v="120", "Not_A Brand";v="24"';
+
+interface Flat {
+  browser?: string;
+  major?: string;
+  os?: string;
+  osVersion?: string;
+  device?: string;
+  bot: boolean;
+}
+
+function flat(agent: ParsedAgent): Flat {
+  const out: Flat = { bot: agent.bot };
+  if (agent.browser?.name) out.browser = agent.browser.name;
+  if (agent.browser?.major) out.major = agent.browser.major;
+  if (agent.os?.name) out.os = agent.os.name;
+  if (agent.os?.version) out.osVersion = agent.os.version;
+  if (agent.device) out.device = agent.device;
+  return out;
+}
+
+describe('client hints and the User-Agent combined: the more specific answer wins', () => {
+  const parser = new UserAgentParser();
+
+  it('a browser named in the string beats the generic Chromium brand', () => {
+    const opera =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 OPR/106.0.0.0';
+    expect(flat(parser.parse(opera, hints(CHROMIUM_ONLY, '?0', '"Windows"')))).toEqual({
+      browser: 'Opera',
+      major: '106',
+      os: 'Windows',
+      device: 'desktop',
+      bot: false,
+    });
+    const silk =
+      'Mozilla/5.0 (Linux; Android 9; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) Silk/118.4.1 like Chrome/118.0.5993.144 Safari/537.36';
+    expect(
+      flat(
+        parser.parse(silk, hints('"Chromium";v="118", "Not=A?Brand";v="99"', '?0', '"Android"')),
+      ),
+    ).toEqual({
+      browser: 'Silk',
+      major: '118',
+      os: 'Android',
+      osVersion: '9',
+      device: 'tablet',
+      bot: false,
+    });
+    const chrome =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    expect(parser.parse(chrome, hints(CHROMIUM_ONLY, '?0', '"Windows"')).browser).toEqual({
+      name: 'Chrome',
+      major: '120',
+    });
+  });
+
+  it('an in-app browser named in the string beats the Android WebView brand', () => {
+    const facebook =
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP2A.240805.005; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/127.0.6533.103 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/477.0.0.49.82;]';
+    const webview = '"Not)A;Brand";v="99", "Android WebView";v="127", "Chromium";v="127"';
+    expect(parser.parse(facebook, hints(webview, '?1', '"Android"')).browser).toEqual({
+      name: 'Facebook',
+      major: '477',
+    });
+  });
+
+  it('a specific brand in the hints still beats the string', () => {
+    const chrome =
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    const brave = '"Not_A Brand";v="8", "Chromium";v="120", "Brave";v="120"';
+    expect(parser.parse(chrome, hints(brave, '?0', '"Windows"')).browser).toEqual({
+      name: 'Brave',
+      major: '120',
+    });
+  });
+
+  it('a headset stays a headset and a TV a TV under "?0" and Linux', () => {
+    const quest =
+      'Mozilla/5.0 (X11; Linux x86_64; Quest 3) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/33.0.0.x SamsungBrowser/4.0 Chrome/126.0.6478.122 VR Safari/537.36';
+    const questBrands = '"Not/A)Brand";v="8", "Chromium";v="126", "Oculus Browser";v="33"';
+    const headset = parser.parse(quest, hints(questBrands, '?0', '"Linux"'));
+    expect(headset.device).toBe(parser.parse(quest).device);
+    expect(headset.device).not.toBe('desktop');
+    expect(headset.device).toBeDefined();
+
+    const tizen =
+      'Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36';
+    const tv = flat(parser.parse(tizen, hints(CHROMIUM_ONLY, '?0', '"Linux"')));
+    expect(tv).toEqual({
+      browser: 'Samsung Internet',
+      major: '4',
+      os: 'Tizen',
+      osVersion: '6.0',
+      device: 'smarttv',
+      bot: false,
+    });
+
+    const webos =
+      'Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/94.0.4606.128 Safari/537.36 WebAppManager';
+    const lg = flat(
+      parser.parse(webos, hints('"Chromium";v="94", ";Not A Brand";v="99"', '?0', '"Linux"')),
+    );
+    expect(lg.device).toBe('smarttv');
+    expect(lg.os).toBe('webOS');
+  });
+
+  it('"?0" with a desktop platform still makes an unknown device a desktop', () => {
+    const linux =
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    expect(parser.parse(linux, hints(CHROMIUM_ONLY, '?0', '"Linux"')).device).toBe('desktop');
+    expect(parser.parse(undefined, hints(CHROMIUM_ONLY, '?0', '"Linux"')).device).toBe('desktop');
+  });
+
+  it('"?1" does not turn a UA-known watch or tablet into a phone', () => {
+    const watch =
+      'Mozilla/5.0 (Linux; Android 8.0.0; SM-R800) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/1.0 Chrome/57 Mobile Safari/537.36';
+    expect(parser.parse(watch, hints(CHROMIUM_ONLY, '?1', '"Android"')).device).toBe('wearable');
+  });
+
+  it('the hint adds what the frozen string hides, and no more', () => {
+    const mac =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    const withVersion = captureHints({
+      'sec-ch-ua': '"Google Chrome";v="120", "Chromium";v="120", "Not_A Brand";v="24"',
+      'sec-ch-ua-mobile': '?0',
+      'sec-ch-ua-platform': '"macOS"',
+      'sec-ch-ua-platform-version': '"14.4.1"',
+    });
+    expect(flat(parser.parse(mac, withVersion))).toEqual({
+      browser: 'Chrome',
+      major: '120',
+      os: 'Mac OS',
+      osVersion: '14.4.1',
+      device: 'desktop',
+      bot: false,
+    });
   });
 });
