@@ -125,16 +125,33 @@ describe('UserAgentParser', () => {
     expect(controls).toEqual([]);
   });
 
-  it('cuts a 10 KB header before parsing and caching', () => {
+  it('cuts a 10 KB header before parsing and caches by its bounded head and tail', () => {
     const own = new UserAgentParser({ maxLength: 512 });
     const huge = UA.chromeWindows + 'x'.repeat(10_000);
     const result = own.parse(huge);
     expect(result.browser).toEqual({ name: 'Chrome', major: '124' });
-    // A different tail past the limit is the same cache entry.
-    own.parse(`${UA.chromeWindows}${'y'.repeat(10_000)}`.slice(0, 512) + 'z'.repeat(9_000));
-    expect(own.stats()).toEqual({ hits: 0, misses: 2, size: 2 });
+    // The same head and the same last 512 characters are the same cache entry...
+    own.parse(`${UA.chromeWindows}${'x'.repeat(1_000)}${'y'.repeat(3_000)}${'x'.repeat(1_000)}`);
+    expect(own.stats()).toEqual({ hits: 1, misses: 1, size: 1 });
+    // ...a different tail is not: the bot check reads it.
     own.parse(`${huge}different tail`);
     expect(own.stats()).toEqual({ hits: 1, misses: 2, size: 2 });
+  });
+
+  it('sees the bot token at the end of a 2 KB User-Agent', () => {
+    const own = new UserAgentParser();
+    // Browser strings padded by extensions and toolbars, as long crawler strings are.
+    const padding = Array.from({ length: 70 }, (_, i) => `Ext${i}/1.0.${i}`).join('; ');
+    const long = `${UA.chromeWindows} (${padding}; ${padding})`;
+    expect(long.length).toBeGreaterThan(1500);
+    const crawler = `${long} (compatible; Googlebot/2.1; +http://www.google.com/bot.html)`;
+    expect(crawler.length).toBeGreaterThan(2000);
+    expect(own.parse(long).bot).toBe(false);
+    expect(own.parse(crawler).bot).toBe(true);
+    expect(own.parse(crawler).device).toBeUndefined();
+    expect(own.parse(`Googlebot/2.1 ${long}`).bot).toBe(true);
+    // A crawler name that is cut in the middle of a 16 KB string is not looked for there.
+    expect(own.parse(`${long}${' Googlebot/2.1 '}${'z'.repeat(14_000)}`).bot).toBe(false);
   });
 
   it('caches by the string and returns the same frozen object', () => {
