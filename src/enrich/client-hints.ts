@@ -104,12 +104,14 @@ const PLATFORM_NAMES: Readonly<Record<string, string>> = {
   fuchsia: 'Fuchsia',
 };
 
+// Anchored, with bounded repetition only: linear, on a value already at most MAX_HINT long.
 const VERSION = /^\d{1,5}(?:\.\d{1,6}){0,3}$/;
 
 /**
  * Parses hint headers as structured fields. A header that does not parse is ignored on its own;
  * GREASE brands are skipped; a specific brand (`Google Chrome`, `Microsoft Edge`) wins over the
- * `Chromium` engine brand. Never throws.
+ * `Chromium` engine brand. A value longer than 512 characters is ignored like one that does not
+ * parse, so the parser's work stays bounded however it is called. Never throws.
  */
 export function parseClientHints(h: ClientHintHeaders): ClientHints {
   const brands = brandList(h.ua);
@@ -157,10 +159,13 @@ function osVersion(os: string, version: string): string | undefined {
     const major = Number(version.split('.')[0]);
     return major >= 13 ? '11' : major >= 1 ? '10' : undefined;
   }
-  return version.replace(/(?:\.0)+$/, '');
+  let trimmed = version;
+  while (trimmed.endsWith('.0')) trimmed = trimmed.slice(0, -2);
+  return trimmed;
 }
 
 function brandList(value: string): [string, string | undefined][] {
+  if (value.length > MAX_HINT) return [];
   try {
     const out: [string, string | undefined][] = [];
     for (const [brand, params] of parseList(value)) {
@@ -175,7 +180,7 @@ function brandList(value: string): [string, string | undefined][] {
 }
 
 function item(value: string | undefined): unknown {
-  if (value === undefined) return undefined;
+  if (value === undefined || value.length > MAX_HINT) return undefined;
   try {
     return parseItem(value)[0];
   } catch {

@@ -218,3 +218,28 @@ describe('client hints and the User-Agent combined: the more specific answer win
     });
   });
 });
+
+describe('hint values are bounded where they are parsed', () => {
+  it('an oversized value handed straight to the parser is ignored, not parsed', () => {
+    const padded = `"Google Chrome";v="131", ${'"Chromium";v="131", '.repeat(40)}"Brave";v="131"`;
+    expect(padded.length).toBeGreaterThan(512);
+    expect(parseClientHints({ ua: padded }).browser).toBeUndefined();
+    const platform = `"${'Windows'.repeat(100)}"`;
+    expect(parseClientHints({ ua: '"Brave";v="1"', platform }).os).toBeUndefined();
+  });
+
+  it('trailing zero parts of a long platform version are dropped', () => {
+    const parsed = parseClientHints({
+      ua: '"Google Chrome";v="131"',
+      platform: '"macOS"',
+      platformVersion: '"14.0.0"',
+    });
+    expect(parsed.osVersion).toBe('14');
+    const linux = parseClientHints({
+      ua: '"Google Chrome";v="131"',
+      platform: '"Linux"',
+      platformVersion: '"6.10.0.0"',
+    });
+    expect(linux.osVersion).toBe('6.10');
+  });
+});
