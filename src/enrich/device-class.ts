@@ -98,7 +98,7 @@ const DESKTOP_OS: ReadonlySet<string> = new Set([
 // Each pattern is an alternation of short literal tokens without nested repetition, so it runs in
 // time linear in the (already bounded) User-Agent.
 const TV =
-  /smart-?tv|smart tv|hbbtv|netcast|nettv|netrange|viera|bravia|aquos|google ?tv|android ?tv|crkey|roku|inettvbrowser|opera tv|tv safari|ce-html|web0s|apple ?tv|vizio|philipstv|espial|freebox|\bdtv\b/i;
+  /smart-?tv|smart tv|hbbtv|netcast|nettv|netrange|viera|bravia|aquos|google ?tv|android ?tv|crkey|roku|inettvbrowser|opera tv|tv safari|ce-html|web0s|webos\.tv|apple ?tv|vizio|philipstv|espial|freebox|\bdtv\b/i;
 const CONSOLE = /playstation|xbox|nintendo|\bouya\b|\bwii\b/i;
 const XR = /oculusbrowser|\bquest\b|pico ?browser|\bvr safari\b|mobile vr|wolvic/i;
 const MOBILE =
@@ -106,7 +106,8 @@ const MOBILE =
 
 /**
  * The class of a device that ua-parser-js gave no type for, or undefined when the string does not
- * show it. `ua` is the bounded string the parser saw; `os` what it made of the OS.
+ * show it. `ua` is the bounded string the parser saw; `osName` and `osVersion` what it made of
+ * the OS.
  */
 export function guessDevice(
   ua: string,

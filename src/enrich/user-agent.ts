@@ -83,8 +83,8 @@ export class UserAgentParser {
   }
 
   /**
-   * The parsed agent (frozen, possibly shared with other calls). With client hints, what they say
-   * wins over the (reduced) string: see `applyHints`. Never throws.
+   * The parsed agent (frozen, possibly shared with other calls). With client hints, hints and
+   * string are combined so that the more specific answer wins: see `applyHints`. Never throws.
    */
   parse(ua: string | undefined, hints?: ClientHintHeaders): ParsedAgent {
     const hasUa = typeof ua === 'string' && ua !== '';
