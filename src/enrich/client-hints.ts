@@ -1,6 +1,6 @@
 import { parseItem, parseList } from 'structured-headers';
 import { cleanText } from '../minimize/text.js';
-import type { AgentBrowser, AgentOs, ParsedAgent } from './user-agent.js';
+import type { AgentBrowser } from './user-agent.js';
 
 /**
  * The User-Agent client hint headers as received (RFC 8941 structured fields). Browsers built on
@@ -61,8 +61,21 @@ export function hintsKey(h: ClientHintHeaders): string {
   return `${h.ua}\0${h.mobile ?? ''}\0${h.platform ?? ''}\0${h.platformVersion ?? ''}\0${h.fullVersionList ?? ''}`;
 }
 
-// Chromium's GREASE brands: "Not" "A" "Brand" with punctuation between, e.g. "Not/A)Brand".
-const GREASE = /^\s*not[^a-z0-9]*a[^a-z0-9]*brand\s*$/i;
+/**
+ * Whether a brand is one of Chromium's GREASE brands: the words Not, A and Brand in that order with
+ * any punctuation or spaces between and around them (`Not/A)Brand`, `;Not A Brand`,
+ * `\Not"A;Brand`). Chromium draws the punctuation from a set that has changed between releases,
+ * so only the letters are compared. One pass over a value already bounded by the header limit.
+ */
+function isGreaseBrand(brand: string): boolean {
+  if (brand.length > 64) return false;
+  let letters = '';
+  for (const char of brand) {
+    if (/[A-Za-z0-9]/.test(char)) letters += char;
+    if (letters.length > 9) return false;
+  }
+  return letters.toLowerCase() === 'notabrand';
+}
 
 /** Brand names as ua-parser-js names the same browsers, so hinted and parsed records agree. */
 const BRAND_NAMES: Readonly<Record<string, string>> = {
@@ -91,12 +104,14 @@ const PLATFORM_NAMES: Readonly<Record<string, string>> = {
   fuchsia: 'Fuchsia',
 };
 
+// Anchored, with bounded repetition only: linear, on a value already at most MAX_HINT long.
 const VERSION = /^\d{1,5}(?:\.\d{1,6}){0,3}$/;
 
 /**
  * Parses hint headers as structured fields. A header that does not parse is ignored on its own;
  * GREASE brands are skipped; a specific brand (`Google Chrome`, `Microsoft Edge`) wins over the
- * `Chromium` engine brand. Never throws.
+ * `Chromium` engine brand. A value longer than 512 characters is ignored like one that does not
+ * parse, so the parser's work stays bounded however it is called. Never throws.
  */
 export function parseClientHints(h: ClientHintHeaders): ClientHints {
   const brands = brandList(h.ua);
@@ -144,14 +159,17 @@ function osVersion(os: string, version: string): string | undefined {
     const major = Number(version.split('.')[0]);
     return major >= 13 ? '11' : major >= 1 ? '10' : undefined;
   }
-  return version.replace(/(?:\.0)+$/, '');
+  let trimmed = version;
+  while (trimmed.endsWith('.0')) trimmed = trimmed.slice(0, -2);
+  return trimmed;
 }
 
 function brandList(value: string): [string, string | undefined][] {
+  if (value.length > MAX_HINT) return [];
   try {
     const out: [string, string | undefined][] = [];
     for (const [brand, params] of parseList(value)) {
-      if (typeof brand !== 'string' || brand === '' || GREASE.test(brand)) continue;
+      if (typeof brand !== 'string' || brand === '' || isGreaseBrand(brand)) continue;
       const v = params.get('v');
       out.push([brand, typeof v === 'string' ? v : undefined]);
     }
@@ -162,62 +180,10 @@ function brandList(value: string): [string, string | undefined][] {
 }
 
 function item(value: string | undefined): unknown {
-  if (value === undefined) return undefined;
+  if (value === undefined || value.length > MAX_HINT) return undefined;
   try {
     return parseItem(value)[0];
   } catch {
     return undefined;
   }
-}
-
-/** OS versions that Chromium's reduced User-Agent string freezes: they say nothing when hinted. */
-const FROZEN_OS: Readonly<Record<string, string>> = {
-  Windows: '10',
-  'Mac OS': '10.15.7',
-  Android: '10',
-};
-
-const DESKTOP_PLATFORMS: ReadonlySet<string> = new Set([
-  'Windows',
-  'Mac OS',
-  'Linux',
-  'Chromium OS',
-]);
-
-/**
- * Combines a parsed User-Agent with the hints of the same request. Hints win where they speak:
- * the User-Agent string of a browser that sends them is reduced (frozen OS version, fixed device
- * model), and an extension may rewrite the string but rarely the hints.
- */
-export function applyHints(agent: ParsedAgent, hints: ClientHints): ParsedAgent {
-  const out: { browser?: AgentBrowser; os?: AgentOs; device?: string; bot: boolean } = {
-    bot: agent.bot || hints.headless,
-  };
-  const browser = hints.browser ?? agent.browser;
-  if (browser) out.browser = browser;
-
-  if (hints.os !== undefined) {
-    const os: { name: string; version?: string } = { name: hints.os };
-    if (hints.osVersion !== undefined) os.version = hints.osVersion;
-    else if (agent.os?.name === hints.os && agent.os.version !== undefined) {
-      if (FROZEN_OS[hints.os] !== agent.os.version && hints.os !== 'Chromium OS') {
-        os.version = agent.os.version;
-      }
-    }
-    out.os = Object.freeze(os);
-  } else if (agent.os) {
-    out.os = agent.os;
-  }
-
-  const platform = out.os?.name;
-  if (hints.mobile === true) out.device = 'mobile';
-  else if (hints.mobile === false && platform !== undefined && DESKTOP_PLATFORMS.has(platform)) {
-    out.device = 'desktop';
-  } else if (hints.mobile === false && platform === 'Android') {
-    // Chrome on an Android tablet says "not mobile"; so does a phone asking for the desktop site.
-    out.device = 'tablet';
-  } else if (agent.device !== undefined) {
-    out.device = agent.device;
-  }
-  return Object.freeze(out);
 }

@@ -2,7 +2,9 @@ import { isbot } from 'isbot';
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
 import { cleanText } from '../minimize/text.js';
-import { applyHints, type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
+import { type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
+import { applyHints } from './combine-hints.js';
+import { DEVICE_TYPES, guessDevice } from './device-class.js';
 
 /**
  * What M1 keeps of a User-Agent: browser name and major version, OS name and version, device
@@ -35,8 +37,9 @@ export interface UserAgentParserOptions {
   /** Distinct User-Agent strings remembered; 0 turns the cache off. Default: 5000. */
   cacheSize?: number;
   /**
-   * Characters of a User-Agent looked at; longer ones are cut first, so a 10 KB header costs no
-   * more than a normal one and takes no more cache memory. Default: 512.
+   * Characters of a User-Agent parsed; longer ones are cut first, so a 10 KB header costs no more
+   * than a normal one and takes no more cache memory. The bot check also sees as many characters
+   * from the end, where long crawler strings put their name. Default: 512.
    */
   maxLength?: number;
 }
@@ -47,60 +50,6 @@ export interface UserAgentStats {
   misses: number;
   size: number;
 }
-
-/** Device types of ua-parser-js that the record keeps as they are. */
-const DEVICE_TYPES: ReadonlySet<string> = new Set([
-  'mobile',
-  'tablet',
-  'smarttv',
-  'console',
-  'wearable',
-  'embedded',
-  'xr',
-]);
-
-/**
- * OS names (lower case) that, without a device type from the parser, mean a desktop or laptop.
- * Windows Phone, Android, iOS and the like are absent on purpose.
- */
-const DESKTOP_OS: ReadonlySet<string> = new Set([
-  'windows',
-  'mac os',
-  'macos',
-  'chromium os',
-  'chrome os',
-  'linux',
-  'ubuntu',
-  'kubuntu',
-  'xubuntu',
-  'lubuntu',
-  'debian',
-  'fedora',
-  'redhat',
-  'red hat',
-  'centos',
-  'suse',
-  'opensuse',
-  'gentoo',
-  'arch',
-  'mint',
-  'manjaro',
-  'slackware',
-  'mandriva',
-  'mageia',
-  'pclinuxos',
-  'zenwalk',
-  'deepin',
-  'elementary os',
-  'freebsd',
-  'openbsd',
-  'netbsd',
-  'dragonfly',
-  'solaris',
-  'unix',
-  'haiku',
-  'gnu',
-]);
 
 /** Longest kept name or version: real ones are far shorter; this only bounds odd input. */
 const PART_MAX = 64;
@@ -134,22 +83,28 @@ export class UserAgentParser {
   }
 
   /**
-   * The parsed agent (frozen, possibly shared with other calls). With client hints, what they say
-   * wins over the (reduced) string: see `applyHints`. Never throws.
+   * The parsed agent (frozen, possibly shared with other calls). With client hints, hints and
+   * string are combined so that the more specific answer wins: see `applyHints`. Never throws.
    */
   parse(ua: string | undefined, hints?: ClientHintHeaders): ParsedAgent {
     const hasUa = typeof ua === 'string' && ua !== '';
     if (!hasUa && hints === undefined) return UNKNOWN;
-    const text = !hasUa ? '' : ua.length > this.#maxLength ? ua.slice(0, this.#maxLength) : ua;
-    // NUL never reaches a header value, so the two parts cannot run into each other.
-    const key = hints === undefined ? text : `${text}\0${hintsKey(hints)}`;
+    const max = this.#maxLength;
+    const text = !hasUa ? '' : ua.length > max ? ua.slice(0, max) : ua;
+    // What the bot check sees of a longer string: its head and its tail, so a crawler name at the
+    // end of a 2 KB string still counts, and the check's cost stays bounded (its patterns are not
+    // all linear, so it never sees the whole string).
+    const tail = hasUa && ua.length > max ? ua.slice(-max) : '';
+    // NUL never reaches a header value, so the parts cannot run into each other.
+    const seen = tail === '' ? text : `${text}\0${tail}`;
+    const key = hints === undefined ? seen : `${seen}\0${hintsKey(hints)}`;
     const cached = this.#cache?.get(key);
     if (cached !== undefined) {
       this.#hits++;
       return cached;
     }
     this.#misses++;
-    const agent = text === '' ? UNKNOWN : this.#parse(text);
+    const agent = text === '' ? UNKNOWN : this.#parse(text, tail);
     const parsed = hints === undefined ? agent : applyHints(agent, parseClientHints(hints));
     this.#cache?.set(key, parsed);
     return parsed;
@@ -160,7 +115,8 @@ export class UserAgentParser {
     return { hits: this.#hits, misses: this.#misses, size: this.#cache?.size ?? 0 };
   }
 
-  #parse(ua: string): ParsedAgent {
+  /** `ua` is the bounded head of the string; `tail` its end when the string was longer. */
+  #parse(ua: string, tail: string): ParsedAgent {
     let bot: boolean;
     let browserName: string | undefined;
     let major: string | undefined;
@@ -168,7 +124,8 @@ export class UserAgentParser {
     let osVersion: string | undefined;
     let type: string | undefined;
     try {
-      bot = isbot(ua);
+      // Head and tail joined keep the string's real start and end for patterns anchored there.
+      bot = isbot(tail === '' ? ua : `${ua} ${tail}`);
       const parser = this.#parser.setUA(ua);
       const browser = parser.getBrowser();
       const os = parser.getOS();
@@ -201,8 +158,9 @@ export class UserAgentParser {
       result.os = Object.freeze(os);
     }
     if (type !== undefined && DEVICE_TYPES.has(type)) result.device = type;
-    else if (!bot && osName !== undefined && DESKTOP_OS.has(osName.toLowerCase())) {
-      result.device = 'desktop';
+    else if (!bot) {
+      const guessed = guessDevice(ua, osName, osVersion);
+      if (guessed !== undefined) result.device = guessed;
     }
     return Object.freeze(result);
   }

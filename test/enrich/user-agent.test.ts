@@ -125,16 +125,33 @@ describe('UserAgentParser', () => {
     expect(controls).toEqual([]);
   });
 
-  it('cuts a 10 KB header before parsing and caching', () => {
+  it('cuts a 10 KB header before parsing and caches by its bounded head and tail', () => {
     const own = new UserAgentParser({ maxLength: 512 });
     const huge = UA.chromeWindows + 'x'.repeat(10_000);
     const result = own.parse(huge);
     expect(result.browser).toEqual({ name: 'Chrome', major: '124' });
-    // A different tail past the limit is the same cache entry.
-    own.parse(`${UA.chromeWindows}${'y'.repeat(10_000)}`.slice(0, 512) + 'z'.repeat(9_000));
-    expect(own.stats()).toEqual({ hits: 0, misses: 2, size: 2 });
+    // The same head and the same last 512 characters are the same cache entry...
+    own.parse(`${UA.chromeWindows}${'x'.repeat(1_000)}${'y'.repeat(3_000)}${'x'.repeat(1_000)}`);
+    expect(own.stats()).toEqual({ hits: 1, misses: 1, size: 1 });
+    // ...a different tail is not: the bot check reads it.
     own.parse(`${huge}different tail`);
     expect(own.stats()).toEqual({ hits: 1, misses: 2, size: 2 });
+  });
+
+  it('sees the bot token at the end of a 2 KB User-Agent', () => {
+    const own = new UserAgentParser();
+    // Browser strings padded by extensions and toolbars, as long crawler strings are.
+    const padding = Array.from({ length: 70 }, (_, i) => `Ext${i}/1.0.${i}`).join('; ');
+    const long = `${UA.chromeWindows} (${padding}; ${padding})`;
+    expect(long.length).toBeGreaterThan(1500);
+    const crawler = `${long} (compatible; Googlebot/2.1; +http://www.google.com/bot.html)`;
+    expect(crawler.length).toBeGreaterThan(2000);
+    expect(own.parse(long).bot).toBe(false);
+    expect(own.parse(crawler).bot).toBe(true);
+    expect(own.parse(crawler).device).toBeUndefined();
+    expect(own.parse(`Googlebot/2.1 ${long}`).bot).toBe(true);
+    // A crawler name that is cut in the middle of a 16 KB string is not looked for there.
+    expect(own.parse(`${long}${' Googlebot/2.1 '}${'z'.repeat(14_000)}`).bot).toBe(false);
   });
 
   it('caches by the string and returns the same frozen object', () => {
@@ -164,5 +181,104 @@ describe('UserAgentParser', () => {
     expect(() => new UserAgentParser({ cacheSize: -1 })).toThrow(RangeError);
     expect(() => new UserAgentParser({ maxLength: 0 })).toThrow(RangeError);
     expect(() => new UserAgentParser({ cacheSize: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('device class when ua-parser-js gives none', () => {
+  const parser = new UserAgentParser();
+
+  // Real strings from handhelds, feature phones, TVs, set-top boxes and headsets, for which
+  // ua-parser-js gives an OS but no device type.
+  it.each([
+    [
+      'Windows CE, IEMobile',
+      'Mozilla/4.0 (compatible; MSIE 6.0; Windows CE; IEMobile 7.11)',
+      'mobile',
+    ],
+    [
+      'Windows CE, Pocket PC',
+      'Mozilla/4.0 (compatible; MSIE 4.01; Windows CE; PPC; 240x320)',
+      'mobile',
+    ],
+    [
+      'Windows CE, Palm',
+      'Mozilla/4.0 (compatible; MSIE 6.0; Windows CE; IEMobile 8.12; MSIEMobile 6.0) Palm750/v0100',
+      'mobile',
+    ],
+    [
+      'Windows CE, Minimo',
+      'Mozilla/5.0 (Windows; U; Windows CE 5.1; rv:1.8.1a3) Gecko/20060610 Minimo/0.016',
+      'mobile',
+    ],
+    [
+      'Windows Phone in desktop mode',
+      'Mozilla/5.0 (Windows NT 6.2; ARM; Trident/7.0; Touch; rv:11.0; WPDesktop; Lumia 920) like Gecko',
+      'mobile',
+    ],
+    [
+      'UCWEB on a feature phone',
+      'UCWEB/2.0 (MIDP-2.0; U; Adr 4.0.4; en-US; ZTE_U795) U2/1.0.0 UCBrowser/10.7.6.805 U2/1.0.0 Mobile',
+      'mobile',
+    ],
+    [
+      'Opera Mini on J2ME',
+      'Opera/9.80 (J2ME/MIDP; Opera Mini/4.2.14912/870; U; en) Presto/2.4.15',
+      'mobile',
+    ],
+    [
+      'Tizen phone',
+      'Mozilla/5.0 (Linux; U; Tizen/1.0 like Android; en-us; AppleWebKit/534.46 (KHTML, like Gecko) Tizen Browser/1.0 Mobile',
+      'mobile',
+    ],
+    [
+      'Panasonic Viera on FreeBSD',
+      'Mozilla/5.0 (X11; FreeBSD; U; Viera; de-DE) AppleWebKit/537.11 (KHTML, like Gecko) Viera/3.10.0 Chrome/23.0.1271.97 Safari/537.11',
+      'smarttv',
+    ],
+    [
+      'Vizio set-top box',
+      'Mozilla/5.0 (Linux; U; Linux Ventana; en-us; Vizio VAP430 Build/HTK55D) AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Safari/533.1',
+      'smarttv',
+    ],
+    [
+      'NetRange TV',
+      'Opera/9.80 (Linux armv7l; U; NETRANGEMMH; en) Presto/2.12.362 Version/12.11',
+      'smarttv',
+    ],
+    [
+      'Quest without a model',
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) OculusBrowser/23.2.0.4.49.401374055 SamsungBrowser/4.0 Chrome/104.0.5112.111 VR Safari/537.36',
+      'xr',
+    ],
+  ])('%s', (_name, ua, device) => {
+    expect(parser.parse(ua).device).toBe(device);
+  });
+
+  it('says desktop for desktop systems that show it', () => {
+    for (const ua of [
+      UA.chromeWindows,
+      UA.firefoxLinux,
+      UA.firefoxUbuntu,
+      UA.safariMac,
+      UA.chromeOs,
+      'Mozilla/5.0 (X11; OpenBSD amd64; rv:120.0) Gecko/20100101 Firefox/120.0',
+      'Mozilla/5.0 (X11; Fedora; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
+      'Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    ]) {
+      expect(parser.parse(ua).device).toBe('desktop');
+    }
+  });
+
+  it('leaves the device out when nothing shows it', () => {
+    // A Linux set-top box with no desktop window system and no TV token, and Windows RT.
+    expect(
+      parser.parse(
+        'Mozilla/5.0 (Linux; U; en-US) AppleWebKit/533.1 (KHTML, like Gecko) Version/5.0 Safari/533.1',
+      ).device,
+    ).toBeUndefined();
+    expect(
+      parser.parse('Mozilla/5.0 (Windows NT 6.2; ARM; Trident/7.0; Touch; rv:11.0) like Gecko')
+        .device,
+    ).toBeUndefined();
   });
 });
