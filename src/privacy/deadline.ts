@@ -13,6 +13,7 @@ export class Deadline {
   readonly #timeoutMs: number;
   readonly #end: number;
   readonly #expired: Promise<void>;
+  readonly #abandon = new AbortController();
   #timer: NodeJS.Timeout | undefined;
   #passed = false;
 
@@ -26,6 +27,7 @@ export class Deadline {
           this.#timer = setTimeout(
             () => {
               this.#passed = true;
+              this.#abandon.abort();
               resolve();
             },
             Math.min(this.#timeoutMs, MAX_TIMER_MS),
@@ -37,6 +39,11 @@ export class Deadline {
   /** Whether the deadline has passed: work still running should not start anything new. */
   get passed(): boolean {
     return this.#passed;
+  }
+
+  /** Aborted when the deadline passes: what still runs then is no longer waited for. */
+  get signal(): AbortSignal {
+    return this.#abandon.signal;
   }
 
   /** Milliseconds left; `Infinity` without a bound. */

@@ -124,11 +124,17 @@ export function createSubjectsApi(
   return {
     async export(key, options) {
       const subject = checkKey(key);
-      const { done, unavailable } = await eachStore(set.with('read'), options, async (entry) => {
-        const found: { held: boolean; record: AccessRecord }[] = [];
-        for await (const item of storeRecords(set, entry, subject)) found.push(item);
-        return found;
-      });
+      const { done, unavailable } = await eachStore(
+        set.with('read'),
+        options,
+        async (entry, deadline) => {
+          const found: { held: boolean; record: AccessRecord }[] = [];
+          for await (const item of storeRecords(set, entry, subject, deadline.signal)) {
+            found.push(item);
+          }
+          return found;
+        },
+      );
       const byId = new Map<string, ExportedRecord>();
       for (const { entry, value } of done) {
         for (const { held, record } of value) {
@@ -156,12 +162,16 @@ export function createSubjectsApi(
     async erase(key, options) {
       const subject = checkKey(key);
       const { done, unavailable } = await eachStore(set.with('erase'), options, (entry, deadline) =>
-        set.use(entry, async (store) => {
-          // Started past the deadline, an erasure would no longer be reported: leave it for the
-          // repeated request.
-          if (deadline.passed) throw new Error('no time left to erase');
-          return eraseIn(store, subject);
-        }),
+        set.use(
+          entry,
+          async (store) => {
+            // Started past the deadline, an erasure would no longer be reported: leave it for the
+            // repeated request.
+            if (deadline.passed) throw new Error('no time left to erase');
+            return eraseIn(store, subject);
+          },
+          deadline.signal,
+        ),
       );
       const erasedIds = new Set<string>();
       const heldIds = new Set<string>();
@@ -240,16 +250,17 @@ async function* storeRecords(
   set: StoreSet,
   entry: NamedStore,
   subject: Subject,
+  abandoned?: AbortSignal,
 ): AsyncGenerator<{ held: boolean; record: AccessRecord }> {
-  const holds = await holdsOf(set, entry);
-  const records = await set.use(entry, (store) => store.read!({ subject }));
+  const holds = await holdsOf(set, entry, abandoned);
+  const records = await set.use(entry, (store) => store.read!({ subject }), abandoned);
   for await (const record of records) yield { held: isHeld(record, holds), record };
 }
 
 /** The holds of a store, or none when it has no holds; a store's flagged records count anyway. */
-async function holdsOf(set: StoreSet, entry: NamedStore): Promise<Hold[]> {
+async function holdsOf(set: StoreSet, entry: NamedStore, abandoned?: AbortSignal): Promise<Hold[]> {
   if (typeof entry.store.holds !== 'function') return [];
-  return set.use(entry, (store) => store.holds!());
+  return set.use(entry, (store) => store.holds!(), abandoned);
 }
 
 /**

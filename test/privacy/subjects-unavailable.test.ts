@@ -6,6 +6,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type AccessRecord,
+  MemoryStore,
   type PrivacyLogMiddleware,
   presets,
   privacyLog,
@@ -13,6 +14,7 @@ import {
 } from '../../src/index.js';
 import type { Store } from '../../src/stores/store.js';
 import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { makeRecord } from '../helpers/records.js';
 
 const SAME = { 'Sec-Fetch-Site': 'same-origin' };
 const pair = (line: string | undefined) => line?.split(';')[0] ?? '';
@@ -158,3 +160,17 @@ for (const kind of ['rejects', 'hangs'] as const) {
     });
   });
 }
+
+describe('shutdown after a request gave up on a hung store', () => {
+  it('does not wait for the store call that was left behind', async () => {
+    const memory = new MemoryStore();
+    const { log } = site([memory, downStore('hangs')]);
+    await memory.write([makeRecord({ nonessential: { visitorId: 'v1' } })]);
+    const erased = await log.subjects.erase({ visitorId: 'v1' }, { timeoutMs: 50 });
+    expect(erased).toMatchObject({ erased: 1, unavailable: [{ store: 'backup' }] });
+    // The hung store's erase never returns; closing must not wait the whole deadline for it
+    // (the test's own timeout is far shorter than this deadline).
+    await log.close({ timeoutMs: 600_000 });
+    await expect(log.subjects.export({ visitorId: 'v1' })).rejects.toThrow(/closed/);
+  });
+});
