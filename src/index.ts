@@ -57,7 +57,9 @@ export type {
   SubjectErasure,
   SubjectExport,
   SubjectKey,
+  SubjectRequestOptions,
   SubjectsApi,
+  UnavailableStore,
 } from './privacy/subjects.js';
 /** The record and its categories, for store authors and readers. */
 export {

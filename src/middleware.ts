@@ -256,7 +256,11 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     stores,
     logger,
     warnings,
-    flush: () => middleware.flush(),
+    // Per store and bounded: a visitor's request must not wait for another store's retries.
+    flush: async (names, timeoutMs) => {
+      await stage.drain();
+      await dispatcher.flush({ stores: names, timeoutMs });
+    },
     retention: opts.retention,
   });
   const stopSignals =

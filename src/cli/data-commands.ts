@@ -110,6 +110,8 @@ export async function eraseCommand(context: CommandContext, args: string[]): Pro
       throw new CliError(`the store at ${opened.label} cannot erase records`);
     }
     const result = await createSubjectsApi(set, async () => {}, context.now).erase(subject);
+    const [failed] = result.unavailable;
+    if (failed !== undefined) throw new CliError(`erasure failed: ${failed.reason}`);
     if (values.json) return context.printJson(result);
     context.print(
       `Erased ${result.erased} ${result.erased === 1 ? 'record' : 'records'} from ${opened.label}.`,

@@ -9,6 +9,7 @@ import {
   StoreWriter,
   type WriterSettings,
 } from './store-writer.js';
+import { Waiters } from './waiters.js';
 
 export type { DropCounts, DropReason, StoreStats } from './store-writer.js';
 
@@ -67,6 +68,23 @@ export interface DispatcherStats {
   stores: StoreStats[];
 }
 
+/** Options of {@link Dispatcher.flush}. */
+export interface FlushOptions {
+  /** Wait only for these stores (by their names in {@link StoreStats}); unknown names are ignored. Default: all. */
+  stores?: readonly string[];
+  /**
+   * Stop waiting after this many ms; the stores not done by then are named in the result.
+   * Default: no bound (a failing store is waited for until its retries run out).
+   */
+  timeoutMs?: number;
+}
+
+/** What {@link Dispatcher.flush} resolves with. */
+export interface FlushResult {
+  /** The stores waited for that still held records when the wait ended; empty when all were done. */
+  pending: string[];
+}
+
 /** Options of {@link Dispatcher.close}. */
 export interface CloseOptions {
   /**
@@ -82,14 +100,6 @@ interface Pending<T> {
   readonly seq: number;
   /** Which stores reserved room for it; `undefined` means all of them (the usual case, no allocation). */
   readonly targets: Uint8Array | undefined;
-}
-
-interface Waiter {
-  /** Resolve once every item with a push order up to this one is written or dropped. */
-  readonly seq: number;
-  /** Only this store's share counts; `undefined` means every store. */
-  readonly writer: StoreWriter | undefined;
-  readonly resolve: () => void;
 }
 
 /**
@@ -115,8 +125,7 @@ export class Dispatcher<T> {
   private ready: boolean;
   private immediate: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private waiters: Waiter[] = [];
-  private keepAlive: NodeJS.Timeout | undefined;
+  private readonly waiters = new Waiters();
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -147,7 +156,7 @@ export class Dispatcher<T> {
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
       const name = n === 1 ? base : `${base}#${n}`;
-      return new StoreWriter(store, name, settings, this.logger, () => this.progress());
+      return new StoreWriter(store, name, settings, this.logger, () => this.waiters.check());
     });
 
     this.ready = options.ready === undefined;
@@ -174,7 +183,7 @@ export class Dispatcher<T> {
    */
   push(item: T): void {
     const seq = ++this.accepted;
-    if (this.closing) {
+    if (this.closed !== undefined && !this.writers.some((writer) => writer.open)) {
       for (const writer of this.writers) writer.drop('closed');
       return;
     }
@@ -210,20 +219,36 @@ export class Dispatcher<T> {
   }
 
   /**
-   * Resolves once every item pushed before this call is written or dropped in every store. Items
-   * pushed meanwhile are not waited for. Never rejects. With a store that keeps failing it waits for
-   * the retries (up to `writeTimeoutMs` per attempt); use `close({ timeoutMs })` for a bounded wait.
+   * Resolves once every item pushed before this call is written or dropped in every store (or in
+   * `options.stores`). Items pushed meanwhile are not waited for. Never rejects. Without
+   * `timeoutMs`, a store that keeps failing is waited for until its retries run out (up to
+   * `writeTimeoutMs` per attempt); with it, the wait ends there and the result names the stores
+   * that were not done.
    */
-  flush(): Promise<void> {
+  flush(options: FlushOptions = {}): Promise<FlushResult> {
     const seq = this.accepted;
+    const names = options.stores;
+    const writers =
+      names === undefined
+        ? this.writers
+        : this.writers.filter((writer) => names.includes(writer.name));
     this.schedule(true);
-    return this.waitFor(seq, undefined);
+    return this.waiters
+      .until(() => this.passed(seq, writers), options.timeoutMs)
+      .then(() => ({
+        pending: writers
+          .filter((writer) => !this.passed(seq, [writer]))
+          .map((writer) => writer.name),
+      }));
   }
 
   /**
    * Flush within `timeoutMs` (default 10 000), drop what is left as `shutdown`, then call each
-   * store's `close()` (bounded by the same deadline). Pushes after this call are dropped as
-   * `closed`. Calling it again returns the same promise. Never rejects.
+   * store's `close()` (bounded by the same deadline) and log each store's counters in one line
+   * (`STORE_CLOSED`; a warning when records were dropped). Each store keeps taking records pushed
+   * meanwhile until it has written everything it held (or everything pushed before this call);
+   * pushes after that are dropped as `closed` for that store only, so a hung store costs the
+   * others nothing. Calling it again returns the same promise. Never rejects.
    */
   close(options: CloseOptions = {}): Promise<void> {
     // Lenient on purpose: close() runs from signal handlers, where a throw would lose the buffer.
@@ -257,13 +282,22 @@ export class Dispatcher<T> {
     });
     this.schedule(true);
     try {
-      // Per store, so a healthy store is closed as soon as its own records are written.
+      // Per store, so that a hung store costs no other store its records or its close: each one
+      // keeps taking records (a server usually still answers while it shuts down) until it has
+      // nothing left, or until everything accepted before close() has left it, and then writes
+      // what it took. A store that never gets there stops at the deadline.
       await Promise.all(
         this.writers.map(async (writer) => {
-          const drained = await Promise.race([this.waitFor(seq, writer).then(() => true), expired]);
+          const empty = () => writer.buffered === 0;
+          const caughtUp = await Promise.race([
+            this.waiters.until(() => empty() || this.passed(seq, [writer])),
+            expired,
+          ]);
+          writer.closeIntake();
+          const drained = caughtUp && (await Promise.race([this.waiters.until(empty), expired]));
           if (!drained) this.dropPending();
           writer.stop();
-          this.progress();
+          this.waiters.check();
           await writer.closeStore(deadline - Date.now());
         }),
       );
@@ -274,6 +308,7 @@ export class Dispatcher<T> {
       this.timer = undefined;
       this.immediate = undefined;
     }
+    for (const writer of this.writers) writer.reportClosed(this.accepted);
   }
 
   /** Drop every item still waiting for processing as `shutdown`, in the stores that reserved it. */
@@ -323,7 +358,7 @@ export class Dispatcher<T> {
     }
     for (const writer of this.writers) writer.kick();
     if (this.pending.length > 0) this.immediate = setImmediate(this.run);
-    this.progress();
+    this.waiters.check();
   };
 
   /** Process one item and queue the record in every store that reserved room for it. */
@@ -361,32 +396,11 @@ export class Dispatcher<T> {
     );
   }
 
-  private waitFor(seq: number, writer: StoreWriter | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiters.push({ seq, writer, resolve });
-      // Timers here are unref'd; while someone awaits us the process must stay up.
-      this.keepAlive ??= setInterval(() => {}, 2 ** 30);
-      this.progress();
-    });
-  }
-
-  /** Resolve the waiters whose items have all left the pipeline (written or dropped). */
-  private progress(): void {
-    if (this.waiters.length === 0) return;
-    const pendingHead = this.pending.peek()?.seq ?? Number.POSITIVE_INFINITY;
-    let oldest = pendingHead;
-    for (const writer of this.writers) oldest = Math.min(oldest, writer.oldestSeq());
-    this.waiters = this.waiters.filter((waiter) => {
-      const limit =
-        waiter.writer === undefined ? oldest : Math.min(pendingHead, waiter.writer.oldestSeq());
-      if (waiter.seq >= limit) return true;
-      waiter.resolve();
-      return false;
-    });
-    if (this.waiters.length === 0 && this.keepAlive !== undefined) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = undefined;
-    }
+  /** Whether every item with a push order up to `seq` has left these stores (written or dropped). */
+  private passed(seq: number, writers: readonly StoreWriter[]): boolean {
+    // Conservative: an item still pending may be meant for other stores only.
+    if ((this.pending.peek()?.seq ?? Number.POSITIVE_INFINITY) <= seq) return false;
+    return writers.every((writer) => writer.oldestSeq() > seq);
   }
 }
 

@@ -19,7 +19,8 @@ import {
  * - `storeError`: the batch failed its first attempt and every retry (`maxRetries`); a failed
  *   `init()` counts here too, since the batch could not be written.
  * - `shutdown`: still buffered when `close()` reached its deadline.
- * - `closed`: the request completed after `close()` had been called.
+ * - `closed`: the request completed after this store stopped taking records: during `close()`,
+ *   once it had written everything it held (or at the deadline), or after `close()`.
  * - `invalid`: `sizeOf` or `process` threw for that item (or `process` returned no object).
  *
  * Attempts that time out are not a reason of their own: they are failures, counted in
@@ -111,6 +112,8 @@ export class StoreWriter {
   private streak = 0;
   private streakDropped = 0;
   private pumping = false;
+  /** False once this store takes no more records (closing, or stopped): later ones are `closed`. */
+  private accepting = true;
   private stopped = false;
   private wake: (() => void) | undefined;
 
@@ -143,11 +146,21 @@ export class StoreWriter {
     return this.inflight[0]?.seq ?? this.queue.peek()?.seq ?? Number.POSITIVE_INFINITY;
   }
 
+  /** Whether this store still takes new records. */
+  get open(): boolean {
+    return this.accepting;
+  }
+
   /**
-   * Reserve room for an item that is about to enter the pending queue. When this store is at
-   * `maxRecords` or `maxBytes`, the item is counted `bufferFull` here and `false` is returned.
+   * Reserve room for an item that is about to enter the pending queue. When this store takes no
+   * more records, the item is counted `closed`; when it is at `maxRecords` or `maxBytes`,
+   * `bufferFull`. Either way `false` is returned.
    */
   reserve(size: number): boolean {
+    if (!this.accepting) {
+      this.dropped.closed++;
+      return false;
+    }
     if (this.buffered >= this.settings.maxRecords || this.bytes + size > this.settings.maxBytes) {
       this.dropped.bufferFull++;
       return false;
@@ -175,9 +188,17 @@ export class StoreWriter {
     this.dropped[reason]++;
   }
 
-  /** Count an item that was dropped before anything was reserved. */
+  /**
+   * Count an item that was dropped before anything was reserved; when this store already takes no
+   * more records, it would never have had it, so it counts as `closed` whatever the reason.
+   */
   drop(reason: DropReason): void {
-    this.dropped[reason]++;
+    this.dropped[this.accepting ? reason : 'closed']++;
+  }
+
+  /** Take no more records: what arrives from now on is counted `closed`. What is held stays. */
+  closeIntake(): void {
+    this.accepting = false;
   }
 
   /** Start writing if records are queued and no write is running. */
@@ -206,6 +227,7 @@ export class StoreWriter {
    * flight is counted `shutdown`. A write already running may still land; its outcome is ignored.
    */
   stop(): void {
+    this.accepting = false;
     this.stopped = true;
     const leftovers = this.queue.drain();
     this.bytes -= totalSize(leftovers) + totalSize(this.inflight);
@@ -229,6 +251,24 @@ export class StoreWriter {
         `store "${this.name}" did not close cleanly`,
       );
     }
+  }
+
+  /**
+   * Log this store's counters as they are at the end of `close()`, in one line: they die with the
+   * process, so this is the last word on what was lost and why. A warning when anything was dropped.
+   */
+  reportClosed(accepted: number): void {
+    const { name, ...counters } = this.stats(accepted);
+    const lost = Object.entries(counters.dropped).filter(([, n]) => n > 0);
+    const total = lost.reduce((sum, [, n]) => sum + n, 0);
+    const reasons = lost.map(([reason, n]) => `${reason} ${n}`).join(', ');
+    report(
+      this.logger,
+      total > 0 ? 'warn' : 'info',
+      { code: 'STORE_CLOSED', store: name, ...counters },
+      `store "${name}" closed: ${counters.written} written, ${total} dropped` +
+        (total > 0 ? ` (${reasons})` : ''),
+    );
   }
 
   /** A snapshot of this store's counters; `accepted` is the dispatcher's, since every push is offered to every store. */

@@ -6,7 +6,7 @@ import type { Store } from '../stores/store.js';
 import { createHoldsApi, type HoldsApi } from './holds.js';
 import { purgeStores, type RetentionReport, RetentionScheduler } from './retention.js';
 import { StoreSet } from './store-set.js';
-import { createSubjectsApi, type SubjectsApi } from './subjects.js';
+import { createSubjectsApi, type FlushStores, type SubjectsApi } from './subjects.js';
 
 /** The retention settings of the logger (see the `retention` option). */
 export interface RetentionSettings {
@@ -20,7 +20,8 @@ export interface OperationsDeps {
   stores: readonly Store[];
   logger: DiagnosticLogger;
   warnings: Warnings;
-  flush: () => Promise<void>;
+  /** Write out what is buffered for the named stores, within a bound (the dispatcher's flush). */
+  flush: FlushStores;
   retention: RetentionSettings;
   /** Default: the system clock. */
   clock?: () => Date;
@@ -42,12 +43,19 @@ export interface PrivacyOperations {
  */
 const FIRST_RUN_MS = 60_000;
 
+/**
+ * How long `logger.subjects` waits for the stores by default. An operator can wait longer than a
+ * visitor (the privacy routes pass their own, shorter bound), but not for a store's retries to run
+ * out, which takes minutes with the default delivery settings.
+ */
+const SUBJECT_TIMEOUT_MS = 30_000;
+
 /** Wire retention, holds and subject rights for a logger, and start the retention schedule. */
 export function createOperations(deps: OperationsDeps): PrivacyOperations {
   const clock = deps.clock ?? (() => new Date());
   const set = new StoreSet(deps.stores);
   const holds = createHoldsApi(set, clock);
-  const subjects = createSubjectsApi(set, deps.flush, clock);
+  const subjects = createSubjectsApi(set, deps.flush, clock, { timeoutMs: SUBJECT_TIMEOUT_MS });
 
   /** Warn once per hold (and review date) whose review is due; extending it re-arms the warning. */
   const reviewHolds = async (now: Date): Promise<void> => {

@@ -30,6 +30,12 @@ export interface RouterOptions {
   gpcLastUpdate?: string;
   /** The notice served at `GET {prefix}/notice`. */
   notice?: RouterNoticeOptions;
+  /**
+   * Longest time in ms that `my-data` and `erase` wait for the stores (flush, read, erase). A store
+   * not done by then is named in the answer as unavailable, and an erasure keeps the cookie so that
+   * the visitor can ask again. Default 3000.
+   */
+  dataTimeoutMs?: number;
 }
 
 /** What the privacy routes need from the logger, per policy. */
@@ -70,6 +76,10 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
   if (!/^\d{4}-\d{2}-\d{2}$/.test(lastUpdate)) {
     throw new TypeError(`gpcLastUpdate must be a date as YYYY-MM-DD: ${lastUpdate}`);
   }
+  const dataTimeoutMs = options.dataTimeoutMs ?? 3000;
+  if (!Number.isFinite(dataTimeoutMs) || dataTimeoutMs < 0) {
+    throw new TypeError(`dataTimeoutMs must be a number of ms >= 0: ${dataTimeoutMs}`);
+  }
   const { compiled, decider, jar, appConsent } = deps;
   const gpcBody = JSON.stringify({ gpc: true, lastUpdate });
   const subjectDeps: SubjectRouteDeps | undefined =
@@ -80,6 +90,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
           subjects: deps.subjects,
           logger: deps.logger,
           clock: deps.clock ?? (() => new Date()),
+          timeoutMs: dataTimeoutMs,
         }
       : undefined;
   const noticeOptions = {

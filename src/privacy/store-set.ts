@@ -39,16 +39,27 @@ export class StoreSet {
 
   /**
    * Run an operation once the store is initialised. Rejects when the set is closed, or when
-   * `init()` fails (a later call tries `init()` again: the cause may pass).
+   * `init()` fails (a later call tries `init()` again: the cause may pass). Once `abandoned` is
+   * aborted (its caller stopped waiting, say at a deadline), {@link close} no longer waits for it:
+   * a store call that never returns must not hold up the logger's shutdown.
    */
-  async use<T>(entry: NamedStore, operation: (store: Store) => T | Promise<T>): Promise<T> {
+  async use<T>(
+    entry: NamedStore,
+    operation: (store: Store) => T | Promise<T>,
+    abandoned?: AbortSignal,
+  ): Promise<T> {
     if (this.#closed) throw new Error(`the logger is closed; ${entry.name} cannot be used`);
     const run = this.#init(entry.store).then(() => operation(entry.store));
-    this.#running.add(run);
+    const forget = (): void => {
+      this.#running.delete(run);
+    };
+    if (abandoned?.aborted !== true) this.#running.add(run);
+    abandoned?.addEventListener('abort', forget, { once: true });
     try {
       return await run;
     } finally {
-      this.#running.delete(run);
+      forget();
+      abandoned?.removeEventListener('abort', forget);
     }
   }
 

@@ -5,7 +5,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import type { CookieJar } from '../request/cookie-jar.js';
 import { escapeHtml } from './document.js';
 import { backTo, isCrossSite, isCrossSiteRead, wantsRedirect } from './http.js';
-import type { SubjectsApi } from './subjects.js';
+import type { SubjectsApi, UnavailableStore } from './subjects.js';
 
 /** What the visitor-facing data routes need from the logger. */
 export interface SubjectRouteDeps {
@@ -14,15 +14,22 @@ export interface SubjectRouteDeps {
   subjects: SubjectsApi;
   logger: DiagnosticLogger;
   clock: () => Date;
+  /** Longest wait in ms for the stores; a store not done by then is named as unavailable. */
+  timeoutMs: number;
 }
 
-/** The body of `GET /privacy/my-data`: the visitor's own records, nothing about the stores. */
+/**
+ * The body of `GET /privacy/my-data`: the visitor's own records; of the stores, only the names of
+ * those that could not be reached, so that the visitor knows the export is short of them.
+ */
 interface VisitorExport {
   exportedAt: string;
   policy: string;
   /** Records under legal hold: an erasure leaves them until the hold is released. */
   held: number;
   records: { held: boolean; record: unknown }[];
+  /** Stores that could not be reached in time: the export lacks what they keep. */
+  unavailable: string[];
 }
 
 /**
@@ -42,13 +49,15 @@ export async function myData(deps: SubjectRouteDeps, req: Request, res: Response
     policy: deps.compiled.id,
     held: 0,
     records: [],
+    unavailable: [],
   };
   if (visitorId !== undefined) {
     try {
-      const found = await deps.subjects.export({ visitorId });
+      const found = await deps.subjects.export({ visitorId }, { timeoutMs: deps.timeoutMs });
       body.exportedAt = found.exportedAt;
       body.held = found.held;
       body.records = found.records.map(({ held, record }) => ({ held, record }));
+      body.unavailable = unreachable(deps, found.unavailable, 'exported');
     } catch (err) {
       failed(
         deps,
@@ -85,17 +94,32 @@ export async function eraseMyData(
   let erased = 0;
   let held = 0;
   let complete = true;
+  let unavailable: string[] = [];
   if (deps.compiled.visitor === 'cookie' && state.visitorId !== undefined) {
     try {
-      const result = await deps.subjects.erase({ visitorId: state.visitorId });
+      const result = await deps.subjects.erase(
+        { visitorId: state.visitorId },
+        { timeoutMs: deps.timeoutMs },
+      );
       erased = result.erased;
       held = result.held;
       complete = result.unsupported.length === 0;
+      unavailable = unreachable(deps, result.unavailable, 'erased');
     } catch (err) {
       // The cookie stays, so that the visitor can simply ask again.
       failed(deps, res, err, 'ERR_SUBJECT_ERASE', 'your data could not be erased; try again later');
       return;
     }
+  }
+  if (unavailable.length > 0) {
+    // Partly done: the cookie stays, so that the visitor can ask again once the store is back.
+    res.status(503).setHeader('Retry-After', '60');
+    if (wantsRedirect(req)) {
+      res.type('html').send(erasedPage({ erased, held, complete, unavailable }, backTo(req)));
+    } else {
+      res.json({ ok: false, erased, held, complete: false, unavailable });
+    }
+    return;
   }
   // No visitor cookie for this very request, and the consent ends too: otherwise the browser's
   // next request (its icon) would start a new trace at once.
@@ -106,10 +130,10 @@ export async function eraseMyData(
       : consentWithdrawn
         ? 'asked'
         : undefined;
-    res.type('html').send(erasedPage(erased, held, complete, next, backTo(req)));
+    res.type('html').send(erasedPage({ erased, held, complete, unavailable, next }, backTo(req)));
     return;
   }
-  res.json({ ok: true, erased, held, complete, consentWithdrawn });
+  res.json({ ok: true, erased, held, complete, unavailable, consentWithdrawn });
 }
 
 /** Whether this site counts the visitor's next visit with a new id unless the visitor objects. */
@@ -119,6 +143,25 @@ function countsNextVisit(compiled: CompiledPolicy, req: Request): boolean {
     compiled.policy.categories.nonessential?.basis !== 'consent' &&
     req.privacyLog?.decision.analytics === true
   );
+}
+
+/**
+ * The names of the stores that could not be reached, for the visitor; the reasons (which may name
+ * hosts) go to the diagnostic log only.
+ */
+function unreachable(
+  deps: SubjectRouteDeps,
+  stores: readonly UnavailableStore[],
+  action: 'exported' | 'erased',
+): string[] {
+  if (stores.length === 0) return [];
+  report(
+    deps.logger,
+    'warn',
+    { code: 'ERR_SUBJECT_STORE_UNAVAILABLE', stores },
+    `a visitor's data could not be ${action} in every store; the answer names the missing ones`,
+  );
+  return stores.map((entry) => entry.store);
 }
 
 function failed(
@@ -132,17 +175,30 @@ function failed(
   if (!res.headersSent) res.status(500).json({ error: message });
 }
 
+/** What an erasure did, as the visitor is told. */
+interface ErasedSummary {
+  erased: number;
+  held: number;
+  complete: boolean;
+  /** Stores that could not be reached; when there are any, the cookie was kept. */
+  unavailable: readonly string[];
+  /** What happens on the next visit: a new id (opt-out sites), or consent is asked again. */
+  next?: 'counted' | 'asked' | undefined;
+}
+
 /** The answer to the erase form: what happened, and the way back. */
 function erasedPage(
-  erased: number,
-  held: number,
-  complete: boolean,
-  next: 'counted' | 'asked' | undefined,
+  { erased, held, complete, unavailable, next }: ErasedSummary,
   back: string,
 ): string {
-  const lines = [
-    `${erased} ${erased === 1 ? 'record was' : 'records were'} erased, and the visitor id cookie was removed.`,
-  ];
+  const partly = unavailable.length > 0;
+  const count = `${erased} ${erased === 1 ? 'record was' : 'records were'} erased`;
+  const lines = [partly ? `${count}.` : `${count}, and the visitor id cookie was removed.`];
+  if (partly) {
+    lines.push(
+      `Some logs of this site could not be reached: ${unavailable.join(', ')}. Your visitor id cookie was kept so that you can ask again; please try again in a few minutes.`,
+    );
+  }
   if (next === 'asked') {
     lines.push('Your consent to analytics was withdrawn too: we ask again before counting visits.');
   } else if (next === 'counted') {
@@ -160,9 +216,10 @@ function erasedPage(
       'Some logs of this site cannot erase single records; the privacy notice says how to ask us to remove what they hold.',
     );
   }
+  const title = partly ? 'Your data was partly erased' : 'Your data was erased';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Your data was erased</title></head>
-<body><main><h1>Your data was erased</h1>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
+<body><main><h1>${title}</h1>
 ${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}
 <p><a href="${escapeHtml(back)}">Back</a></p></main></body></html>
 `;

@@ -1,8 +1,8 @@
-import { describeError } from '../pipeline/store-call.js';
 import type { AccessRecord } from '../record.js';
 import { isHeld } from '../stores/hold-scope.js';
 import { compareRecords, normalizeEmail } from '../stores/retention.js';
-import type { Hold, Subject } from '../stores/store.js';
+import type { Hold, Store, Subject } from '../stores/store.js';
+import { Deadline } from './deadline.js';
 import { eraseCounts, type NamedStore, type StoreSet } from './store-set.js';
 
 /** Whose data: the visitor id of the analytics cookie, or an e-mail given as optional data. */
@@ -17,6 +17,13 @@ export interface ExportedRecord {
   record: AccessRecord;
 }
 
+/** A store that could not take part in an export or erasure: it failed, or did not answer in time. */
+export interface UnavailableStore {
+  store: string;
+  /** The store's error message, or `no answer within N ms`. For the operator, not for visitors. */
+  reason: string;
+}
+
 /** A subject access export (GDPR Arts. 15 and 20): every record of the subject, oldest first. */
 export interface SubjectExport {
   /** ISO time the export was made. */
@@ -26,48 +33,117 @@ export interface SubjectExport {
   held: number;
   /** Stores that keep records but cannot be read, so the export cannot include theirs. */
   unreadable: string[];
+  /** Stores that can be read but could not be now: the export lacks what they keep. */
+  unavailable: UnavailableStore[];
 }
 
 /** What an erasure did across the stores. */
 export interface SubjectErasure {
-  /** Records deleted, over all stores. */
+  /**
+   * Distinct records deleted: a record kept in two stores counts once. Counted by id in the
+   * stores that can be read; a store that cannot only says how many, and the total is then at
+   * least its count.
+   */
   erased: number;
-  /** Records of the subject kept under legal hold, over all stores. */
+  /** Distinct records of the subject kept under legal hold, counted like `erased`. */
   held: number;
-  /** Per store that can erase. */
+  /** Per store that could erase: what it deleted and kept. */
   stores: { store: string; erased: number; held: number }[];
   /** Stores that cannot erase (append-only logs): what they keep about the subject stays. */
   unsupported: string[];
+  /** Stores that can erase but failed or did not answer in time: repeat the erasure later. */
+  unavailable: UnavailableStore[];
+}
+
+/** Options of a subject request. */
+export interface SubjectRequestOptions {
+  /**
+   * Longest wait in ms for the stores, flushing included; a store not done by then is named in
+   * `unavailable` (its call may still finish later). Default 30 000 for `logger.subjects`.
+   */
+  timeoutMs?: number;
 }
 
 /** `logger.subjects`: the operator's side of access and erasure requests. */
 export interface SubjectsApi {
   /** Every record of a subject from every readable store, flushed first. */
-  export(key: SubjectKey): Promise<SubjectExport>;
+  export(key: SubjectKey, options?: SubjectRequestOptions): Promise<SubjectExport>;
   /** Erase a subject's records in every store that can; held ones stay and are counted. */
-  erase(key: SubjectKey): Promise<SubjectErasure>;
+  erase(key: SubjectKey, options?: SubjectRequestOptions): Promise<SubjectErasure>;
 }
 
 /**
- * The subjects API over a set of stores. `flush` is awaited first, so that records captured just
- * before the request (the page with the "erase my data" button, say) are included.
+ * Write out what is buffered for the named stores, waiting at most `timeoutMs`. The dispatcher's
+ * per-store flush: a request that reads one store has no business waiting for another's retries.
+ */
+export type FlushStores = (stores: readonly string[], timeoutMs: number) => Promise<unknown>;
+
+/**
+ * The subjects API over a set of stores. Each store is first flushed (so that records captured
+ * just before the request, the page with the "erase my data" button say, are included), then
+ * read or erased; the stores run side by side, all within one deadline (`timeoutMs`, default
+ * none here; the logger passes its own).
  */
 export function createSubjectsApi(
   set: StoreSet,
-  flush: () => Promise<void>,
+  flush: FlushStores,
   clock: () => Date,
+  defaults: SubjectRequestOptions = {},
 ): SubjectsApi {
+  /** Run `work` in every store of `entries` within one deadline, after flushing that store. */
+  const eachStore = async <T>(
+    entries: readonly NamedStore[],
+    options: SubjectRequestOptions | undefined,
+    work: (entry: NamedStore, deadline: Deadline) => Promise<T>,
+  ): Promise<{ done: { entry: NamedStore; value: T }[]; unavailable: UnavailableStore[] }> => {
+    if (set.closed) throw new Error('the logger is closed');
+    const deadline = new Deadline(options?.timeoutMs ?? defaults.timeoutMs ?? Infinity);
+    try {
+      const outcomes = await Promise.all(
+        entries.map((entry) =>
+          deadline.run(async () => {
+            await flush([entry.name], deadline.remaining());
+            if (deadline.passed) throw new Error('flush did not finish in time');
+            return work(entry, deadline);
+          }),
+        ),
+      );
+      const done: { entry: NamedStore; value: T }[] = [];
+      const unavailable: UnavailableStore[] = [];
+      outcomes.forEach((outcome, i) => {
+        const entry = entries[i]!;
+        if (outcome.ok) done.push({ entry, value: outcome.value });
+        else unavailable.push({ store: entry.name, reason: outcome.reason });
+      });
+      return { done, unavailable };
+    } finally {
+      deadline.dispose();
+    }
+  };
+
   return {
-    async export(key) {
+    async export(key, options) {
       const subject = checkKey(key);
-      await flush();
+      const { done, unavailable } = await eachStore(
+        set.with('read'),
+        options,
+        async (entry, deadline) => {
+          const found: { held: boolean; record: AccessRecord }[] = [];
+          for await (const item of storeRecords(set, entry, subject, deadline.signal)) {
+            found.push(item);
+          }
+          return found;
+        },
+      );
       const byId = new Map<string, ExportedRecord>();
-      for await (const { store, held, record } of subjectRecords(set, subject)) {
-        const known = byId.get(record.id);
-        if (known === undefined) byId.set(record.id, { stores: [store], held, record });
-        else {
-          known.stores.push(store);
-          known.held ||= held;
+      for (const { entry, value } of done) {
+        for (const { held, record } of value) {
+          const known = byId.get(record.id);
+          if (known === undefined) byId.set(record.id, { stores: [entry.name], held, record });
+          else {
+            known.stores.push(entry.name);
+            known.held ||= held;
+          }
         }
       }
       const records = [...byId.values()].sort((a, b) => compareRecords(a.record, b.record));
@@ -79,45 +155,79 @@ export function createSubjectsApi(
           .with()
           .filter(({ store }) => typeof store.read !== 'function')
           .map((entry) => entry.name),
+        unavailable,
       };
     },
 
-    async erase(key) {
+    async erase(key, options) {
       const subject = checkKey(key);
-      await flush();
-      const result: SubjectErasure = { erased: 0, held: 0, stores: [], unsupported: [] };
-      const failed: string[] = [];
-      for (const entry of set.with()) {
-        if (typeof entry.store.erase !== 'function') {
-          result.unsupported.push(entry.name);
-          continue;
-        }
-        try {
-          const counts = await set.use(entry, async (store) => {
-            const answer = await store.erase!(subject);
-            const counts = eraseCounts(answer);
-            // A store that answers with a bare count says nothing about held records: what is left
-            // of the subject after an erasure is, by the contract, held.
-            if (typeof answer === 'number' && typeof store.read === 'function') {
-              counts.held = 0;
-              for await (const _ of store.read({ subject })) counts.held++;
-            }
-            return counts;
-          });
-          result.stores.push({ store: entry.name, ...counts });
-          result.erased += counts.erased;
-          result.held += counts.held;
-        } catch (err) {
-          failed.push(`${entry.name}: ${describeError(err)}`);
-        }
+      const { done, unavailable } = await eachStore(set.with('erase'), options, (entry, deadline) =>
+        set.use(
+          entry,
+          async (store) => {
+            // Started past the deadline, an erasure would no longer be reported: leave it for the
+            // repeated request.
+            if (deadline.passed) throw new Error('no time left to erase');
+            return eraseIn(store, subject);
+          },
+          deadline.signal,
+        ),
+      );
+      const erasedIds = new Set<string>();
+      const heldIds = new Set<string>();
+      let erased = 0;
+      let held = 0;
+      const stores: SubjectErasure['stores'] = [];
+      for (const { entry, value } of done) {
+        stores.push({ store: entry.name, ...value.counts });
+        for (const id of value.erasedIds) erasedIds.add(id);
+        for (const id of value.heldIds) heldIds.add(id);
+        erased = Math.max(erased, value.counts.erased);
+        held = Math.max(held, value.counts.held);
       }
-      if (failed.length > 0) {
-        // The stores that did erase stay erased; the request can simply be repeated.
-        throw new Error(`erasure failed in ${failed.join('; ')}`);
-      }
-      return result;
+      return {
+        erased: Math.max(erased, erasedIds.size),
+        held: Math.max(held, heldIds.size),
+        stores,
+        unsupported: set
+          .with()
+          .filter(({ store }) => typeof store.erase !== 'function')
+          .map((entry) => entry.name),
+        unavailable,
+      };
     },
   };
+}
+
+/** What one store's erasure did, with the ids it erased and kept when the store can be read. */
+interface StoreErasure {
+  counts: { erased: number; held: number };
+  erasedIds: readonly string[];
+  heldIds: readonly string[];
+}
+
+/**
+ * Erase in one store. A store that can be read is read before and after, so that the records it
+ * erased and kept are known by id: the same record in two stores must count once.
+ */
+async function eraseIn(store: Store, subject: Subject): Promise<StoreErasure> {
+  const before = typeof store.read === 'function' ? await idsOf(store, subject) : undefined;
+  const answer = await store.erase!(subject);
+  const counts = eraseCounts(answer);
+  if (before === undefined) return { counts, erasedIds: [], heldIds: [] };
+  const after = await idsOf(store, subject);
+  const erasedIds = [...before].filter((id) => !after.has(id));
+  const heldIds = [...before].filter((id) => after.has(id));
+  // A store that answers with a bare count says nothing about held records: what is left of the
+  // subject after an erasure is, by the contract, held.
+  if (typeof answer === 'number') counts.held = heldIds.length;
+  return { counts, erasedIds, heldIds };
+}
+
+async function idsOf(store: Store, subject: Subject): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const record of store.read!({ subject })) ids.add(record.id);
+  return ids;
 }
 
 /**
@@ -129,18 +239,28 @@ export async function* subjectRecords(
   subject: Subject,
 ): AsyncGenerator<{ store: string; held: boolean; record: AccessRecord }> {
   for (const entry of set.with('read')) {
-    const holds = await holdsOf(set, entry);
-    const records = await set.use(entry, (store) => store.read!({ subject }));
-    for await (const record of records) {
-      yield { store: entry.name, held: isHeld(record, holds), record };
+    for await (const { held, record } of storeRecords(set, entry, subject)) {
+      yield { store: entry.name, held, record };
     }
   }
 }
 
+/** Every record of a subject in one store, each marked held or not. */
+async function* storeRecords(
+  set: StoreSet,
+  entry: NamedStore,
+  subject: Subject,
+  abandoned?: AbortSignal,
+): AsyncGenerator<{ held: boolean; record: AccessRecord }> {
+  const holds = await holdsOf(set, entry, abandoned);
+  const records = await set.use(entry, (store) => store.read!({ subject }), abandoned);
+  for await (const record of records) yield { held: isHeld(record, holds), record };
+}
+
 /** The holds of a store, or none when it has no holds; a store's flagged records count anyway. */
-async function holdsOf(set: StoreSet, entry: NamedStore): Promise<Hold[]> {
+async function holdsOf(set: StoreSet, entry: NamedStore, abandoned?: AbortSignal): Promise<Hold[]> {
   if (typeof entry.store.holds !== 'function') return [];
-  return set.use(entry, (store) => store.holds!());
+  return set.use(entry, (store) => store.holds!(), abandoned);
 }
 
 /**

@@ -23,7 +23,7 @@ interface Outcome {
 
 /** Run the app until it has 1,000 records buffered, send SIGTERM, wait for it to exit. */
 async function terminate(
-  mode: 'sqlite' | 'dead',
+  mode: 'sqlite' | 'dead' | 'hung',
   path: string,
   deadlineMs: number,
 ): Promise<Outcome> {
@@ -77,6 +77,58 @@ describe('handleSignals: SIGTERM with 1,000 records buffered', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('with a hung second store, SQLite keeps every record it took and the close log names each store’s drops', async () => {
+    const path = join(dir, 'log.sqlite');
+    const outcome = await terminate('hung', path, 3000);
+    expect(outcome.ready).toMatchObject({ accepted: 1000, buffered: 1000 });
+    expect(outcome).toMatchObject({ code: null, signal: 'SIGTERM' });
+    const lines = outcome.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    const closed = lines.filter((line) => line.code === 'STORE_CLOSED');
+    expect(closed.map((line) => line.store)).toEqual(['SqliteStore', 'hung']);
+    const [sqlite, hung] = closed;
+
+    const db = new Database(path, { readonly: true });
+    try {
+      const row = db
+        .prepare('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM access_records')
+        .get();
+      expect(row).toEqual({ n: sqlite.written, ids: sqlite.written });
+    } finally {
+      db.close();
+    }
+    // Every request answered (the app counts them as the logger sees them) was accepted.
+    expect(sqlite.answered).toBe(sqlite.accepted);
+    // SQLite lost nothing it took: whatever it did not write came after it had written all it
+    // held and stopped taking records.
+    expect(sqlite).toMatchObject({
+      buffered: 0,
+      dropped: {
+        bufferFull: 0,
+        storeError: 0,
+        shutdown: 0,
+        invalid: 0,
+        closed: sqlite.accepted - sqlite.written,
+      },
+    });
+    // It took records of requests answered after SIGTERM too, not only the 1,000 buffered then.
+    expect(sqlite.written).toBeGreaterThan(1000);
+
+    // The hung store lost all, and its line says how many and why.
+    expect(hung).toMatchObject({
+      level: 'warn',
+      accepted: sqlite.accepted,
+      written: 0,
+      buffered: 0,
+    });
+    const lost = Object.values(hung.dropped as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(lost).toBe(hung.accepted);
+    expect(hung.dropped.shutdown).toBeGreaterThan(1000);
+    expect(hung.message).toContain(`shutdown ${hung.dropped.shutdown}`);
   });
 
   it('with the store down, ends within the deadline and counts the rest as dropped', async () => {
