@@ -1,4 +1,4 @@
-import type { DiagnosticLogger } from '../logger.js';
+import { type DiagnosticLogger, report } from '../logger.js';
 import type { Store } from '../stores/store.js';
 import { COOKIE_ADVISED_DAYS } from './checks.js';
 import type { DefinedPolicy } from './define.js';
@@ -47,8 +47,7 @@ export class Warnings {
   emit(code: WarningCode, details: object = {}): void {
     if (this.#sent.has(code)) return;
     this.#sent.add(code);
-    if (this.#silenced === 'all' || this.#silenced.has(code)) return;
-    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+    this.#send(code, details);
   }
 
   /** Like {@link emit}, but once per `key` (one warning per legal hold, say), not once per code. */
@@ -56,8 +55,19 @@ export class Warnings {
     const id = `${code}\u0000${key}`;
     if (this.#sentFor.has(id)) return;
     this.#sentFor.add(id);
+    this.#send(code, details);
+  }
+
+  /** Never throws: a warning is advice, and the app's logger failing must not turn it into an error. */
+  #send(code: WarningCode, details: object): void {
     if (this.#silenced === 'all' || this.#silenced.has(code)) return;
-    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+    let payload: object;
+    try {
+      payload = { code, ...details };
+    } catch {
+      payload = { code };
+    }
+    report(this.#logger, 'warn', payload, `${code}: ${WARNING_CODES[code]}`);
   }
 }
 
