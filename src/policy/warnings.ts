@@ -2,7 +2,7 @@ import { type DiagnosticLogger, report } from '../logger.js';
 import type { Store } from '../stores/store.js';
 import { COOKIE_ADVISED_DAYS } from './checks.js';
 import type { DefinedPolicy } from './define.js';
-import { parseDuration, toDays } from './duration.js';
+import { DAY_MS, parseDuration } from './duration.js';
 
 /**
  * Legal but risky choices, reported once at startup with a stable code, so that a reviewer can
@@ -88,7 +88,7 @@ export function startupWarnings(
   if (forever.length > 0) warnings.emit('WRN_RETENTION_FOREVER', { categories: forever });
   if (
     categories.nonessential?.visitor === 'cookie' &&
-    toDays(parseDuration(policy.cookie.maxAge)!) > COOKIE_ADVISED_DAYS
+    parseDuration(policy.cookie.maxAge)! > COOKIE_ADVISED_DAYS * DAY_MS
   ) {
     warnings.emit('WRN_COOKIE_OVER_13_MONTHS', { maxAge: policy.cookie.maxAge });
   }
