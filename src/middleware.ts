@@ -272,6 +272,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   middleware.purge = (now) => operations.purge(now);
   Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
   middleware.router = (routerOptions = {}) => {
+    const siteHonoursGpc = runtimes.every((rt) => rt.compiled.honourGpc);
     const routers = runtimes.map((rt) =>
       createRouter(
         {
@@ -280,6 +281,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           jar: rt.jar,
           appConsent,
           subjects: operations.subjects,
+          siteHonoursGpc,
           logger,
         },
         routerOptions,
