@@ -17,3 +17,24 @@ export function defaultLogger(): DiagnosticLogger {
   fallback ??= pino({ name: 'express-privacy-log' }, pino.destination({ dest: 2, sync: true }));
   return fallback;
 }
+
+/**
+ * Report through the diagnostic logger without ever throwing: the logger is the app's, and a broken
+ * one must not break a request, a route or the logging of requests. Every call the library makes to
+ * the logger goes through here. `info` falls back to `warn` since it is optional on
+ * {@link DiagnosticLogger}.
+ */
+export function report(
+  logger: DiagnosticLogger,
+  level: 'error' | 'warn' | 'info',
+  details: object,
+  message: string,
+): void {
+  try {
+    if (level === 'error') logger.error(details, message);
+    else if (level === 'info' && logger.info) logger.info(details, message);
+    else logger.warn(details, message);
+  } catch {
+    // Nowhere left to report to.
+  }
+}

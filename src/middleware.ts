@@ -2,12 +2,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { captureHints } from './enrich/client-hints.js';
 import type { GeoLookup } from './enrich/geo.js';
 import { loadGeo, loadGeoSync } from './enrich/geo.js';
-import { defaultLogger } from './logger.js';
+import { defaultLogger, report } from './logger.js';
 import { type PrivacyLogOptions, parseOptions } from './options.js';
 import { Dispatcher, type DispatcherStats } from './pipeline/dispatcher.js';
 import { type EnrichmentStats, EnrichStage } from './pipeline/enrich-stage.js';
 import { createLookups } from './pipeline/lookups.js';
-import { report } from './pipeline/store-call.js';
 import { isRegionalPolicy } from './policy/by-region.js';
 import { type DefinedPolicy, definePolicy } from './policy/define.js';
 import { PolicyError } from './policy/errors.js';
@@ -181,7 +180,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       return typeof answer === 'boolean' ? answer : undefined;
     } catch (err) {
       // A broken consent function must not break the site; no answer means no consent.
-      logger.error({ err, code: 'ERR_CONSENT_FUNCTION' }, 'the consent function threw');
+      report(logger, 'error', { err, code: 'ERR_CONSENT_FUNCTION' }, 'the consent function threw');
       return false;
     }
   };
@@ -286,6 +285,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   middleware.purge = (now) => operations.purge(now);
   Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
   middleware.router = (routerOptions = {}) => {
+    const siteHonoursGpc = runtimes.every((rt) => rt.compiled.honourGpc);
     const routers = runtimes.map((rt) =>
       createRouter(
         {
@@ -294,6 +294,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           jar: rt.jar,
           appConsent,
           subjects: operations.subjects,
+          siteHonoursGpc,
           logger,
         },
         routerOptions,

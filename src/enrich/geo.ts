@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as GeoipLite from 'geoip-lite';
-import { LRUCache } from 'lru-cache';
+import { GrowingLru } from '../growing-lru.js';
 import { type NormalIp, normalizeIp } from '../minimize/ip.js';
 import type { GeoInfo } from '../record.js';
 
@@ -131,14 +131,14 @@ const NOWHERE: GeoInfo = Object.freeze({});
  */
 export class GeoCache {
   readonly #precision: GeoPrecision;
-  readonly #cache: LRUCache<string, GeoInfo>;
+  readonly #cache: GrowingLru<string, GeoInfo>;
 
   constructor(precision: GeoPrecision, maxEntries = GEO_CACHE_SIZE) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new RangeError(`maxEntries must be a whole number, 1 or more: ${maxEntries}`);
     }
     this.#precision = precision;
-    this.#cache = new LRUCache({ max: maxEntries });
+    this.#cache = new GrowingLru(maxEntries);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { isbot } from 'isbot';
-import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
+import { GrowingLru } from '../growing-lru.js';
 import { cleanText } from '../minimize/text.js';
 import { type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
 import { applyHints } from './combine-hints.js';
@@ -64,7 +64,7 @@ const UNKNOWN: ParsedAgent = Object.freeze({ bot: false });
  * An absent or empty User-Agent is unknown, not a bot: `{ bot: false }` with nothing else.
  */
 export class UserAgentParser {
-  readonly #cache: LRUCache<string, ParsedAgent> | undefined;
+  readonly #cache: GrowingLru<string, ParsedAgent> | undefined;
   readonly #maxLength: number;
   readonly #parser = new UAParser();
   #hits = 0;
@@ -78,7 +78,7 @@ export class UserAgentParser {
     if (!Number.isSafeInteger(maxLength) || maxLength < 1) {
       throw new RangeError(`maxLength must be a whole number, 1 or more: ${maxLength}`);
     }
-    this.#cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
+    this.#cache = cacheSize > 0 ? new GrowingLru(cacheSize) : undefined;
     this.#maxLength = maxLength;
   }
 

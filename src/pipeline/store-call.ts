@@ -1,5 +1,3 @@
-import type { DiagnosticLogger } from '../logger.js';
-
 /** Which store call failed, for the error code in the diagnostic log. */
 export type StoreOperation = 'init' | 'write' | 'close';
 
@@ -95,21 +93,5 @@ export function describeError(err: unknown): string {
   }
 }
 
-/**
- * Report through the diagnostic logger without ever throwing: a broken logger must not break
- * logging of requests. `info` falls back to `warn` since it is optional on {@link DiagnosticLogger}.
- */
-export function report(
-  logger: DiagnosticLogger,
-  level: 'error' | 'warn' | 'info',
-  details: object,
-  message: string,
-): void {
-  try {
-    if (level === 'error') logger.error(details, message);
-    else if (level === 'info' && logger.info) logger.info(details, message);
-    else logger.warn(details, message);
-  } catch {
-    // Nowhere left to report to.
-  }
-}
+/** The never-throwing report lives beside the logger type; re-exported for the pipeline's modules. */
+export { report } from '../logger.js';

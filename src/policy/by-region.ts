@@ -37,6 +37,12 @@ export interface RegionalPolicy {
   readonly fallback: number;
 }
 
+/**
+ * What {@link policyByRegion} made, known by identity as {@link definePolicy} knows its policies:
+ * an object that only looks like one would carry policies that were never validated.
+ */
+const made = new WeakSet<object>();
+
 const KEY = /^(?:EU|default|unknown|[A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/;
 
 /**
@@ -94,20 +100,20 @@ export function policyByRegion(
   }
   if (issues.length > 0) throw new PolicyError(issues);
   const unknown = keys.get('unknown') ?? mostProtective(policies);
-  return Object.freeze({
+  const regional: RegionalPolicy = Object.freeze({
     kind: 'by-region',
     policies: Object.freeze(policies),
     keys,
     unknown,
     fallback: keys.get('default') ?? unknown,
   });
+  made.add(regional);
+  return regional;
 }
 
-/** True for what {@link policyByRegion} returns. */
+/** True for what {@link policyByRegion} returns (the object itself, not a look-alike). */
 export function isRegionalPolicy(value: unknown): value is RegionalPolicy {
-  return (
-    typeof value === 'object' && value !== null && (value as RegionalPolicy).kind === 'by-region'
-  );
+  return typeof value === 'object' && value !== null && made.has(value);
 }
 
 /**

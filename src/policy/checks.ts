@@ -1,4 +1,4 @@
-import { DAY_MS, parseDuration, toDays } from './duration.js';
+import { DAY_MS, describeDuration, parseDuration } from './duration.js';
 import type { PolicyIssue } from './errors.js';
 import type { Policy } from './schema.js';
 
@@ -6,12 +6,21 @@ import type { Policy } from './schema.js';
 export const COOKIE_CAP_DAYS = 400;
 /** CNIL: an audience-measurement cookie lives at most 13 months (395 days). */
 export const COOKIE_ADVISED_DAYS = 395;
+/** The cap in milliseconds, compared exactly: 400 days and one second is over it. */
+const COOKIE_CAP_MS = COOKIE_CAP_DAYS * DAY_MS;
 /** P4: a hashing key is destroyed within 48 hours. */
 const MAX_KEY_ROTATION_MS = 2 * DAY_MS;
 
 const UNKEYED = /^(sha|md|blake|xxh|murmur|crc|fnv)/i;
 
 const retentionMs = (r: string): number => (r === 'forever' ? Infinity : parseDuration(r)!);
+
+/**
+ * The names a cookie is sent under, as a browser and the usual servers compare them: with and
+ * without the prefix added on secure requests, regardless of case.
+ */
+const cookieNames = (name: string): string[] =>
+  [name, `__Host-${name}`, `__Secure-${name}`].map((n) => n.toLowerCase());
 
 /** Rules that span keys or that zod's shape cannot say; each issue names the key and the fix. */
 export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
@@ -20,14 +29,30 @@ export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
 
   for (const key of ['cookie.maxAge', 'choices.maxAge'] as const) {
     const value = key === 'cookie.maxAge' ? policy.cookie.maxAge : policy.choices.maxAge;
-    const days = toDays(parseDuration(value)!);
-    if (days > COOKIE_CAP_DAYS) {
+    const ms = parseDuration(value)!;
+    if (ms > COOKIE_CAP_MS) {
       issues.push({
         key: at(key),
         value,
-        message: `${JSON.stringify(value)} is ${days} days; browsers cap cookies at ${COOKIE_CAP_DAYS} days (RFC 6265bis) and CNIL advises at most 13 months: use 'P13M' or less`,
+        message: `${JSON.stringify(value)} is ${describeDuration(ms)}, more than ${COOKIE_CAP_DAYS} days (${COOKIE_CAP_MS / 1000} seconds); browsers cap cookies at ${COOKIE_CAP_DAYS} days (RFC 6265bis) and CNIL advises at most 13 months: use 'P13M' or less`,
+      });
+    } else if (ms < 1000) {
+      // Max-Age counts whole seconds: the browser would delete the cookie as soon as it is set.
+      issues.push({
+        key: at(key),
+        value,
+        message: `${JSON.stringify(value)} makes the cookie expire at once, so it would never be remembered (an opt-out would not last); use 'P13M' or another duration of at least a second`,
       });
     }
+  }
+
+  const visitorNames = new Set(cookieNames(policy.cookie.name));
+  if (cookieNames(policy.choices.cookieName).some((name) => visitorNames.has(name))) {
+    issues.push({
+      key: at('choices.cookieName'),
+      value: policy.choices.cookieName,
+      message: `${JSON.stringify(policy.choices.cookieName)} is the same cookie as cookie.name (${JSON.stringify(policy.cookie.name)}): names are compared without case and both get the __Host- prefix on secure requests, and an opt-out would expire the only cookie so tracking would resume; give the two cookies different names`,
+    });
   }
 
   const client = policy.categories.client;

@@ -2,7 +2,12 @@ import { checkPolicy } from './checks.js';
 import { fromZodIssues, PolicyError } from './errors.js';
 import { type Policy, type PolicyInput, policySchema } from './schema.js';
 
-const DEFINED = Symbol.for('express-privacy-log.policy');
+/**
+ * The policies this module validated. Private to the module: a mark on the object itself (a global
+ * symbol, say) could be copied onto any object, which would then skip validation and its defaults.
+ * Weak, so that a policy no longer used can be collected.
+ */
+const defined = new WeakSet<object>();
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -28,11 +33,15 @@ export function definePolicy(input: PolicyInput, keyPrefix = 'policy'): DefinedP
   }
   const issues = checkPolicy(parsed.data, keyPrefix);
   if (issues.length > 0) throw new PolicyError(issues);
-  Object.defineProperty(parsed.data, DEFINED, { value: true });
-  return deepFreeze(parsed.data);
+  const policy = deepFreeze(parsed.data);
+  defined.add(policy);
+  return policy;
 }
 
-/** True for an object returned by {@link definePolicy} (and not since copied). */
+/**
+ * True for an object returned by {@link definePolicy} itself: not a copy, and not an object from
+ * another copy of this library, which are validated again.
+ */
 export function isDefinedPolicy(value: unknown): value is DefinedPolicy {
-  return typeof value === 'object' && value !== null && Object.hasOwn(value, DEFINED);
+  return typeof value === 'object' && value !== null && defined.has(value);
 }

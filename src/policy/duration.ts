@@ -24,7 +24,15 @@ export function parseDuration(text: string): number | undefined {
   return ms;
 }
 
-/** Whole days in a duration of milliseconds, for messages. */
-export function toDays(ms: number): number {
-  return Math.round((ms / DAY_MS) * 100) / 100;
+/**
+ * The longest duration a policy may give: 100 years. Every expiry is `now + duration` as a `Date`,
+ * which holds about 275,000 years from 1970, so this bound keeps every expiry a real date; and
+ * anything longer is a way of writing "forever", which a retention says as `'forever'`.
+ */
+export const MAX_DURATION_MS = 100 * UNIT_MS[0];
+
+/** A duration as a person reads it: whole days when it is some, seconds otherwise. */
+export function describeDuration(ms: number): string {
+  if (ms % DAY_MS === 0) return `${ms / DAY_MS} days`;
+  return `${ms / SECOND} seconds`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, parseDuration } from './duration.js';
 
 /** GDPR Art. 6 lawful bases, as short names. */
 export const LEGAL_BASES = [
@@ -13,15 +13,24 @@ export const LEGAL_BASES = [
 
 const durationHelp = "an ISO 8601 duration such as 'P30D', 'P6M' or 'P13M'";
 
+const tooLong = "is longer than 100 years ('P100Y'), the longest duration a policy may give";
+
+/** Durations that are not one pass here: the first refinement reports them. */
+const withinBound = (v: string): boolean => (parseDuration(v) ?? 0) <= MAX_DURATION_MS;
+
 /** An ISO 8601 duration, checked here so the request path never parses one. */
-export const durationSchema = z.string().refine((v) => parseDuration(v) !== undefined, {
-  message: `must be ${durationHelp}`,
-});
+export const durationSchema = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, { message: `must be ${durationHelp}` })
+  .refine(withinBound, { message: tooLong });
 
 const retentionSchema = z
   .string({ error: `required: ${durationHelp}, or 'forever'` })
   .refine((v) => v === 'forever' || parseDuration(v) !== undefined, {
     message: `must be ${durationHelp}, or 'forever'`,
+  })
+  .refine((v) => v === 'forever' || withinBound(v), {
+    message: `${tooLong}; write 'forever' to keep it without a limit`,
   });
 
 const purposesSchema = z

@@ -1,8 +1,8 @@
-import type { DiagnosticLogger } from '../logger.js';
+import { type DiagnosticLogger, report } from '../logger.js';
 import type { Store } from '../stores/store.js';
 import { COOKIE_ADVISED_DAYS } from './checks.js';
 import type { DefinedPolicy } from './define.js';
-import { parseDuration, toDays } from './duration.js';
+import { DAY_MS, parseDuration } from './duration.js';
 
 /**
  * Legal but risky choices, reported once at startup with a stable code, so that a reviewer can
@@ -49,8 +49,7 @@ export class Warnings {
   emit(code: WarningCode, details: object = {}): void {
     if (this.#sent.has(code)) return;
     this.#sent.add(code);
-    if (this.#silenced === 'all' || this.#silenced.has(code)) return;
-    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+    this.#send(code, details);
   }
 
   /** Like {@link emit}, but once per `key` (one warning per legal hold, say), not once per code. */
@@ -58,8 +57,19 @@ export class Warnings {
     const id = `${code}\u0000${key}`;
     if (this.#sentFor.has(id)) return;
     this.#sentFor.add(id);
+    this.#send(code, details);
+  }
+
+  /** Never throws: a warning is advice, and the app's logger failing must not turn it into an error. */
+  #send(code: WarningCode, details: object): void {
     if (this.#silenced === 'all' || this.#silenced.has(code)) return;
-    this.#logger.warn({ code, ...details }, `${code}: ${WARNING_CODES[code]}`);
+    let payload: object;
+    try {
+      payload = { code, ...details };
+    } catch {
+      payload = { code };
+    }
+    report(this.#logger, 'warn', payload, `${code}: ${WARNING_CODES[code]}`);
   }
 }
 
@@ -80,7 +90,7 @@ export function startupWarnings(
   if (forever.length > 0) warnings.emit('WRN_RETENTION_FOREVER', { categories: forever });
   if (
     categories.nonessential?.visitor === 'cookie' &&
-    toDays(parseDuration(policy.cookie.maxAge)!) > COOKIE_ADVISED_DAYS
+    parseDuration(policy.cookie.maxAge)! > COOKIE_ADVISED_DAYS * DAY_MS
   ) {
     warnings.emit('WRN_COOKIE_OVER_13_MONTHS', { maxAge: policy.cookie.maxAge });
   }

@@ -42,16 +42,38 @@ export function wantsRedirect(req: Request): boolean {
   return accept.includes('text/html') && !accept.includes('application/json');
 }
 
-/** Back to the page the form was on, but only on this site: never an open redirect. */
+/** Characters that cannot be in a Host header that names only a host and a port. */
+const NOT_A_HOST = /[/\\?#@\s]/;
+
+/** The host (and port, when not the scheme's default) a Host header names, as URLs spell it. */
+function hostOf(header: string | undefined, protocol: string): string | undefined {
+  if (!header || NOT_A_HOST.test(header)) return undefined;
+  try {
+    return new URL(`${protocol}//${header}`).host;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Back to the page the form was on, but only on this site: never an open redirect. The Referer is
+ * parsed as a browser would (WHATWG URL: backslashes, tabs, dot segments and default ports are
+ * resolved first), and only when it names this host is its path kept. Only the path and query are
+ * returned, with any run of leading slashes made one: `//evil.example/x` would be read by a browser
+ * as another host, `/evil.example/x` is a page of this site.
+ */
 export function backTo(req: Request): string {
   const referer = req.headers.referer;
-  if (typeof referer === 'string') {
-    try {
-      const url = new URL(referer);
-      if (url.host === req.headers.host) return url.pathname + url.search;
-    } catch {
-      // fall through to the home page
-    }
+  if (typeof referer !== 'string') return '/';
+  let url: URL;
+  try {
+    url = new URL(referer);
+  } catch {
+    return '/';
   }
-  return '/';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return '/';
+  if (url.host !== hostOf(req.headers.host, url.protocol)) return '/';
+  // A parsed http(s) path always starts with '/' and holds no backslash; the replacement is what
+  // keeps the result from ever being protocol-relative.
+  return `${url.pathname.replace(/^[/\\]+/, '/')}${url.search}`;
 }

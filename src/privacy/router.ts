@@ -5,6 +5,7 @@ import type { CookieJar } from '../request/cookie-jar.js';
 import type { Choice } from '../request/cookies.js';
 import type { Decider, Decision } from '../request/decide.js';
 import { hasDnt, hasGpc } from '../request/signals.js';
+import { gpcResourceBody } from './gpc-resource.js';
 import { backTo, isCrossSite, wantsRedirect } from './http.js';
 import { renderNotice } from './notice.js';
 import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
@@ -26,7 +27,13 @@ export interface RouterNoticeOptions {
 export interface RouterOptions {
   /** Where the privacy routes live. Default `/privacy`. */
   prefix?: string;
-  /** `lastUpdate` of `/.well-known/gpc.json` (YYYY-MM-DD). Default: the day the router was made. */
+  /**
+   * `lastUpdate` of `/.well-known/gpc.json`: the date the site made its statement of support, as
+   * the GPC specification allows it, an RFC 3339 date (`YYYY-MM-DD`) or date-time
+   * (`YYYY-MM-DDTHH:mm:ssZ`, or with an offset), served as given; one that does not exist throws
+   * `PolicyError`. Default: the date this library last changed how it honours GPC, the same
+   * on every start.
+   */
   gpcLastUpdate?: string;
   /** The notice served at `GET {prefix}/notice`. */
   notice?: RouterNoticeOptions;
@@ -46,6 +53,12 @@ export interface RouterDeps {
   appConsent: (req: Request) => boolean | undefined;
   /** Subject rights (`my-data`, `erase`); without it those routes are not served. */
   subjects?: SubjectsApi;
+  /**
+   * Whether every policy the site applies honours GPC. `/.well-known/gpc.json` is a statement for
+   * the whole site, never for one visitor's region, so it is served only then. Default: this
+   * policy's own setting.
+   */
+  siteHonoursGpc?: boolean;
   /** Where route failures are reported. */
   logger?: DiagnosticLogger;
   clock?: () => Date;
@@ -72,16 +85,12 @@ function statusBody(decision: Decision) {
 export function createRouter(deps: RouterDeps, options: RouterOptions): RequestHandler {
   const prefix = (options.prefix ?? '/privacy').replace(/\/+$/, '');
   if (!prefix.startsWith('/')) throw new TypeError(`router prefix must start with "/": ${prefix}`);
-  const lastUpdate = options.gpcLastUpdate ?? new Date().toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(lastUpdate)) {
-    throw new TypeError(`gpcLastUpdate must be a date as YYYY-MM-DD: ${lastUpdate}`);
-  }
   const dataTimeoutMs = options.dataTimeoutMs ?? 3000;
   if (!Number.isFinite(dataTimeoutMs) || dataTimeoutMs < 0) {
     throw new TypeError(`dataTimeoutMs must be a number of ms >= 0: ${dataTimeoutMs}`);
   }
   const { compiled, decider, jar, appConsent } = deps;
-  const gpcBody = JSON.stringify({ gpc: true, lastUpdate });
+  const gpcBody = gpcResourceBody(deps.siteHonoursGpc ?? compiled.honourGpc, options.gpcLastUpdate);
   const subjectDeps: SubjectRouteDeps | undefined =
     deps.subjects && deps.logger
       ? {
@@ -136,7 +145,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     if (!path.startsWith(routePrefix) && path !== '/.well-known/gpc.json') return next();
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/.well-known/gpc.json') {
-        if (!compiled.honourGpc) return next();
+        if (gpcBody === undefined) return next();
         res.type('application/json').send(gpcBody);
         return;
       }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LRUCache } from 'lru-cache';
+import { GrowingLru } from '../growing-lru.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import {
   type Choice,
@@ -87,7 +87,7 @@ export class CookieJar {
   readonly #consents: readonly (readonly string[])[];
   /** Raw values of {@link #names} for the request being read; reused, as reading is synchronous. */
   readonly #values: (string | undefined)[] = [];
-  readonly #verified = new LRUCache<string, string>({ max: VERIFIED_CACHE_SIZE });
+  readonly #verified = new GrowingLru<string, string>(VERIFIED_CACHE_SIZE);
   /** The `Set-Cookie` line that expires each name: one text per name, whatever the request. */
   readonly #expiries: readonly string[];
   readonly #late: LateCookies;

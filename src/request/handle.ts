@@ -1,8 +1,21 @@
 import type { Captured } from './capture.js';
 import type { Decision } from './decide.js';
 
-/** The most incident reasons one request records; more are one more reason saying so. */
+/** The most incident reasons one request records; later ones are not kept. */
 const MAX_REASONS = 16;
+
+/**
+ * The text of an incident reason. A value whose conversion throws still flags the request: the
+ * attack is what matters, and the app's reason object is not.
+ */
+function reasonText(reason: unknown): string {
+  if (typeof reason === 'string') return reason;
+  try {
+    return String(reason);
+  } catch {
+    return '(unprintable reason)';
+  }
+}
 
 export interface HandleContext {
   readonly optionalFields: ReadonlySet<string>;
@@ -41,9 +54,21 @@ export class PrivacyLogHandle {
     if (fields === null || typeof fields !== 'object') return [];
     const kept: string[] = [];
     const { optionalFields, optionalMaxLength } = this.#context;
-    for (const name of Object.keys(fields)) {
+    let names: string[];
+    try {
+      names = Object.keys(fields);
+    } catch {
+      // A proxy or an exotic object that cannot list its keys hands over nothing.
+      return kept;
+    }
+    for (const name of names) {
       if (!optionalFields.has(name)) continue;
-      const value = fields[name];
+      let value: unknown;
+      try {
+        value = fields[name];
+      } catch {
+        continue;
+      }
       if (typeof value !== 'string' && typeof value !== 'number') continue;
       captured.optional ??= Object.create(null) as Record<string, string>;
       // Cut here already: the queue's byte bound must not be defeated by a huge form field.
@@ -55,13 +80,17 @@ export class PrivacyLogHandle {
 
   /** Mark this request as part of an attack: its record is kept in full, as security evidence. */
   flagIncident(reason: string): void {
-    if (!this.#context.hasSecurity) {
-      this.#context.onIncidentWithoutCategory();
-      return;
+    try {
+      if (!this.#context.hasSecurity) {
+        this.#context.onIncidentWithoutCategory();
+        return;
+      }
+      this.#captured.incidents ??= [];
+      const reasons = this.#captured.incidents;
+      if (reasons.length < MAX_REASONS) reasons.push(reasonText(reason).slice(0, 200));
+    } catch {
+      // Documented as never throwing: the app calls it from its own error paths.
     }
-    this.#captured.incidents ??= [];
-    const reasons = this.#captured.incidents;
-    if (reasons.length < MAX_REASONS) reasons.push(String(reason).slice(0, 200));
   }
 
   /** Replace the decision after a privacy route changed the visitor's choice mid-request. */

@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
 import type { GeoLookup } from '../enrich/geo.js';
+import { GrowingLru } from '../growing-lru.js';
 import { normalizeIp, truncateNetwork } from '../minimize/ip.js';
 import { type RegionalPolicy, regionIndex } from '../policy/by-region.js';
 
@@ -13,12 +13,12 @@ import { type RegionalPolicy, regionIndex } from '../policy/by-region.js';
 export class RegionSelector {
   readonly #regional: RegionalPolicy;
   readonly #geo: GeoLookup;
-  readonly #cache: LRUCache<string, number>;
+  readonly #cache: GrowingLru<string, number>;
 
   constructor(regional: RegionalPolicy, geo: GeoLookup, cacheSize = 10_000) {
     this.#regional = regional;
     this.#geo = geo;
-    this.#cache = new LRUCache({ max: Math.max(1, cacheSize) });
+    this.#cache = new GrowingLru(Math.max(1, cacheSize));
   }
 
   /** The index into `regional.policies` for a request from `address` (`req.ip`). Never throws. */
