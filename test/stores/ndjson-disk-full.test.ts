@@ -3,19 +3,20 @@
  * dispatcher: a simulated disk (file handles whose writes stop at a capacity, as a full disk
  * does: a short write, then ENOSPC) and, where the machine allows mounting one, a real tmpfs.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NdjsonStore } from '../../src/stores/ndjson-store.js';
 import { startSite } from '../helpers/site.js';
 import {
   expectAccounted,
   expectWrittenAreLogged,
   parseLog,
+  type StoreCounts,
   within,
 } from './ndjson-fault-helpers.js';
 
@@ -143,38 +144,61 @@ describe('NdjsonStore to a file on a full disk, through the middleware', () => {
   });
 });
 
-/** A small real tmpfs, or why there is none (mounting needs root and a kernel that allows it). */
-function mountTmpfs(): { dir: string } | { reason: string } {
-  if (process.platform !== 'linux') return { reason: 'tmpfs needs Linux' };
+/**
+ * Mount a real tmpfs of `size` at a new folder; `undefined` when this machine does not allow it
+ * (mounting needs Linux, root and a kernel that permits it).
+ */
+function mountTmpfs(size: string): string | undefined {
+  if (process.platform !== 'linux') return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'epl-tmpfs-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', dir], { stdio: 'pipe' });
-    return { dir };
-  } catch (error) {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return dir;
+  } catch {
     rmSync(dir, { recursive: true, force: true });
-    return { reason: `cannot mount a tmpfs here (${String(error).split('\n', 1)[0]})` };
+    return undefined;
   }
 }
 
-const tmpfs = mountTmpfs();
-afterAll(() => {
-  if (!('dir' in tmpfs)) return;
+function unmount(dir: string): void {
   // Lazy: detached even while a file on it is still open, so no mount outlives the test.
-  execFileSync('umount', ['-l', tmpfs.dir]);
-  rmSync(tmpfs.dir, { recursive: true, force: true });
-});
+  execFileSync('umount', ['-l', dir]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Why the tmpfs tests cannot run here, or `undefined` when they can. */
+const noTmpfs = (() => {
+  const probe = mountTmpfs('64k');
+  if (probe === undefined)
+    return 'mounting a tmpfs is not permitted here (it needs Linux and root)';
+  unmount(probe);
+  return undefined;
+})();
+
+/** The build the child process runs; `npm test` builds before the tests run. */
+const FULL_DISK_APP = resolve('test/fixtures/ndjson-full-disk-app.mjs');
 
 const onTmpfs = 'disk full on a real 128 KiB tmpfs, then freed';
+const exits = 'the process exits after close() with its log on a full tmpfs';
 describe('NdjsonStore to a file on a real full disk', () => {
-  if (!('dir' in tmpfs)) {
-    it.skip(`${onTmpfs}: skipped, ${tmpfs.reason}`, () => {});
+  if (noTmpfs !== undefined) {
+    it.skip(`${onTmpfs}: skipped, ${noTmpfs}`, () => {});
+    it.skip(`${exits}: skipped, ${noTmpfs}`, () => {});
     return;
   }
+  let mounted: string;
+  beforeEach(() => {
+    mounted = mountTmpfs('128k')!;
+  });
+  afterEach(() => {
+    unmount(mounted);
+  });
+
   it(onTmpfs, async () => {
-    const folder = join(tmpfs.dir, 'logs');
+    const folder = join(mounted, 'logs');
     mkdirSync(folder);
     // Leaves about 32 KiB: room for some 70 records of the 120 this test sends.
-    const filler = join(tmpfs.dir, 'filler');
+    const filler = join(mounted, 'filler');
     writeFileSync(filler, Buffer.alloc(96 * 1024));
     const path = join(folder, 'access.ndjson');
     const site = await startSite(new NdjsonStore({ destination: path }), RETRYING);
@@ -196,4 +220,33 @@ describe('NdjsonStore to a file on a real full disk', () => {
       await site.close();
     }
   });
+
+  it(exits, async () => {
+    if (!existsSync(resolve('dist/index.js')))
+      throw new Error('dist/ is missing: run "npm run build"');
+    const path = join(mounted, 'access.ndjson');
+    // Leaves 64 KiB, where 250 records of about 360 bytes do not fit.
+    writeFileSync(join(mounted, 'filler'), Buffer.alloc(64 * 1024));
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (done) => {
+        execFile(
+          process.execPath,
+          [FULL_DISK_APP, path, '250'],
+          // Far beyond the 1 s close deadline: reaching it means the process did not end.
+          { timeout: 45_000 },
+          (error, stdout, stderr) =>
+            done({ code: error ? (error.code as number) : 0, stdout, stderr }),
+        );
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const counts = JSON.parse(run.stdout) as StoreCounts;
+    expectAccounted(counts);
+    expect(counts.buffered).toBe(0);
+    expect(counts.written).toBeLessThan(250);
+    const log = parseLog(await readFile(path, 'utf8'));
+    expect(log.torn).toEqual([]);
+    expectWrittenAreLogged(counts, log);
+  }, 60_000);
 });
