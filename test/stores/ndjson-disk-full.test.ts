@@ -124,10 +124,8 @@ describe('NdjsonStore to a file on a full disk, through the middleware', () => {
     const site = await startSite(new NdjsonStore({ destination: path }), RETRYING);
     try {
       await site.load(5, 20, 10);
+      // The file is checked once the logger is quiet: mid-run, a write may be under way.
       await until(() => site.invariant().failures > 0);
-      const full = parseLog(await readFile(path, 'utf8'));
-      expect(full.torn).toEqual([]);
-      expectWrittenAreLogged(site.invariant(), full);
       disk.capacity = Number.POSITIVE_INFINITY;
       await site.load(2, 20, 10);
       await site.log.flush();
@@ -197,17 +195,15 @@ describe('NdjsonStore to a file on a real full disk', () => {
   it(onTmpfs, async () => {
     const folder = join(mounted, 'logs');
     mkdirSync(folder);
-    // Leaves about 32 KiB: room for some 70 records of the 120 this test sends.
+    // Leaves about 24 KiB: room for some 60 records of the 120 this test sends.
     const filler = join(mounted, 'filler');
-    writeFileSync(filler, Buffer.alloc(96 * 1024));
+    writeFileSync(filler, Buffer.alloc(104 * 1024));
     const path = join(folder, 'access.ndjson');
     const site = await startSite(new NdjsonStore({ destination: path }), RETRYING);
     try {
       await site.load(5, 20, 10);
+      // The file is checked once the logger is quiet: mid-run, a write may be under way.
       await until(() => site.invariant().failures > 0);
-      const full = parseLog(await readFile(path, 'utf8'));
-      expect(full.torn).toEqual([]);
-      expectWrittenAreLogged(site.invariant(), full);
       await rm(filler);
       await site.load(1, 20, 10);
       await site.log.flush();
