@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { purgeStores } from '../privacy/retention.js';
 import { StoreSet } from '../privacy/store-set.js';
@@ -11,6 +10,7 @@ import type { Hold } from '../stores/store.js';
 import { noPositionals, parseCommand, parseSubject, STORE_OPTIONS } from './args.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
+import { PrivateFile } from './private-file.js';
 import { Progress } from './progress.js';
 
 /** A diagnostic logger that keeps quiet: the command prints its own result. */
@@ -58,38 +58,34 @@ export async function exportCommand(context: CommandContext, args: string[]): Pr
     if (set.with('read').length === 0) {
       throw new CliError(`the store at ${opened.label} cannot be read`);
     }
-    // Opened before anything is read, so that a bad path fails at once. The file is private: it
-    // holds one person's personal data.
-    const out: Writable =
-      values.out === undefined
-        ? (context.io.stdout as Writable)
-        : await open(values.out, 'w', 0o600).then(
-            (handle) => handle.createWriteStream(),
-            (err: unknown) => {
-              throw new CliError(`cannot write ${values.out}: ${(err as Error).message}`);
-            },
-          );
-    const write = async (text: string) => {
-      if (!out.write(text)) await once(out, 'drain');
+    // Opened before anything is read, so that a bad path fails at once.
+    const file = values.out === undefined ? undefined : await PrivateFile.create(values.out);
+    const stdout = context.io.stdout as Writable;
+    const write = async (text: string): Promise<void> => {
+      if (file !== undefined) await file.write(text);
+      else if (!stdout.write(text)) await once(stdout, 'drain');
     };
     const progress = new Progress(context.io.stderr, 'exporting');
     let count = 0;
     let held = 0;
-    await write(
-      `{\n  "exportedAt": ${JSON.stringify(context.now().toISOString())},\n  "records": [`,
-    );
-    for await (const entry of subjectRecords(set, subject)) {
-      const item = JSON.stringify({ held: entry.held, record: entry.record });
-      await write(`${count === 0 ? '' : ','}\n    ${item}`);
-      count++;
-      if (entry.held) held++;
-      progress.tick();
+    try {
+      await write(
+        `{\n  "exportedAt": ${JSON.stringify(context.now().toISOString())},\n  "records": [`,
+      );
+      for await (const entry of subjectRecords(set, subject)) {
+        const item = JSON.stringify({ held: entry.held, record: entry.record });
+        await write(`${count === 0 ? '' : ','}\n    ${item}`);
+        count++;
+        if (entry.held) held++;
+        progress.tick();
+      }
+      await write(`${count === 0 ? '' : '\n  '}],\n  "count": ${count},\n  "held": ${held}\n}\n`);
+      await file?.commit();
+    } finally {
+      await file?.discard();
     }
-    await write(`${count === 0 ? '' : '\n  '}],\n  "count": ${count},\n  "held": ${held}\n}\n`);
     progress.done();
     if (values.out !== undefined) {
-      out.end();
-      await once(out, 'close');
       context.info(`Exported ${count} records (${held} held) to ${values.out}.`);
     }
     return 0;

@@ -11,14 +11,6 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-/**
- * A URL as it may be shown: the password of `scheme://user:password@host` is masked, since error
- * messages end up in terminals, CI logs and bug reports.
- */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@');
-}
-
 /** One line of text: an error message reduced to its first line. */
 export function oneLine(message: string): string {
   return message.split(/\r?\n/, 1)[0]!.trim();

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { SqliteStore } from '../stores/sqlite-store.js';
 import type { Store } from '../stores/store.js';
-import { CliError, redactUrl, UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
+import { redactUrl, scrubSecrets } from './redact-url.js';
 
 /** A store opened from a URL, with what closes it and everything it owns. */
 export interface OpenedStore {
@@ -26,6 +27,19 @@ const WAIT_MS = 5000;
  * their optional drivers (`pg`, `redis`); without them the error says which to install.
  */
 export async function openStore(url: string): Promise<OpenedStore> {
+  try {
+    return await openByScheme(url);
+  } catch (err) {
+    // A driver may quote the URL or a part of it in its message.
+    if (err instanceof Error) {
+      err.message = scrubSecrets(url, err.message);
+      if (err.stack !== undefined) err.stack = scrubSecrets(url, err.stack);
+    }
+    throw err;
+  }
+}
+
+async function openByScheme(url: string): Promise<OpenedStore> {
   const label = redactUrl(url);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'sqlite') return openSqlite(url, label);
@@ -91,11 +105,16 @@ async function openRedis(url: string, label: string): Promise<OpenedStore> {
     load(() => import('../stores/redis-stream-store.js'), 'the Redis store'),
     load(() => import('redis'), 'the Redis driver: install it with "npm install redis"'),
   ]);
-  const client = redis.createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { connectTimeout: WAIT_MS, reconnectStrategy: false },
-  });
+  let client: ReturnType<typeof redis.createClient>;
+  try {
+    client = redis.createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: WAIT_MS, reconnectStrategy: false },
+    });
+  } catch (err) {
+    throw new CliError(`cannot open the Redis store at ${label}: ${message(err)}`);
+  }
   // Without a listener a connection error is thrown from an event and ends the process.
   client.on('error', () => {});
   try {

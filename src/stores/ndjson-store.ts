@@ -1,15 +1,10 @@
-import type { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import pino from 'pino';
 import type { AccessRecord } from '../record.js';
+import { FileSink, type LineSink, StreamSink } from './ndjson-sinks.js';
 import { matchesQuery } from './retention.js';
 import type { ReadQuery, Store } from './store.js';
-
-/** The SonicBoom that `pino.destination()` returns; its type is not exported under a stable name. */
-type SonicBoom = ReturnType<typeof pino.destination>;
+import { WriteTurns } from './write-turns.js';
 
 /** Default size of the window of recently written ids that {@link NdjsonStore} deduplicates. */
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
@@ -31,7 +26,25 @@ export interface NdjsonStoreOptions {
   dedupeWindow?: number;
   /** File mode when a path is created. Default `0o600`: the log holds personal data. */
   mode?: number;
+  /**
+   * How long, in ms, a write waits for an earlier one that the destination has not finished
+   * taking; then it fails (and the logger retries it later) instead of queueing behind a
+   * destination that stopped answering. Default {@link DEFAULT_STALL_TIMEOUT_MS} (10 s).
+   */
+  stallTimeoutMs?: number;
+  /**
+   * How long, in ms, `close()` waits for a write the destination has not finished taking. Then a
+   * stream is destroyed (its unwritten lines are lost either way, and it could keep the process
+   * alive) and `close()` resolves. Default {@link DEFAULT_CLOSE_TIMEOUT_MS} (5 s).
+   */
+  closeTimeoutMs?: number;
 }
+
+/** Default of {@link NdjsonStoreOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+
+/** Default of {@link NdjsonStoreOptions.closeTimeoutMs}. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
 /**
  * Characters that `JSON.stringify` leaves raw but that some line readers treat as line breaks or
@@ -50,8 +63,16 @@ export function toNdjsonLine(record: AccessRecord): string {
 }
 
 /**
- * An append-only newline-delimited JSON log: one record per line, to a file (through pino's
- * SonicBoom destination, asynchronous and buffered) or to a stream such as `process.stdout`.
+ * An append-only newline-delimited JSON log: one record per line, to a file or to a stream such
+ * as `process.stdout`.
+ *
+ * A record counts as written only once the destination has taken its line: `write` resolves when
+ * the file write has returned every byte (the data is in the operating system's hands: it
+ * survives the process, not a power cut, as there is no fsync), or when the stream has called the
+ * write back and is below its high-water mark. One write runs at a time, so a slow destination
+ * slows the logger's queue, which is bounded, rather than filling memory. A write that fails
+ * leaves no record behind as written: its ids are not remembered, and a file the store opened is
+ * cut back to its last complete line.
  *
  * It has no `purge` or `erase`: an append-only log cannot forget one line. Retention for NDJSON is
  * the job of log rotation (for example logrotate with `maxage` equal to the shortest category
@@ -73,29 +94,23 @@ export class NdjsonStore implements Store {
 
   readonly #path: string | undefined;
   readonly #mode: number;
-  /** The caller's stream, or the SonicBoom once the file is open. */
-  #stream: SonicBoom | NodeJS.WritableStream | undefined;
-  #opening: Promise<void> | undefined;
+  #sink: LineSink | undefined;
+  #opening: Promise<LineSink> | undefined;
   readonly #dedupeWindow: number;
+  /** Ids of records the destination has taken, oldest first. */
   readonly #recentIds = new Set<string>();
-  #unflushed = false;
-  #closed = false;
-  /** An asynchronous stream error not yet reported to a caller. */
-  #failure: Error | undefined;
-  /** An error came after the last 'drain': waiting for one could take forever. */
-  #stalled = false;
-  /** One wait for 'drain' shared by concurrent writers, so listeners do not pile up per write. */
-  #drain: Promise<void> | undefined;
-  readonly #onError = (error: Error): void => {
-    this.#failure = error;
-    this.#stalled = true;
-  };
+  readonly #turns = new WriteTurns();
+  readonly #stallTimeoutMs: number;
+  readonly #closeTimeoutMs: number;
+  #closing: Promise<void> | undefined;
 
   /** @param options see {@link NdjsonStoreOptions}; `destination` is required. No I/O happens here. */
   constructor(options: NdjsonStoreOptions) {
     this.name = options.name ?? 'NdjsonStore';
     this.#dedupeWindow = Math.max(0, options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
     this.#mode = options.mode ?? 0o600;
+    this.#stallTimeoutMs = Math.max(0, options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    this.#closeTimeoutMs = Math.max(0, options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
     const { destination } = options;
     if (typeof destination === 'string') {
       if (destination === '') throw new TypeError('NdjsonStore: destination must not be empty');
@@ -103,9 +118,8 @@ export class NdjsonStore implements Store {
       this.read = (query) => this.#readFile(destination, query);
     } else {
       this.#path = undefined;
-      this.#stream = destination;
-      // Without a listener an 'error' event throws and ends the process; a logging failure must not.
-      destination.on('error', this.#onError);
+      // Listens for 'error' at once: without a listener an error event ends the process.
+      this.#sink = new StreamSink(destination);
     }
   }
 
@@ -115,115 +129,97 @@ export class NdjsonStore implements Store {
    * opens the file too if `init` was skipped.
    */
   async init(): Promise<void> {
-    if (this.#path === undefined) return this.#throwFailure();
-    // A failed open is forgotten so that a later call tries again: the cause may be passing.
-    this.#opening ??= this.#open(this.#path).catch((error: unknown) => {
-      this.#opening = undefined;
-      throw error;
-    });
-    await this.#opening;
+    await this.#open();
   }
 
   /**
    * Append a batch, one line per record. Records whose id was written recently (see
-   * `dedupeWindow`) are skipped. Resolves once the lines are handed to the destination, after
-   * waiting for `'drain'` when it signals backpressure; a file's lines reach the disk
-   * asynchronously, and `close()` waits for them.
+   * `dedupeWindow`) are skipped. Resolves once the destination has taken every line; rejects
+   * when it has not, and then none of the batch counts as written: a retry writes again what did
+   * not arrive. Waits for an earlier write still in progress, at most `stallTimeoutMs`.
    */
   async write(records: readonly AccessRecord[]): Promise<void> {
-    if (this.#closed) throw new Error(`${this.name}: write() after close()`);
-    if (this.#stream === undefined) await this.init();
-    this.#throwFailure();
-    const stream = this.#stream!;
-    let text = '';
-    for (const record of records) {
-      if (this.#recentIds.has(record.id)) continue;
-      text += toNdjsonLine(record);
-      this.#remember(record.id);
-    }
-    if (text === '') return;
-    if (this.#path === undefined && isFinished(stream)) {
-      // A destroyed stream neither drains nor emits again: waiting on it would never end.
-      throw new Error(`${this.name}: the destination stream is closed`);
-    }
-    if (this.#path !== undefined) this.#unflushed = true;
-    if (stream.write(text)) return;
+    if (this.#closing !== undefined) throw new Error(`${this.name}: write() after close()`);
+    const sink = await this.#open();
+    const release = await this.#turns.take(
+      this.#stallTimeoutMs,
+      () =>
+        new Error(
+          `${this.name}: the destination has not taken the previous write within ${this.#stallTimeoutMs} ms`,
+        ),
+    );
     try {
-      this.#drain ??= waitFor(stream, 'drain').finally(() => {
-        this.#drain = undefined;
-      });
-      await this.#drain;
-    } catch (error) {
-      if (error === this.#failure) this.#failure = undefined; // reported here, not again
-      throw error;
+      if (this.#closing !== undefined) throw new Error(`${this.name}: write() after close()`);
+      // Alone now: every earlier write has settled, so the window holds exactly what arrived.
+      const ids = new Set<string>();
+      let text = '';
+      for (const record of records) {
+        if (this.#recentIds.has(record.id) || ids.has(record.id)) continue;
+        ids.add(record.id);
+        text += toNdjsonLine(record);
+      }
+      if (text === '') return;
+      await sink.write(text);
+      for (const id of ids) this.#remember(id);
+    } finally {
+      release();
     }
   }
 
   /**
-   * Flush and close the file, or, for a stream the caller owns, only wait until it has drained:
-   * the stream is left open. Calling it again does nothing.
+   * Wait for a write in progress (at most `closeTimeoutMs`), then close the file; a stream the
+   * caller owns is left open, unless it was still holding a write at the deadline: then it is
+   * destroyed. Calling it again returns the same promise.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#path === undefined) {
-      const stream = this.#stream!;
-      try {
-        if (needsDrain(stream)) await waitFor(stream, 'drain');
-      } finally {
-        stream.off('error', this.#onError);
-      }
-      return;
-    }
-    if (this.#opening === undefined) return;
-    try {
-      await this.#opening;
-    } catch {
-      return; // nothing was opened, so nothing is left to flush
-    }
-    const sonic = this.#stream as SonicBoom;
-    const closed = waitFor(sonic, 'close');
-    sonic.end();
-    await closed;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
   }
 
-  async #open(path: string): Promise<void> {
-    // Opening the file here first surfaces a bad path as a rejection, before SonicBoom exists: a
-    // SonicBoom that never opens makes pino's exit hook throw. It also applies the private mode.
-    await mkdir(dirname(path), { recursive: true });
-    await (await open(path, 'a', this.#mode)).close();
-    const sonic = pino.destination({
-      dest: path,
-      sync: false,
-      mkdir: true,
-      append: true,
-      mode: this.#mode,
-    });
-    sonic.on('error', this.#onError);
-    // SonicBoom emits 'drain' once its buffer is fully written, after every write in async mode.
-    sonic.on('drain', () => {
-      this.#unflushed = false;
-      this.#stalled = false;
-    });
+  async #close(): Promise<void> {
+    const opening = this.#opening;
+    if (this.#sink === undefined && opening === undefined) return;
+    let sink: LineSink;
     try {
-      await waitFor(sonic, 'ready');
-    } catch (error) {
-      // pino flushes every unclosed destination at exit, which throws for one that never opened;
-      // marked destroyed, it is skipped there.
-      (sonic as unknown as { destroyed: boolean }).destroyed = true;
-      throw error;
+      sink = this.#sink ?? (await opening!);
+    } catch {
+      return; // nothing was opened, so nothing is left to close
     }
-    this.#stream = sonic;
+    let release: (() => void) | undefined;
+    try {
+      release = await this.#turns.take(this.#closeTimeoutMs, () => new Error('stuck'));
+    } catch {
+      // A write is still waiting for the destination.
+    }
+    const closing = sink.close(release === undefined);
+    release?.();
+    if (release !== undefined) return closing;
+    // A file write stuck in the kernel keeps its handle until it returns: do not wait for it.
+    closing.catch(() => {});
+    await Promise.race([closing, delay(this.#closeTimeoutMs)]);
+  }
+
+  /** The sink, opening the file on first use. A failed open is retried by the next call. */
+  #open(): Promise<LineSink> {
+    if (this.#sink !== undefined) return Promise.resolve(this.#sink);
+    const path = this.#path!;
+    this.#opening ??= FileSink.open(path, this.#mode).then(
+      (sink) => {
+        this.#sink = sink;
+        return sink;
+      },
+      (error: unknown) => {
+        // Forgotten so that a later call tries again: the cause may be passing.
+        this.#opening = undefined;
+        throw error;
+      },
+    );
+    return this.#opening;
   }
 
   async *#readFile(path: string, query: ReadQuery): AsyncGenerator<AccessRecord> {
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     if (limit <= 0) return;
-    // Lines still in SonicBoom's buffer belong to the log already: read after they are written.
-    const stream = this.#stream;
-    if (stream !== undefined && this.#unflushed && !this.#stalled && !this.#closed) {
-      await waitFor(stream, 'drain');
-    }
     const input = createReadStream(path, { encoding: 'utf8' });
     const opened = new Promise<boolean>((resolve, reject) => {
       input.once('ready', () => resolve(true));
@@ -256,14 +252,10 @@ export class NdjsonStore implements Store {
       if (oldest.done !== true) this.#recentIds.delete(oldest.value);
     }
   }
+}
 
-  /** Report a stored asynchronous error once, to the next caller, so a retry can proceed. */
-  #throwFailure(): void {
-    const failure = this.#failure;
-    if (failure === undefined) return;
-    this.#failure = undefined;
-    throw failure;
-  }
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** A line's record, or `undefined` when the line is not a version-1 record. */
@@ -281,44 +273,4 @@ function parseLine(line: string): AccessRecord | undefined {
     return undefined;
   }
   return candidate as AccessRecord;
-}
-
-/** Whether a Node stream was destroyed or ended, so that it will never accept a write again. */
-function isFinished(stream: object): boolean {
-  const state = stream as { destroyed?: boolean; writableEnded?: boolean };
-  return state.destroyed === true || state.writableEnded === true;
-}
-
-/** Whether a Node stream reported backpressure that has not cleared yet. */
-function needsDrain(stream: object): boolean {
-  return (stream as { writableNeedDrain?: boolean }).writableNeedDrain === true;
-}
-
-/**
- * Resolve on `event`; reject on `'error'`, and on `'close'` when waiting for something else, so
- * that a destroyed stream cannot leave a caller waiting forever.
- */
-function waitFor(emitter: EventEmitter | NodeJS.WritableStream, event: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      emitter.off(event, onEvent);
-      emitter.off('error', onError);
-      if (event !== 'close') emitter.off('close', onClose);
-    };
-    const onEvent = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error(`stream closed while waiting for '${event}'`));
-    };
-    emitter.on(event, onEvent);
-    emitter.on('error', onError);
-    if (event !== 'close') emitter.on('close', onClose);
-  });
 }

@@ -5,7 +5,6 @@ import {
   contractRecords,
   eraseCounts,
   purgeCounts,
-  readAll,
 } from './contract-records.js';
 import type { ContractContext } from './store-contract.js';
 
@@ -28,7 +27,7 @@ const at = (n: number): string => new Date(CONTRACT_BASE_TIME + n * 1000).toISOS
 export function holdTests<S extends Store>(context: ContractContext<S>): void {
   const { runner, expect, capabilities } = context;
   const ids = async (store: S): Promise<string[]> =>
-    (await readAll(store)).map((record) => record.id);
+    (await context.stored(store)).map((record) => record.id);
 
   runner.describe('holds', () => {
     context.test(
@@ -48,7 +47,7 @@ export function holdTests<S extends Store>(context: ContractContext<S>): void {
         }
         if (capabilities.purge) {
           expect(purgeCounts(await store.purge!(END)).deleted).toBe(1);
-          if (capabilities.read) expect(await ids(store)).toEqual(mine.map((r) => r.id));
+          if (context.canSee) expect(await ids(store)).toEqual(mine.map((r) => r.id));
         }
 
         expect(await store.release!('case-1')).toBe(true);
@@ -66,7 +65,7 @@ export function holdTests<S extends Store>(context: ContractContext<S>): void {
         await store.write(records);
         expect(await store.hold!(makeHold('range', { from: at(2), to: at(5) }))).toBe(3);
         expect(purgeCounts(await store.purge!(END)).deleted).toBe(5);
-        if (capabilities.read) {
+        if (context.canSee) {
           expect(await ids(store)).toEqual(records.slice(2, 5).map((r) => r.id));
         }
       });
@@ -77,7 +76,7 @@ export function holdTests<S extends Store>(context: ContractContext<S>): void {
         const scope = { ids: [records[1]!.id, records[3]!.id, 'unknown-id'] };
         expect(await store.hold!(makeHold('ids', scope))).toBe(2);
         expect(purgeCounts(await store.purge!(END)).deleted).toBe(3);
-        if (capabilities.read) expect(await ids(store)).toEqual([records[1]!.id, records[3]!.id]);
+        if (context.canSee) expect(await ids(store)).toEqual([records[1]!.id, records[3]!.id]);
       });
 
       context.test('records written later that fall in the scope are held too', async (store) => {
@@ -85,7 +84,7 @@ export function holdTests<S extends Store>(context: ContractContext<S>): void {
         const record = contractRecord(7, { nonessential: { visitorId: 'late' } });
         await store.write([record, contractRecord(8)]);
         expect(purgeCounts(await store.purge!(END)).deleted).toBe(1);
-        if (capabilities.read) expect(await ids(store)).toEqual([record.id]);
+        if (context.canSee) expect(await ids(store)).toEqual([record.id]);
       });
 
       context.test('a record under two holds stays held until both are released', async (store) => {

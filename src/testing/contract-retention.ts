@@ -1,6 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import type { Store } from '../stores/store.js';
-import { contractRecord, eraseCounts, purgeCounts, readAll } from './contract-records.js';
+import { contractRecord, eraseCounts, purgeCounts } from './contract-records.js';
 import type { ContractContext } from './store-contract.js';
 
 const D1 = '2025-02-01T00:00:00.000Z';
@@ -38,7 +38,7 @@ function without(record: AccessRecord, ...categories: (keyof AccessRecord['expir
 export function retentionTests<S extends Store>(context: ContractContext<S>): void {
   const { runner, expect, capabilities } = context;
   const byId = async (store: S, id: string) =>
-    (await readAll(store)).find((record) => record.id === id);
+    (await context.stored(store)).find((record) => record.id === id);
 
   if (capabilities.purge) {
     runner.describe('purge', () => {
@@ -47,7 +47,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         await store.write(all);
         const result = await store.purge!(new Date('2025-01-15T00:00:00.000Z'));
         expect(purgeCounts(result)).toEqual({ removed: ZERO, deleted: 0 });
-        if (capabilities.read) expect((await readAll(store)).length).toBe(4);
+        if (context.canSee) expect((await context.stored(store)).length).toBe(4);
       });
 
       context.test('strips client first, at its expiry, and keeps the record', async (store) => {
@@ -59,7 +59,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
           removed: { ...ZERO, client: 2, optional: 1, nonessential: 1 },
           deleted: 0,
         });
-        if (!capabilities.read) return;
+        if (!context.canSee) return;
         expect(await byId(store, plain.id)).toEqual(without(plain, 'client', 'optional'));
         expect(await byId(store, short.id)).toEqual(without(short, 'client', 'nonessential'));
         expect(await byId(store, forever.id)).toEqual(forever);
@@ -76,8 +76,8 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
             removed: { ...ZERO, client: 2, optional: 1, nonessential: 3 },
             deleted: 1,
           });
-          if (capabilities.read) {
-            const ids = (await readAll(store)).map((record) => record.id);
+          if (context.canSee) {
+            const ids = (await context.stored(store)).map((record) => record.id);
             expect(ids.includes(short.id)).toBe(false);
             expect(await byId(store, plain.id)).toEqual(
               without(plain, 'client', 'optional', 'nonessential'),
@@ -87,8 +87,8 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
           }
           const end = await store.purge!(new Date(D3));
           expect(purgeCounts(end).deleted).toBe(2);
-          if (capabilities.read) {
-            expect((await readAll(store)).map((record) => record.id)).toEqual([held.id]);
+          if (context.canSee) {
+            expect((await context.stored(store)).map((record) => record.id)).toEqual([held.id]);
           }
         },
       );
@@ -100,15 +100,17 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         expect(purgeCounts(again)).toEqual({ removed: ZERO, deleted: 0 });
       });
 
-      if (capabilities.read) {
+      if (context.canSee) {
         context.test(
           'a stripped visitor id or e-mail no longer finds the record',
           async (store) => {
             const { plain } = fixture();
             await store.write([plain]);
             await store.purge!(new Date(D2));
-            expect(await readAll(store, { subject: { visitorId: 'v-1' } })).toEqual([]);
-            expect(await readAll(store, { subject: { email: 'ada@example.org' } })).toEqual([]);
+            expect(await context.stored(store, { subject: { visitorId: 'v-1' } })).toEqual([]);
+            expect(await context.stored(store, { subject: { email: 'ada@example.org' } })).toEqual(
+              [],
+            );
           },
         );
 
@@ -119,7 +121,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
           await store.write([record]);
           const result = await store.purge!(new Date(D1));
           expect(purgeCounts(result).removed.client).toBe(1);
-          expect(await readAll(store)).toEqual([without(record, 'client')]);
+          expect(await context.stored(store)).toEqual([without(record, 'client')]);
         });
 
         context.test('records written after a purge are purged by the next one', async (store) => {
@@ -127,7 +129,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
           const { short } = fixture();
           await store.write([short]);
           expect(purgeCounts(await store.purge!(new Date(D2))).deleted).toBe(1);
-          expect(await readAll(store)).toEqual([]);
+          expect(await context.stored(store)).toEqual([]);
         });
       }
     });
@@ -142,9 +144,9 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         const result = eraseCounts(await store.erase!({ visitorId: 'me' }));
         expect(result.erased).toBe(3);
         expect(result.held).toBe(0);
-        if (capabilities.read) {
-          expect(await readAll(store, { subject: { visitorId: 'me' } })).toEqual([]);
-          expect(await readAll(store)).toEqual(others);
+        if (context.canSee) {
+          expect(await context.stored(store, { subject: { visitorId: 'me' } })).toEqual([]);
+          expect(await context.stored(store)).toEqual(others);
         }
         expect(eraseCounts(await store.erase!({ visitorId: 'me' })).erased).toBe(0);
       });
@@ -156,7 +158,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         ];
         await store.write(records);
         expect(eraseCounts(await store.erase!({ email: ' ada@EXAMPLE.org' })).erased).toBe(1);
-        if (capabilities.read) expect(await readAll(store)).toEqual([records[1]]);
+        if (context.canSee) expect(await context.stored(store)).toEqual([records[1]]);
       });
 
       context.test('a blank or unknown subject erases nothing', async (store) => {
@@ -164,7 +166,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         expect(eraseCounts(await store.erase!({ visitorId: '' })).erased).toBe(0);
         expect(eraseCounts(await store.erase!({ email: '  ' })).erased).toBe(0);
         expect(eraseCounts(await store.erase!({ visitorId: 'nobody' })).erased).toBe(0);
-        if (capabilities.read) expect((await readAll(store)).length).toBe(2);
+        if (context.canSee) expect((await context.stored(store)).length).toBe(2);
       });
 
       context.test('keeps a record under legal hold and says so', async (store) => {
@@ -177,7 +179,7 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         const result = eraseCounts(await store.erase!({ visitorId: 'me' }));
         expect(result.erased).toBe(1);
         if (result.reportsHeld) expect(result.held).toBe(1);
-        if (capabilities.read) expect(await readAll(store)).toEqual([held]);
+        if (context.canSee) expect(await context.stored(store)).toEqual([held]);
       });
     });
   }

@@ -10,9 +10,11 @@
  * storeContract('MyStore', () => new MyStore({ url: process.env.MY_URL }), { describe, it, expect });
  * ```
  */
-import type { Store } from '../stores/store.js';
+import type { AccessRecord } from '../record.js';
+import { matchesQuery } from '../stores/retention.js';
+import type { ReadQuery, Store } from '../stores/store.js';
 import { holdTests } from './contract-holds.js';
-import { readAll } from './contract-records.js';
+import { inStoreOrder, readAll } from './contract-records.js';
 import { retentionTests } from './contract-retention.js';
 import { writeReadTests } from './contract-write-read.js';
 
@@ -22,10 +24,21 @@ export type ContractExpect = (actual: unknown) => {
   toBe(expected: unknown): unknown;
 };
 
+/** A test runner's `it`: registers a test. */
+export interface ContractIt {
+  (name: string, body: () => Promise<void>): unknown;
+  /**
+   * Registers a test that is reported as skipped (`it.skip` in vitest, jest, mocha and node:test).
+   * The contract uses it for a test it cannot run, with the reason in the test's name; without
+   * it, such a test fails instead, so that it is never reported as passed.
+   */
+  skip?: (name: string, body: () => Promise<void>) => unknown;
+}
+
 /** The runner functions the contract registers its suites and tests with. */
 export interface ContractRunner {
   describe(name: string, body: () => void): unknown;
-  it(name: string, body: () => Promise<void>): unknown;
+  it: ContractIt;
   expect: ContractExpect;
 }
 
@@ -44,6 +57,19 @@ export interface StoreContractOptions<S extends Store> {
   readOrder?: 'time' | 'write';
   /** Records in the concurrency test (written in overlapping batches). Default 600. */
   concurrentRecords?: number;
+  /**
+   * Every record the store holds now, duplicates included, in any order: how the contract sees
+   * what a store without `read` stored (for instance by reading the file, table or stream it
+   * wrote to), or what a store with `read` really holds beyond what `read` shows. Without it and
+   * without `read`, the tests of idempotency by id cannot run: they are skipped with the reason
+   * in their name (or fail, when the runner has no `it.skip`), never passed.
+   */
+  inspect?: (
+    store: S,
+  ) =>
+    | Iterable<AccessRecord>
+    | AsyncIterable<AccessRecord>
+    | Promise<Iterable<AccessRecord> | AsyncIterable<AccessRecord>>;
 }
 
 /** What a store can do, derived from the methods it has. */
@@ -75,11 +101,26 @@ export interface ContractContext<S extends Store> {
   readonly expect: ContractExpect;
   readonly capabilities: StoreCapabilities;
   readonly options: StoreContractOptions<S>;
+  /** Whether the contract can see what a store holds: through `inspect`, else through `read`. */
+  readonly canSee: boolean;
+  /**
+   * The records the store holds that match `query`: from `inspect` (filtered, in time-then-id
+   * order) when given, else from `read`. Only call it when {@link canSee} is true.
+   */
+  stored(store: S, query?: ReadQuery): Promise<AccessRecord[]>;
   /** Register a test that runs `body` on a fresh store, then closes and cleans it up. */
   test(name: string, body: (store: S) => Promise<void>): void;
+  /**
+   * Register a test whose point is what the store holds. When the contract cannot see that, it
+   * is registered as skipped with the reason in its name, or as failing if the runner cannot skip.
+   */
+  testStored(name: string, body: (store: S) => Promise<void>): void;
   /** A fresh store with `init()` awaited; closed and cleaned up when the current test ends. */
   open(): Promise<S>;
 }
+
+/** Why a test about what a store holds could not run. */
+const BLIND = 'not checked: the store has no read() and no inspect option was given';
 
 /**
  * Register the store contract as a suite named `store contract: <name>`.
@@ -88,7 +129,8 @@ export interface ContractContext<S extends Store> {
  * it must return a new, independent store each time, synchronously and without I/O: connecting and
  * creating the schema belong in `init()`, which the contract awaits. Give each store its own
  * table, key prefix or file. Which tests run follows from the store's methods: `write` always;
- * `read`, `purge`, `erase`, and `hold`/`release`/`holds` when present.
+ * `read`, `purge`, `erase`, and `hold`/`release`/`holds` when present. The tests of idempotency by
+ * id need to see what the store holds: through `read`, or through the `inspect` option.
  *
  * What a store must do to pass, beyond the {@link Store} documentation:
  * - A call that fails (throws or rejects) may be retried by the caller: a failed `write` may have
@@ -122,12 +164,21 @@ export function storeContract<S extends Store>(
     }
   };
 
+  const { inspect } = options;
   const context: ContractContext<S> = {
     runner,
     expect: runner.expect,
     capabilities,
     options,
     open,
+    canSee: inspect !== undefined || capabilities.read,
+    async stored(store, query = {}) {
+      if (inspect === undefined) return readAll(store, query);
+      const all: AccessRecord[] = [];
+      for await (const record of await inspect(store)) all.push(record);
+      const matching = inStoreOrder(all.filter((record) => matchesQuery(record, query)));
+      return query.limit === undefined ? matching : matching.slice(0, Math.max(0, query.limit));
+    },
     test(testName, body) {
       runner.it(testName, async () => {
         try {
@@ -135,6 +186,23 @@ export function storeContract<S extends Store>(
         } finally {
           await finish();
         }
+      });
+    },
+    testStored(testName, body) {
+      if (context.canSee) {
+        context.test(testName, body);
+        return;
+      }
+      const label = `${testName} (${BLIND})`;
+      if (typeof runner.it.skip === 'function') {
+        runner.it.skip(label, async () => {});
+        return;
+      }
+      runner.it(label, async () => {
+        throw new Error(
+          `${name}: ${BLIND}; pass { inspect: (store) => records } to storeContract so that ` +
+            'this can be checked',
+        );
       });
     },
   };
@@ -171,7 +239,7 @@ function lifecycleTests<S extends Store>(context: ContractContext<S>): void {
     }
     context.test('write([]) stores nothing and succeeds', async (store) => {
       await store.write([]);
-      if (capabilities.read) expect(await readAll(store)).toEqual([]);
+      if (context.canSee) expect(await context.stored(store)).toEqual([]);
     });
   });
 }

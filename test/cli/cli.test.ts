@@ -1,6 +1,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -113,6 +123,40 @@ describe('express-privacy-log on a SQLite file', () => {
 
     const nobody = await cli('export', '--subject', 'email:nobody@example.org');
     expect(JSON.parse(nobody.stdout)).toMatchObject({ records: [], count: 0 });
+  });
+
+  it('export --out replaces a world-readable file with a private one', async () => {
+    await seed([makeRecord({ nonessential: { visitorId: 'alice' } })]);
+    const target = join(dir, 'alice.json');
+    await writeFile(target, 'old export\n', { mode: 0o644 });
+    await chmod(target, 0o644);
+    const run = await cli('export', '--subject', 'visitor:alice', '--out', 'alice.json');
+    expect(run.code).toBe(0);
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(target, 'utf8')).count).toBe(1);
+    expect(await readdir(dir)).toEqual(['access-log.sqlite', 'alice.json']);
+  });
+
+  it('export --out replaces a symlink at the target instead of writing through it', async () => {
+    await seed([makeRecord({ nonessential: { visitorId: 'alice' } })]);
+    const elsewhere = join(dir, 'elsewhere.txt');
+    await writeFile(elsewhere, 'not yours\n', { mode: 0o644 });
+    await symlink(elsewhere, join(dir, 'alice.json'));
+    const run = await cli('export', '--subject', 'visitor:alice', '--out', 'alice.json');
+    expect(run.code).toBe(0);
+    expect(await readFile(elsewhere, 'utf8')).toBe('not yours\n');
+    const target = await lstat(join(dir, 'alice.json'));
+    expect(target.isSymbolicLink()).toBe(false);
+    expect(target.mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(join(dir, 'alice.json'), 'utf8')).count).toBe(1);
+  });
+
+  it('export --out into a missing folder fails at once and leaves nothing behind', async () => {
+    await seed([]);
+    const run = await cli('export', '--subject', 'alice', '--out', 'no/such/dir/alice.json');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^express-privacy-log: cannot write no\/such\/dir\/alice\.json/);
+    expect(await readdir(dir)).toEqual(['access-log.sqlite']);
   });
 
   it('erases a subject; a following export is empty', async () => {
@@ -287,6 +331,26 @@ describe('mistakes and failures', () => {
       expect(run.stderr).not.toContain('secret');
     }
   });
+
+  it('never prints a store password, whatever characters it holds or where it is', async () => {
+    const cases: [string, string][] = [
+      ['postgres://app:p@ss@127.0.0.1:1/db', 'ss@'],
+      ['postgres://app:pa/ss@127.0.0.1:1/db', 'pa/ss'],
+      ['postgres://app:pa%2Fss%40x@127.0.0.1:1/db', 'pa%2F'],
+      ['postgres://127.0.0.1:1/db?password=hunter2', 'hunter2'],
+      ['postgres://127.0.0.1:1/db?sslmode=disable&sslpassword=keypass', 'keypass'],
+      ['redis://:p@ss@127.0.0.1:1', 'ss@'],
+      ['redis://default:p/ss@127.0.0.1:1', 'p/ss'],
+      ['redis://127.0.0.1:1?token=t0ken', 't0ken'],
+    ];
+    const runs = await Promise.all(cases.map(([url]) => cli('stats', '--store', url)));
+    cases.forEach(([url, secret], i) => {
+      const run = runs[i]!;
+      expect(run.code, url).not.toBe(0);
+      expect(run.stderr.trimEnd().split('\n'), url).toHaveLength(1);
+      expect(run.stderr, url).not.toContain(secret);
+    });
+  }, 60_000);
 
   it('a missing database is a failure, not an empty result, and creates nothing', async () => {
     const run = await cli('stats', '--store', 'sqlite:./missing.sqlite');

@@ -168,6 +168,17 @@ describe('NdjsonStore to a file', () => {
     await store.close();
   });
 
+  it('starts on a fresh line after a torn line an earlier writer left', async () => {
+    const path = join(dir, 'access.ndjson');
+    await writeFile(path, '{"v":1,"id":"torn');
+    const record = makeRecord();
+    const store = new NdjsonStore({ destination: path });
+    await store.write([record]);
+    expect(await collect(store)).toEqual([record]);
+    await store.close();
+    expect(await readFile(path, 'utf8')).toBe(`{"v":1,"id":"torn\n${toNdjsonLine(record)}`);
+  });
+
   it('reads nothing from a file that does not exist (any more)', async () => {
     const path = join(dir, 'gone.ndjson');
     const store = new NdjsonStore({ destination: path });
@@ -254,11 +265,25 @@ describe('NdjsonStore to a stream', () => {
       },
     });
     const store = new NdjsonStore({ destination: failing });
-    await store.write([makeRecord()]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // The stream never took the line: the write must not count as done.
     await expect(store.write([makeRecord()])).rejects.toThrow('disk on fire');
-    await expect(store.write([makeRecord()])).rejects.toThrow(/closed/);
+    await expect(store.write([makeRecord()])).rejects.toThrow(/closed \(disk on fire\)/);
     await store.close();
+  });
+
+  it('a write waits for one the stream has not taken, then fails; close() destroys the stuck stream', async () => {
+    const stuck = new Writable({
+      write() {
+        // Never calls back: a pipe nobody reads.
+      },
+    });
+    const store = new NdjsonStore({ destination: stuck, stallTimeoutMs: 50, closeTimeoutMs: 50 });
+    const first = store.write([makeRecord()]);
+    first.catch(() => {});
+    await expect(store.write([makeRecord()])).rejects.toThrow(/has not taken the previous write/);
+    await store.close();
+    expect(stuck.destroyed).toBe(true);
+    await expect(first).rejects.toThrow(/closed/);
   });
 
   it('rejects, and reports the error once, when the stream fails while it is draining', async () => {
@@ -276,7 +301,7 @@ describe('NdjsonStore to a stream', () => {
 });
 
 describe('NdjsonStore backpressure on a file', () => {
-  it('writes a batch larger than the SonicBoom buffer completely', async () => {
+  it('writes a batch larger than a stream buffer completely', async () => {
     const path = join(dir, 'big.ndjson');
     const store = new NdjsonStore({ destination: path });
     await store.init();

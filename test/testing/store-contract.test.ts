@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AccessRecord } from '../../src/record.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { NdjsonStore } from '../../src/stores/ndjson-store.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
@@ -28,10 +29,28 @@ storeContract(
   { readOrder: 'write' },
 );
 
+/** What each stream-backed store has written, so the contract can see duplicates without read. */
+const streamed = new WeakMap<NdjsonStore, string[]>();
+
 storeContract(
   'NdjsonStore (stream)',
-  () => new NdjsonStore({ destination: new PassThrough().resume() }),
+  () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+    const store = new NdjsonStore({ destination: stream });
+    streamed.set(store, chunks);
+    return store;
+  },
   { describe, it, expect },
+  {
+    inspect: (store) =>
+      (streamed.get(store) ?? [])
+        .join('')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as AccessRecord),
+  },
 );
 
 // Fails every 7th call: each call is repeated up to three times, as the dispatcher does for writes.
