@@ -261,7 +261,7 @@ export function pathInputLimit(maxLength: number): number {
  *
  * The result is not yet cleaned of control characters nor cut to `maxLength`.
  */
-export function redactPath(
+export function redactUrlPath(
   path: string,
   mode: PathRedaction,
   maxLength: number,

@@ -1,4 +1,4 @@
-import { redactPath } from './path.js';
+import { redactUrlPath } from './path.js';
 import { cleanText } from './text.js';
 
 /** How much of a referrer is kept: `origin` is `https://host[:port]`, `full` adds the path. */
@@ -15,7 +15,7 @@ export type ReferrerDetail = 'origin' | 'full';
  *   the site (`blog.example.com` on `example.com`) count as other sites.
  * - `origin` keeps `scheme://host[:port]` (default ports omitted, IDN in punycode, as `URL.origin`
  *   gives it); `full` adds the path, redacted exactly as a request path that no route template
- *   matched (`redactPath` with `ids`: e-mail addresses, ids, tokens, addresses and secret path
+ *   matched (`redactUrlPath` with `ids`: e-mail addresses, ids, tokens, addresses and secret path
  *   parameters such as `;jsessionid=` replaced), keeping its percent-encoding.
  * - The result goes through {@link cleanText}: at most `maxLength` characters, ending in `…` when
  *   cut.
@@ -44,7 +44,7 @@ export function minimizeReferrer(
     return undefined;
   }
   const kept =
-    detail === 'full' ? url.origin + redactPath(url.pathname, 'ids', maxLength) : url.origin;
+    detail === 'full' ? url.origin + redactUrlPath(url.pathname, 'ids', maxLength) : url.origin;
   return cleanText(kept, maxLength);
 }
 

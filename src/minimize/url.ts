@@ -1,6 +1,6 @@
 import { CLOSE_LOOK_COST, type RedactionBudget, redactionBudget } from './budget.js';
 import { redactText } from './identifiers.js';
-import { type PathRedaction, pathInputLimit, redactPath, SECRET_PARAM } from './path.js';
+import { type PathRedaction, pathInputLimit, redactUrlPath, SECRET_PARAM } from './path.js';
 import { cleanText } from './text.js';
 
 // `scheme://` at the start: an absolute-form request target (`GET http://evil.example/x`).
@@ -12,7 +12,7 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
  * - Input is Express's `req.originalUrl`: origin form (`/a/b?x=1`), absolute form
  *   (`http://evil.example/x?y`, where only `/x` is kept, never the host or credentials), or garbage
  *   (`*`, `''`, `//double`, which are kept as text and cleaned).
- * - The path keeps its percent-encoding as received and goes through {@link redactPath} with
+ * - The path keeps its percent-encoding as received and goes through {@link redactUrlPath} with
  *   `segments` (default `keep`): secret path parameters (`;jsessionid=…`) and, unless `keep`,
  *   identifying segments and parts of segments are replaced. A path too long to look at whole is
  *   cut after a whole segment, ends in `…`, and keeps no query.
@@ -51,7 +51,7 @@ export function minimizePath(
     path = slash === -1 ? '/' : path.slice(slash);
   }
   const budget = redactionBudget(maxLength);
-  path = redactPath(path, segments, maxLength, budget);
+  path = redactUrlPath(path, segments, maxLength, budget);
 
   let query = '';
   if (!budget.cut && queryStart !== -1 && allow.size > 0) {

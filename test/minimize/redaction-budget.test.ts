@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { redactionBudget } from '../../src/minimize/budget.js';
-import { redactPath } from '../../src/minimize/path.js';
+import { redactUrlPath } from '../../src/minimize/path.js';
 import { ELLIPSIS } from '../../src/minimize/text.js';
 import { minimizePath } from '../../src/minimize/url.js';
 
@@ -10,7 +10,7 @@ const count = (text: string, part: string) => text.split(part).length - 1;
 describe('the work per path is bounded, and what the budget cannot pay for is dropped', () => {
   it('looks at no more than maxLength / 4 segments', () => {
     const budget = redactionBudget(2048);
-    const out = redactPath('/a7'.repeat(2000), 'ids', 2048, budget);
+    const out = redactUrlPath('/a7'.repeat(2000), 'ids', 2048, budget);
     expect(budget.cut).toBe(true);
     expect(out.endsWith(`/${ELLIPSIS}`)).toBe(true);
     // The empty segment before the first slash is one of the 512.
@@ -20,14 +20,14 @@ describe('the work per path is bounded, and what the budget cannot pay for is dr
   it('looks closely at no more than maxLength / 2 characters, and keeps nothing it did not read', () => {
     const uuid = '3f2504e0-4f89-11d3-9a0c-030512345678';
     const budget = redactionBudget(2048);
-    const out = redactPath(`/u/${uuid}`.repeat(200), 'personal', 2048, budget);
+    const out = redactUrlPath(`/u/${uuid}`.repeat(200), 'personal', 2048, budget);
     expect(budget.cut).toBe(true);
     expect(out.endsWith(`/${ELLIPSIS}`)).toBe(true);
     // Each look costs its 36 characters and 8 more: 23 fit in 1024.
     expect(count(out, '%5Bredacted%5D')).toBe(23);
     expect(out).not.toMatch(/[0-9a-f]{4}-/);
     // A replaced id costs its length and 8 more: 113 of `/7` fit.
-    const ids = redactPath('/7'.repeat(2000), 'ids', 2048);
+    const ids = redactUrlPath('/7'.repeat(2000), 'ids', 2048);
     expect(count(ids, ':id')).toBe(113);
     expect(ids).not.toMatch(/\d/);
   });
