@@ -7,6 +7,7 @@ export const BUDGETS = {
   backgroundPerCore: 100_000,
   sqliteRowsPerSecond: 100_000,
   postgresRowsPerSecond: 50_000,
+  hostilePathRatio: 2,
 };
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`;
@@ -60,6 +61,13 @@ export function evaluate(results) {
       budget: `PostgreSQL >= ${k(BUDGETS.postgresRowsPerSecond)} rows/s`,
       measured: pg.skipped ? `not measured: ${pg.skipped}` : `${k(pg.rowsPerSecond)} rows/s`,
       met: pg.skipped ? undefined : pg.rowsPerSecond >= BUDGETS.postgresRowsPerSecond,
+    });
+  }
+  for (const [mode, r] of Object.entries(micro?.redaction?.modes ?? {})) {
+    out.push({
+      budget: `worst hostile 16 KB path <= ${BUDGETS.hostilePathRatio}x an ordinary one (${mode})`,
+      measured: `${r.worstUs.toFixed(1)} vs ${r.ordinaryUs.toFixed(1)} us (${r.ratio.toFixed(2)}x, ${r.worst})`,
+      met: r.ratio <= BUDGETS.hostilePathRatio,
     });
   }
   if (micro?.memory) {

@@ -1,7 +1,8 @@
 // Micro benchmarks of the parts behind the request path, on dist/: the background stage (records
 // per CPU second, the realistic mix), each store's write rate (rows per second, batched), the
-// time to construct a middleware, the User-Agent cache, GeoIP lookups, and the memory check (1M
-// requests into a logger whose store never answers).
+// time to construct a middleware, the User-Agent cache, GeoIP lookups, the worst case of path
+// redaction (hostile 16 KB paths against an ordinary one), and the memory check (1M requests into
+// a logger whose store never answers).
 // `node --expose-gc bench/micro.js [--quick] [--out FILE]`; bench/run.js runs it.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ const { UserAgentParser } = await internal('enrich/user-agent.js');
 const { loadGeo } = await internal('enrich/geo.js');
 const { uuidv7 } = await internal('ids.js');
 const { normalizeIp, truncateIp } = await internal('minimize/ip.js');
+const { minimizePath } = await internal('minimize/url.js');
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
@@ -41,6 +43,7 @@ const size = {
   geoLookups: quick ? 50_000 : 300_000,
   storeRows: quick ? 20_000 : 200_000,
   memoryRequests: quick ? 200_000 : 1_000_000,
+  redactionRounds: quick ? 5 : 25,
 };
 const silent = { warn() {}, error() {}, info() {} };
 const work = mkdtempSync(join(tmpdir(), 'epl-micro-'));
@@ -216,6 +219,78 @@ async function capture(options, specs) {
       `(${distinct} distinct strings, cache of 5000); ${fixed(results.userAgents.usPerRequest, 2)} us ` +
       `per request with the cache, ${fixed(results.userAgents.usPerMiss, 1)} us per parse without`,
   );
+}
+
+// --- Path redaction: hostile 16 KB paths against an ordinary one ---------------------------------
+
+{
+  const LENGTH = 16 * 1024;
+  // Paths of the benchmark site (bench/traffic.js), one after another: what ordinary looks like.
+  const site = ['products', '42', 'old-page-7.html', 'about', 'api', 'search', 'products', '17'];
+  let ordinary = '';
+  for (let i = 0; ordinary.length < LENGTH; i++) ordinary += `/${site[i % site.length]}`;
+  const fill = (unit, size = LENGTH) =>
+    `/${unit.repeat(Math.ceil(size / unit.length))}`.slice(0, size);
+  // Long segments of one content, each just short enough to be looked at whole.
+  const long = (unit) => fill(`${unit.repeat(Math.floor(1000 / unit.length))}/`);
+  // Each aims at one pass; the first is what took 74 ms before redaction was linear.
+  const hostile = {
+    'eyJ repeated (JWT starts)': fill('eyJ'),
+    'JWT starts in segments': long('eyJa.b'),
+    'e-mail addresses': fill('jane.doe@example.com/'),
+    'e-mail-like, unknown domains': long('a@b.xq '),
+    'IPv6 addresses': long('1::1 '),
+    'IPv4 addresses': long('1.2.3.4 '),
+    UUIDs: long('3f2504e0-4f89-11d3-9a0c-030512345678 '),
+    'hex runs one short': long('0123456789abcdef0123456789abcde-'),
+    'tiny id segments': fill('7/'),
+    'tiny segments': fill('a7/'),
+    'path parameters': fill(';a=1'),
+    'encoded segments': fill('%41/'),
+    'everything at once': long('a1@b.c-1.2.3.4:5::6-eyJ.'),
+  };
+  const none = new Set();
+  const modes = { 'no route matched': 'ids', 'route matched': 'personal' };
+  const variants = [['ordinary', ordinary], ...Object.entries(hostile)];
+  results.redaction = { pathLength: LENGTH, maxLength: 2048, modes: {} };
+  const rows = [];
+  for (const [label, mode] of Object.entries(modes)) {
+    const run = (path) => minimizePath(path, none, 2048, mode);
+    for (const [, path] of variants) for (let i = 0; i < 50; i++) run(path);
+    // Rounds alternate the variants, and each keeps its least time: a busy machine only adds.
+    const best = new Map(variants.map(([name]) => [name, Number.POSITIVE_INFINITY]));
+    for (let round = 0; round < size.redactionRounds; round++) {
+      for (const [name, path] of variants) {
+        const t = await timed(() => {
+          for (let i = 0; i < 20; i++) run(path);
+        });
+        best.set(name, Math.min(best.get(name), t.cpuUs / 20));
+      }
+    }
+    const base = best.get('ordinary');
+    const [worstName, worstUs] = [...best]
+      .filter(([name]) => name !== 'ordinary')
+      .sort((a, b) => b[1] - a[1])[0];
+    results.redaction.modes[mode] = {
+      ordinaryUs: base,
+      worst: worstName,
+      worstUs,
+      ratio: worstUs / base,
+      hostileUs: Object.fromEntries([...best].filter(([name]) => name !== 'ordinary')),
+    };
+    rows.push([
+      label,
+      fixed(base, 1),
+      fixed(worstUs, 1),
+      worstName,
+      `${fixed(worstUs / base, 2)}x`,
+    ]);
+  }
+  console.log(
+    '\nPath redaction of a 16 KB path, CPU us per path (as stored: at most 2048 characters)',
+  );
+  console.log(table(['', 'ordinary', 'worst hostile', 'which', 'ratio'], rows));
+  console.log('');
 }
 
 // --- Memory: 1M requests into a logger whose store never answers -------------------------------

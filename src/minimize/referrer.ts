@@ -1,3 +1,4 @@
+import { redactUrlPath } from './path.js';
 import { cleanText } from './text.js';
 
 /** How much of a referrer is kept: `origin` is `https://host[:port]`, `full` adds the path. */
@@ -13,7 +14,9 @@ export type ReferrerDetail = 'origin' | 'full';
  *   (`Host` header), ignoring case, port, a trailing dot and a leading `www.`. Other subdomains of
  *   the site (`blog.example.com` on `example.com`) count as other sites.
  * - `origin` keeps `scheme://host[:port]` (default ports omitted, IDN in punycode, as `URL.origin`
- *   gives it); `full` adds the path, which keeps its percent-encoding.
+ *   gives it); `full` adds the path, redacted exactly as a request path that no route template
+ *   matched (`redactUrlPath` with `ids`: e-mail addresses, ids, tokens, addresses and secret path
+ *   parameters such as `;jsessionid=` replaced), keeping its percent-encoding.
  * - The result goes through {@link cleanText}: at most `maxLength` characters, ending in `…` when
  *   cut.
  *
@@ -40,7 +43,8 @@ export function minimizeReferrer(
   if (requestHost !== undefined && siteName(url.hostname) === siteName(hostOf(requestHost))) {
     return undefined;
   }
-  const kept = detail === 'full' ? url.origin + url.pathname : url.origin;
+  const kept =
+    detail === 'full' ? url.origin + redactUrlPath(url.pathname, 'ids', maxLength) : url.origin;
   return cleanText(kept, maxLength);
 }
 

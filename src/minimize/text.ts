@@ -49,10 +49,12 @@ const escapeUnit = (unit: string): string =>
  */
 export function cleanText(value: string, maxLength: number): string {
   const max = maxLength > 0 ? Math.floor(maxLength) : 0;
-  if (value.length <= max && !UNSAFE.test(value)) return value;
-  const escaped = UNSAFE.test(value) ? value.replace(UNSAFE_ALL, escapeUnit) : value;
-  if (escaped.length <= max) return escaped;
   if (max === 0) return '';
+  // Escaping only lengthens, so no unit past `max` can reach the kept part; the one unit more keeps
+  // a surrogate pair at the cut whole, so it is not escaped as a lone half.
+  const text = value.length > max + 1 ? value.slice(0, max + 1) : value;
+  const escaped = UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeUnit) : text;
+  if (escaped.length <= max && text === value) return escaped;
   return cutAt(escaped, max - 1) + ELLIPSIS;
 }
 

@@ -123,7 +123,7 @@ function clientOf(
   const network = truncateNetwork(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
   switch (client.ip.mode) {
     case 'full':
-      out.ip = ip.address;
+      out.ip = ip.received ?? ip.address;
       empty = false;
       break;
     case 'truncate':
@@ -205,7 +205,7 @@ function securityIpOf(ip: NormalIp | undefined, deps: ProcessorDeps): string | u
   const mode = deps.compiled.securityIp;
   if (mode === 'none') return undefined;
   if (ip === undefined) return undefined;
-  if (mode === 'full') return ip.address;
+  if (mode === 'full') return ip.received ?? ip.address;
   return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
 }
 

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minimizeReferrer } from '../../src/minimize/referrer.js';
 import { ELLIPSIS } from '../../src/minimize/text.js';
+import { minimizePath } from '../../src/minimize/url.js';
 
 describe('minimizeReferrer', () => {
   it('keeps the origin by default detail', () => {
@@ -17,8 +19,8 @@ describe('minimizeReferrer', () => {
 
   it('keeps origin and path at full detail, never the query or fragment', () => {
     expect(
-      minimizeReferrer('https://blog.example.org/posts/42?utm=x#top', 'example.com', 'full'),
-    ).toBe('https://blog.example.org/posts/42');
+      minimizeReferrer('https://blog.example.org/posts/latest?utm=x#top', 'example.com', 'full'),
+    ).toBe('https://blog.example.org/posts/latest');
     expect(minimizeReferrer('https://other.example', 'example.com', 'full')).toBe(
       'https://other.example/',
     );
@@ -83,7 +85,7 @@ describe('minimizeReferrer', () => {
 
   it('caps the length and keeps the result on one line', () => {
     const out = minimizeReferrer(
-      `https://other.example/${'a'.repeat(3000)}`,
+      `https://other.example/${'abc/'.repeat(750)}`,
       'example.com',
       'full',
     );
@@ -91,6 +93,53 @@ describe('minimizeReferrer', () => {
     expect(out?.endsWith(ELLIPSIS)).toBe(true);
     expect(minimizeReferrer('https://other.example/a\u2028b', 'example.com', 'full')).toBe(
       'https://other.example/a%E2%80%A8b',
+    );
+  });
+});
+
+describe('a full referrer keeps its path only as a request path would be kept', () => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+
+  it('redacts e-mail addresses, ids, tokens, addresses and session parameters', () => {
+    const referer = `https://other.example/u/jane.doe@example.com/orders/123456789;jsessionid=ABC123/t/${jwt}/ip/203.0.113.77?x=1#y`;
+    expect(minimizeReferrer(referer, 'example.com', 'full')).toBe(
+      'https://other.example/u/:email/orders/:id;jsessionid=[redacted]/t/%5Bredacted-jwt%5D/ip/:id',
+    );
+    expect(
+      minimizeReferrer('https://other.example/u/jane%40example.com', 'example.com', 'full'),
+    ).toBe('https://other.example/u/:email');
+    expect(minimizeReferrer('https://other.example/img/logo@2x.png', 'example.com', 'full')).toBe(
+      'https://other.example/img/logo@2x.png',
+    );
+  });
+
+  it('by the same redaction as a request path that no route matched', () => {
+    const segment = fc.oneof(
+      fc.constantFrom(
+        'products',
+        '42',
+        'jane.doe@example.com',
+        'logo@2x.png',
+        '3f2504e0-4f89-11d3-9a0c-030512345678',
+        'd41d8cd98f00b204e9800998ecf8427e',
+        jwt,
+        '203.0.113.77',
+        '2001:db8::1',
+        'order-123456789',
+        'x;jsessionid=ABC',
+        'map;lat=1;user=jane@example.com',
+        'caf%C3%A9',
+      ),
+      fc.webSegment(),
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 8 }), (segments) => {
+        const path = new URL(`https://other.example/${segments.join('/')}`).pathname;
+        expect(minimizeReferrer(`https://other.example${path}`, 'example.com', 'full')).toBe(
+          `https://other.example${minimizePath(path, new Set(), 1024, 'ids')}`,
+        );
+      }),
+      { numRuns: 500 },
     );
   });
 });
