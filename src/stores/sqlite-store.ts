@@ -7,6 +7,7 @@ import { emptyPurgeResult, normalizeEmail, STRIPPABLE_CATEGORIES } from './reten
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
+import { WalTruncation } from './sqlite-wal.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
@@ -70,6 +71,10 @@ export class SqliteStore implements Store {
   #purgeAll: ((now: string) => PurgeResult) | undefined;
   #eraseSubject: ((subject: Subject) => EraseResult) | undefined;
   #holds: SqliteHolds | undefined;
+  readonly #wal = new WalTruncation(
+    () => this.#db,
+    () => this.name,
+  );
 
   /** @param options see {@link SqliteStoreOptions}; all optional. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -97,6 +102,9 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.#busyTimeoutMs))}`);
+      // Deleted rows, stripped categories and freed pages are overwritten with zeros, so that an
+      // erased record cannot be read back from the file's free space.
+      db.pragma('secure_delete = ON');
       migrate(db);
       this.#prepare(db);
     } catch (error) {
@@ -124,7 +132,11 @@ export class SqliteStore implements Store {
    */
   async purge(now: Date): Promise<PurgeResult> {
     this.#ready('purge');
-    return this.#purgeAll!(now.toISOString());
+    const result = this.#purgeAll!(now.toISOString());
+    if (result.deleted > 0 || Object.values(result.removed).some((n) => n > 0)) {
+      this.#wal.clear();
+    }
+    return result;
   }
 
   /**
@@ -182,7 +194,9 @@ export class SqliteStore implements Store {
    */
   async erase(subject: Subject): Promise<EraseResult> {
     this.#ready('erase');
-    return this.#eraseSubject!(subject);
+    const result = this.#eraseSubject!(subject);
+    if (result.erased > 0) this.#wal.clear();
+    return result;
   }
 
   /**
@@ -206,6 +220,14 @@ export class SqliteStore implements Store {
     return this.#holds!.list();
   }
 
+  /**
+   * Whether the write-ahead log may still hold the old pages of erased or purged records: a
+   * checkpoint was refused (another connection was reading) and is retried in the background.
+   */
+  get walPending(): boolean {
+    return this.#wal.pending;
+  }
+
   /** How many records are stored, held ones included. */
   count(): number {
     this.#ready('count');
@@ -216,6 +238,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const db = this.#db;
     if (db === undefined) return;
+    this.#wal.stop();
+    // The last connection to close checkpoints and removes the WAL itself; another process may
+    // still have the file open, so one more truncating checkpoint is tried here.
+    this.#wal.clearNow();
     this.#db = undefined;
     this.#statements = undefined;
     this.#readStatements = new Map();
