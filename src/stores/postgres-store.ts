@@ -263,28 +263,63 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Delete every record of `subject` that is not under legal hold; held ones are counted. */
+  /**
+   * Delete every record of `subject` that is not under legal hold; held ones are counted. The
+   * partitions that lost rows are then vacuumed, so that the deleted tuples are removed from the
+   * table's pages rather than left there, dead but readable, until autovacuum comes by (see
+   * docs/stores.md for what this does and does not guarantee).
+   */
   async erase(subject: Subject): Promise<EraseResult> {
     await this.#ready('erase');
     const found = scopeSubject(subject);
     if (found === undefined || found.value === '') return { erased: 0, held: 0 };
     const held = heldPredicate(this.#t);
-    return this.#track(
+    const outcome = await this.#track(
       inTransaction(this.#pool, this.#limits, async (query) => {
         // A hold being placed meanwhile waits for this erasure, or this erasure sees it.
         await query(`LOCK TABLE ${this.#t.holds} IN SHARE MODE`);
-        const { rows } = await query<{ erased: string; held: string }>(
+        const { rows } = await query<{ erased: string; held: string; parts: string[] | null }>(
           `WITH gone AS (
-             DELETE FROM ${this.#t.base} r WHERE r.${found.column} = $1 AND NOT ${held} RETURNING 1
+             DELETE FROM ${this.#t.base} r WHERE r.${found.column} = $1 AND NOT ${held}
+             RETURNING r.tableoid::regclass::text AS part
            )
            SELECT (SELECT count(*) FROM gone) AS erased,
+                  (SELECT array_agg(DISTINCT part) FROM gone) AS parts,
                   (SELECT count(*) FROM ${this.#t.base} r
                     WHERE r.${found.column} = $1 AND ${held}) AS held`,
           [found.value],
         );
-        return { erased: Number(rows[0]?.erased ?? 0), held: Number(rows[0]?.held ?? 0) };
+        return {
+          erased: Number(rows[0]?.erased ?? 0),
+          held: Number(rows[0]?.held ?? 0),
+          parts: rows[0]?.parts ?? [],
+        };
       }),
     );
+    await this.#vacuum(outcome.parts);
+    return { erased: outcome.erased, held: outcome.held };
+  }
+
+  /**
+   * VACUUM the given partitions (names as `regclass` text, already quoted where needed). The
+   * deletion is committed by then: a failing VACUUM is reported as a warning, never as a failed
+   * erasure, and autovacuum does the same work later.
+   */
+  async #vacuum(partitions: readonly string[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const limits = { ...this.#limits, statementTimeoutMs: this.#purgeTimeoutMs };
+    try {
+      await this.#track(
+        withConnection(this.#pool, limits, async (query) => {
+          // VACUUM cannot run in a transaction block; each partition is its own statement.
+          for (const partition of partitions) await query(`VACUUM ${partition}`);
+        }),
+      );
+    } catch (error) {
+      process.emitWarning(
+        `${this.name}: VACUUM after erasure failed (autovacuum will do it later): ${(error as Error).message}`,
+      );
+    }
   }
 
   /**
