@@ -295,6 +295,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           appConsent,
           subjects: operations.subjects,
           logger,
+          appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
         },
         routerOptions,
       ),

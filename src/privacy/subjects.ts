@@ -1,6 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import { isHeld } from '../stores/hold-scope.js';
-import { compareRecords, normalizeEmail } from '../stores/retention.js';
+import { compareRecords, matchesSubject, normalizeEmail } from '../stores/retention.js';
 import type { Hold, Store, Subject } from '../stores/store.js';
 import { Deadline } from './deadline.js';
 import { eraseCounts, type NamedStore, type StoreSet } from './store-set.js';
@@ -51,6 +51,11 @@ export interface SubjectErasure {
   stores: { store: string; erased: number; held: number }[];
   /** Stores that cannot erase (append-only logs): what they keep about the subject stays. */
   unsupported: string[];
+  /**
+   * Of `unsupported`, the stores that recorded the request: they keep the records until their log
+   * is rotated or deleted, but never serve them again (not in exports, not in `my-data`).
+   */
+  recorded: string[];
   /** Stores that can erase but failed or did not answer in time: repeat the erasure later. */
   unavailable: UnavailableStore[];
 }
@@ -121,6 +126,19 @@ export function createSubjectsApi(
     }
   };
 
+  /** Erasures asked of this API, for stores that can neither erase nor record them. */
+  const forgotten: { subject: Subject; at: number }[] = [];
+  /** Whether an earlier erasure covers a record that a store unable to erase still serves. */
+  const erasedBefore = (entry: NamedStore, record: AccessRecord): boolean => {
+    if (typeof entry.store.erase === 'function' || typeof entry.store.suppress === 'function') {
+      return false;
+    }
+    const time = Date.parse(record.time);
+    return forgotten.some(
+      ({ subject, at }) => (Number.isNaN(time) || time <= at) && matchesSubject(record, subject),
+    );
+  };
+
   return {
     async export(key, options) {
       const subject = checkKey(key);
@@ -130,7 +148,7 @@ export function createSubjectsApi(
         async (entry, deadline) => {
           const found: { held: boolean; record: AccessRecord }[] = [];
           for await (const item of storeRecords(set, entry, subject, deadline.signal)) {
-            found.push(item);
+            if (!erasedBefore(entry, item.record)) found.push(item);
           }
           return found;
         },
@@ -161,13 +179,21 @@ export function createSubjectsApi(
 
     async erase(key, options) {
       const subject = checkKey(key);
-      const { done, unavailable } = await eachStore(set.with('erase'), options, (entry, deadline) =>
+      const at = clock();
+      const entries = set.stores.filter(
+        ({ store }) => typeof store.erase === 'function' || typeof store.suppress === 'function',
+      );
+      const { done, unavailable } = await eachStore(entries, options, (entry, deadline) =>
         set.use(
           entry,
-          async (store) => {
+          async (store): Promise<StoreErasure | 'recorded'> => {
             // Started past the deadline, an erasure would no longer be reported: leave it for the
             // repeated request.
             if (deadline.passed) throw new Error('no time left to erase');
+            if (typeof store.erase !== 'function') {
+              await store.suppress!(subject, at);
+              return 'recorded';
+            }
             return eraseIn(store, subject);
           },
           deadline.signal,
@@ -178,13 +204,21 @@ export function createSubjectsApi(
       let erased = 0;
       let held = 0;
       const stores: SubjectErasure['stores'] = [];
+      const recorded: string[] = [];
       for (const { entry, value } of done) {
+        if (value === 'recorded') {
+          recorded.push(entry.name);
+          continue;
+        }
         stores.push({ store: entry.name, ...value.counts });
         for (const id of value.erasedIds) erasedIds.add(id);
         for (const id of value.heldIds) heldIds.add(id);
         erased = Math.max(erased, value.counts.erased);
         held = Math.max(held, value.counts.held);
       }
+      // A readable store that can neither erase nor record the request is filtered here, for as
+      // long as this process lives.
+      forgotten.push({ subject, at: at.getTime() });
       return {
         erased: Math.max(erased, erasedIds.size),
         held: Math.max(held, heldIds.size),
@@ -193,6 +227,7 @@ export function createSubjectsApi(
           .with()
           .filter(({ store }) => typeof store.erase !== 'function')
           .map((entry) => entry.name),
+        recorded,
         unavailable,
       };
     },

@@ -5,8 +5,9 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import type { AccessRecord } from '../record.js';
+import { ErasureLedger } from './erasure-ledger.js';
 import { matchesQuery } from './retention.js';
-import type { ReadQuery, Store } from './store.js';
+import type { ReadQuery, Store, Subject } from './store.js';
 
 /** The SonicBoom that `pino.destination()` returns; its type is not exported under a stable name. */
 type SonicBoom = ReturnType<typeof pino.destination>;
@@ -70,9 +71,17 @@ export class NdjsonStore implements Store {
    * is a stream, so that callers can tell the store cannot be read.
    */
   declare readonly read?: (query: ReadQuery) => AsyncGenerator<AccessRecord>;
+  /**
+   * Record an erasure this log cannot carry out, in the sidecar `<path>.erasures`: `read` no
+   * longer serves the records of `subject` written up to `at`; the lines stay in the file until
+   * it is rotated or deleted (this store does not rotate it). Absent for a stream destination,
+   * which cannot be read anyway.
+   */
+  declare readonly suppress?: (subject: Subject, at: Date) => Promise<void>;
 
   readonly #path: string | undefined;
   readonly #mode: number;
+  #ledger: ErasureLedger | undefined;
   /** The caller's stream, or the SonicBoom once the file is open. */
   #stream: SonicBoom | NodeJS.WritableStream | undefined;
   #opening: Promise<void> | undefined;
@@ -101,6 +110,9 @@ export class NdjsonStore implements Store {
       if (destination === '') throw new TypeError('NdjsonStore: destination must not be empty');
       this.#path = destination;
       this.read = (query) => this.#readFile(destination, query);
+      const ledger = new ErasureLedger(`${destination}.erasures`, this.#mode);
+      this.#ledger = ledger;
+      this.suppress = (subject, at) => ledger.add(subject, at);
     } else {
       this.#path = undefined;
       this.#stream = destination;
@@ -231,13 +243,18 @@ export class NdjsonStore implements Store {
         error.code === 'ENOENT' ? resolve(false) : reject(error),
       );
     });
-    if (!(await opened)) return;
+    if (!(await opened)) {
+      input.destroy();
+      return;
+    }
+    await this.#ledger?.load();
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let yielded = 0;
     try {
       for await (const line of lines) {
         const record = parseLine(line);
         if (record === undefined || !matchesQuery(record, query)) continue;
+        if (this.#ledger?.covers(record) === true) continue;
         yield record;
         if (++yielded >= limit) return;
       }

@@ -74,6 +74,12 @@ export interface Store {
    */
   erase?(subject: Subject): MaybePromise<number | EraseResult>;
   /**
+   * For a store that cannot erase (an append-only log): record that an erasure of `subject` was
+   * asked at `at`, so that `read` never serves the subject's records written up to then. The
+   * records themselves stay until the log is rotated or deleted.
+   */
+  suppress?(subject: Subject, at: Date): MaybePromise<void>;
+  /**
    * Place or extend a hold (same id: its reason, scope and review date are replaced). Returns how
    * many stored records it covers now. Records written later that fall in the scope are held too.
    */
