@@ -254,6 +254,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   };
   const operations = createOperations({
     stores,
+    policies,
     logger,
     warnings,
     // Per store and bounded: a visitor's request must not wait for another store's retries.

@@ -1,11 +1,20 @@
 import type { AccessRecord } from '../record.js';
 import { isHeld } from '../stores/hold-scope.js';
-import { compareRecords, matchesSubject, normalizeEmail } from '../stores/retention.js';
+import {
+  compareRecords,
+  matchesSubject,
+  normalizeAddress,
+  normalizeEmail,
+} from '../stores/retention.js';
 import type { Hold, Store, Subject } from '../stores/store.js';
+import { refuseAddress } from './address-subjects.js';
 import { Deadline } from './deadline.js';
 import { eraseCounts, type NamedStore, type StoreSet } from './store-set.js';
 
-/** Whose data: the visitor id of the analytics cookie, or an e-mail given as optional data. */
+/**
+ * Whose data: the visitor id of the analytics cookie, an e-mail given as optional data, or a
+ * client address where the policy keeps full addresses (elsewhere a `SubjectRefusedError`).
+ */
 export type SubjectKey = Subject;
 
 /** One record of an export: where it is kept, and whether a legal hold keeps it from erasure. */
@@ -94,6 +103,7 @@ export function createSubjectsApi(
   flush: FlushStores,
   clock: () => Date,
   defaults: SubjectRequestOptions = {},
+  addressRefusal?: string,
 ): SubjectsApi {
   /** Run `work` in every store of `entries` within one deadline, after flushing that store. */
   const eachStore = async <T>(
@@ -142,6 +152,7 @@ export function createSubjectsApi(
   return {
     async export(key, options) {
       const subject = checkKey(key);
+      refuseAddress(subject, addressRefusal);
       const { done, unavailable } = await eachStore(
         set.with('read'),
         options,
@@ -179,6 +190,7 @@ export function createSubjectsApi(
 
     async erase(key, options) {
       const subject = checkKey(key);
+      refuseAddress(subject, addressRefusal);
       const at = clock();
       const entries = set.stores.filter(
         ({ store }) => typeof store.erase === 'function' || typeof store.suppress === 'function',
@@ -299,18 +311,23 @@ async function holdsOf(set: StoreSet, entry: NamedStore, abandoned?: AbortSignal
 }
 
 /**
- * A subject key checked: exactly one of a non-empty visitor id or e-mail. An empty value would
- * match nothing in the stores; here it is a caller's mistake worth saying so.
+ * A subject key checked: exactly one of a non-empty visitor id, e-mail or client address (made
+ * canonical: `::ffff:203.0.113.7` is `203.0.113.7`). An empty value would match nothing in the
+ * stores; here it is a caller's mistake worth saying so.
  */
 export function checkKey(key: unknown): Subject {
   if (key !== null && typeof key === 'object') {
-    const { visitorId, email } = key as { visitorId?: unknown; email?: unknown };
-    if (typeof visitorId === 'string' && visitorId !== '' && email === undefined) {
-      return { visitorId };
-    }
-    if (typeof email === 'string' && normalizeEmail(email) !== '' && visitorId === undefined) {
-      return { email };
+    const { visitorId, email, ip } = key as { visitorId?: unknown; email?: unknown; ip?: unknown };
+    const given = [visitorId, email, ip].filter((value) => value !== undefined).length;
+    if (given === 1) {
+      if (typeof visitorId === 'string' && visitorId !== '') return { visitorId };
+      if (typeof email === 'string' && normalizeEmail(email) !== '') return { email };
+      if (typeof ip === 'string') {
+        const address = normalizeAddress(ip);
+        if (address !== '') return { ip: address };
+        throw new TypeError(`subject: ${JSON.stringify(ip.slice(0, 60))} is not an IP address`);
+      }
     }
   }
-  throw new TypeError('subject: must be { visitorId } or { email } with a non-empty value');
+  throw new TypeError('subject: must be { visitorId }, { email } or { ip } with a non-empty value');
 }

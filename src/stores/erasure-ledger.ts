@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { AccessRecord } from '../record.js';
-import { normalizeEmail } from './retention.js';
+import { subjectValue } from './retention.js';
 import type { Subject } from './store.js';
 
 /** One line of the sidecar. */
@@ -23,15 +23,9 @@ interface LedgerLine {
 
 /** The digest of a subject key, or undefined for a blank key (which matches nothing). */
 export function subjectDigest(subject: Subject): string | undefined {
-  const key =
-    'visitorId' in subject
-      ? subject.visitorId === ''
-        ? undefined
-        : `visitorId:${subject.visitorId}`
-      : normalizeEmail(subject.email) === ''
-        ? undefined
-        : `email:${normalizeEmail(subject.email)}`;
-  return key === undefined ? undefined : createHash('sha256').update(key).digest('hex');
+  const { kind, value } = subjectValue(subject);
+  if (value === '') return undefined;
+  return createHash('sha256').update(`${kind}:${value}`).digest('hex');
 }
 
 /** The digests of every subject a record belongs to. */
@@ -45,6 +39,11 @@ function recordDigests(record: AccessRecord): string[] {
   const email = record.optional?.email;
   if (typeof email === 'string') {
     const digest = subjectDigest({ email });
+    if (digest !== undefined) out.push(digest);
+  }
+  const ip = record.client?.ip;
+  if (typeof ip === 'string') {
+    const digest = subjectDigest({ ip });
     if (digest !== undefined) out.push(digest);
   }
   return out;

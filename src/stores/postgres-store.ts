@@ -280,13 +280,13 @@ export class PostgresStore implements Store {
         await query(`LOCK TABLE ${this.#t.holds} IN SHARE MODE`);
         const { rows } = await query<{ erased: string; held: string; parts: string[] | null }>(
           `WITH gone AS (
-             DELETE FROM ${this.#t.base} r WHERE r.${found.column} = $1 AND NOT ${held}
+             DELETE FROM ${this.#t.base} r WHERE ${found.column} = $1 AND NOT ${held}
              RETURNING r.tableoid::regclass::text AS part
            )
            SELECT (SELECT count(*) FROM gone) AS erased,
                   (SELECT array_agg(DISTINCT part) FROM gone) AS parts,
                   (SELECT count(*) FROM ${this.#t.base} r
-                    WHERE r.${found.column} = $1 AND ${held}) AS held`,
+                    WHERE ${found.column} = $1 AND ${held}) AS held`,
           [found.value],
         );
         return {

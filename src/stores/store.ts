@@ -3,8 +3,12 @@ import type { AccessRecord, Category } from '../record.js';
 /** A value or a promise of it: every store method may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Whose records: a visitor id (the analytics cookie's id) or an e-mail given as optional data. */
-export type Subject = { visitorId: string } | { email: string };
+/**
+ * Whose records: a visitor id (the analytics cookie's id), an e-mail given as optional data, or a
+ * client address as the record keeps it (`client.ip`, canonical form: only meaningful where the
+ * policy keeps full addresses, which the logger and the command line check before asking a store).
+ */
+export type Subject = { visitorId: string } | { email: string } | { ip: string };
 
 export interface ReadQuery {
   subject?: Subject;
