@@ -6,6 +6,7 @@ import { migrateSchema } from './postgres-schema.js';
 import {
   inTransaction,
   type PgPool,
+  type Query,
   type SessionLimits,
   transaction,
   withConnection,
@@ -253,7 +254,10 @@ export class PostgresStore implements Store {
           await makePartitions(query, limits, this.#t, now, this.#aheadDays + 1);
           const result: PostgresPurgeResult = { ...emptyPurgeResult(), droppedPartitions: 0 };
           await dropExpiredPartitions(query, limits, this.#t, now, result);
+          const before = removedRows(result);
           await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
+          // Deleted and stripped rows stay in the pages, dead but readable, until a VACUUM.
+          if (removedRows(result) > before) await this.#vacuumWith(query, [this.#t.base]);
           return result;
         } finally {
           // If this fails the connection is destroyed (broken), which releases the lock too.
@@ -310,16 +314,27 @@ export class PostgresStore implements Store {
     const limits = { ...this.#limits, statementTimeoutMs: this.#purgeTimeoutMs };
     try {
       await this.#track(
-        withConnection(this.#pool, limits, async (query) => {
-          // VACUUM cannot run in a transaction block; each partition is its own statement.
-          for (const partition of partitions) await query(`VACUUM ${partition}`);
-        }),
+        withConnection(this.#pool, limits, (query) => this.#vacuumWith(query, partitions)),
       );
     } catch (error) {
-      process.emitWarning(
-        `${this.name}: VACUUM after erasure failed (autovacuum will do it later): ${(error as Error).message}`,
-      );
+      this.#vacuumFailed(error);
     }
+  }
+
+  /** VACUUM each table on a borrowed connection; a failure is a warning, never a thrown error. */
+  async #vacuumWith(query: Query, tables: readonly string[]): Promise<void> {
+    try {
+      // VACUUM cannot run in a transaction block; each table is its own statement.
+      for (const table of tables) await query(`VACUUM ${table}`);
+    } catch (error) {
+      this.#vacuumFailed(error);
+    }
+  }
+
+  #vacuumFailed(error: unknown): void {
+    process.emitWarning(
+      `${this.name}: VACUUM after a deletion failed (autovacuum will do it later): ${(error as Error).message}`,
+    );
   }
 
   /**
@@ -431,4 +446,9 @@ function positive(name: string, value: number | undefined, fallback: number, min
     throw new RangeError(`PostgresStore: ${name} must be an integer >= ${min}, got ${value}`);
   }
   return value;
+}
+
+/** Rows a purge deleted or rewrote so far (a stripped category rewrites its row). */
+function removedRows(result: PurgeResult): number {
+  return result.deleted + Object.values(result.removed).reduce((sum, n) => sum + (n ?? 0), 0);
 }
