@@ -6,7 +6,6 @@ import { migrateSchema } from './postgres-schema.js';
 import {
   inTransaction,
   type PgPool,
-  type Query,
   type SessionLimits,
   transaction,
   withConnection,
@@ -21,6 +20,7 @@ import {
   type TableNames,
   tableNames,
 } from './postgres-sql.js';
+import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
 import { emptyPurgeResult } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
@@ -257,7 +257,7 @@ export class PostgresStore implements Store {
           const before = removedRows(result);
           await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
           // Deleted and stripped rows stay in the pages, dead but readable, until a VACUUM.
-          if (removedRows(result) > before) await this.#vacuumWith(query, [this.#t.base]);
+          if (removedRows(result) > before) await vacuumTables(query, [this.#t.base], this.name);
           return result;
         } finally {
           // If this fails the connection is destroyed (broken), which releases the lock too.
@@ -304,37 +304,17 @@ export class PostgresStore implements Store {
     return { erased: outcome.erased, held: outcome.held };
   }
 
-  /**
-   * VACUUM the given partitions (names as `regclass` text, already quoted where needed). The
-   * deletion is committed by then: a failing VACUUM is reported as a warning, never as a failed
-   * erasure, and autovacuum does the same work later.
-   */
+  /** VACUUM the partitions an erasure deleted from, on a connection of their own. */
   async #vacuum(partitions: readonly string[]): Promise<void> {
     if (partitions.length === 0) return;
     const limits = { ...this.#limits, statementTimeoutMs: this.#purgeTimeoutMs };
     try {
       await this.#track(
-        withConnection(this.#pool, limits, (query) => this.#vacuumWith(query, partitions)),
+        withConnection(this.#pool, limits, (query) => vacuumTables(query, partitions, this.name)),
       );
     } catch (error) {
-      this.#vacuumFailed(error);
+      vacuumFailed(this.name, error);
     }
-  }
-
-  /** VACUUM each table on a borrowed connection; a failure is a warning, never a thrown error. */
-  async #vacuumWith(query: Query, tables: readonly string[]): Promise<void> {
-    try {
-      // VACUUM cannot run in a transaction block; each table is its own statement.
-      for (const table of tables) await query(`VACUUM ${table}`);
-    } catch (error) {
-      this.#vacuumFailed(error);
-    }
-  }
-
-  #vacuumFailed(error: unknown): void {
-    process.emitWarning(
-      `${this.name}: VACUUM after a deletion failed (autovacuum will do it later): ${(error as Error).message}`,
-    );
   }
 
   /**
@@ -446,9 +426,4 @@ function positive(name: string, value: number | undefined, fallback: number, min
     throw new RangeError(`PostgresStore: ${name} must be an integer >= ${min}, got ${value}`);
   }
   return value;
-}
-
-/** Rows a purge deleted or rewrote so far (a stripped category rewrites its row). */
-function removedRows(result: PurgeResult): number {
-  return result.deleted + Object.values(result.removed).reduce((sum, n) => sum + (n ?? 0), 0);
 }
