@@ -33,6 +33,7 @@ export { PolicyError, type PolicyIssue } from './policy/errors.js';
 export { presets } from './policy/presets.js';
 export type { Policy, PolicyInput } from './policy/schema.js';
 export { WARNING_CODES, type WarningCode } from './policy/warnings.js';
+export { SubjectRefusedError } from './privacy/address-subjects.js';
 /** Privacy operations: legal holds, retention reports, subject rights, the notice. */
 export type {
   HoldChanges,

@@ -253,6 +253,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   };
   const operations = createOperations({
     stores,
+    policies,
     logger,
     warnings,
     // Per store and bounded: a visitor's request must not wait for another store's retries.
@@ -296,6 +297,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           subjects: operations.subjects,
           siteHonoursGpc,
           logger,
+          appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
         },
         routerOptions,
       ),

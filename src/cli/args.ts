@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { normalizeEmail } from '../stores/retention.js';
+import { normalizeAddress, normalizeEmail } from '../stores/retention.js';
 import type { Subject } from '../stores/store.js';
 import { oneLine, UsageError } from './errors.js';
 
@@ -52,9 +52,11 @@ export function noPositionals(command: string, positionals: string[], allowed = 
  */
 export function parseSubject(text: string | undefined, command: string): Subject {
   if (text === undefined || text.trim() === '') {
-    throw new UsageError(`${command}: --subject is required, as visitor:<id> or email:<address>`);
+    throw new UsageError(
+      `${command}: --subject is required, as visitor:<id>, email:<address> or ip:<address>`,
+    );
   }
-  const match = /^(email|visitor|visitorId):(.*)$/i.exec(text);
+  const match = /^(email|visitor|visitorId|ip):(.*)$/i.exec(text);
   const kind = match ? match[1]!.toLowerCase() : text.includes('@') ? 'email' : 'visitor';
   const value = (match ? match[2]! : text).trim();
   if (kind === 'email') {
@@ -62,6 +64,11 @@ export function parseSubject(text: string | undefined, command: string): Subject
       throw new UsageError(`${command}: "${value}" is not an e-mail address`);
     }
     return { email: value };
+  }
+  if (kind === 'ip') {
+    const ip = normalizeAddress(value);
+    if (ip === '') throw new UsageError(`${command}: "${value}" is not an IP address`);
+    return { ip };
   }
   if (value === '') throw new UsageError(`${command}: the visitor id is empty`);
   return { visitorId: value };

@@ -10,6 +10,7 @@ import type { Hold } from '../stores/store.js';
 import { noPositionals, parseCommand, parseSubject, STORE_OPTIONS } from './args.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
+import { checkSubjectPolicy } from './policy.js';
 import { PrivateFile } from './private-file.js';
 import { Progress } from './progress.js';
 
@@ -49,10 +50,12 @@ export async function exportCommand(context: CommandContext, args: string[]): Pr
   const { values, positionals } = parseCommand('export', args, {
     ...STORE_OPTIONS,
     subject: { type: 'string' },
+    policy: { type: 'string', short: 'p' },
     out: { type: 'string', short: 'o' },
   });
   noPositionals('export', positionals);
   const subject = parseSubject(values.subject, 'export');
+  await checkSubjectPolicy(subject, values.policy, 'export');
   return context.withStore(values.store, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('read').length === 0) {
@@ -97,9 +100,11 @@ export async function eraseCommand(context: CommandContext, args: string[]): Pro
   const { values, positionals } = parseCommand('erase', args, {
     ...STORE_OPTIONS,
     subject: { type: 'string' },
+    policy: { type: 'string', short: 'p' },
   });
   noPositionals('erase', positionals);
   const subject = parseSubject(values.subject, 'erase');
+  await checkSubjectPolicy(subject, values.policy, 'erase');
   return context.withStore(values.store, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('erase').length === 0) {

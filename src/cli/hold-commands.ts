@@ -4,6 +4,7 @@ import type { HoldScope } from '../stores/store.js';
 import { noPositionals, parseCommand, parseSubject, parseTime, STORE_OPTIONS } from './args.js';
 import type { CommandContext } from './context.js';
 import { CliError, UsageError } from './errors.js';
+import { checkSubjectPolicy } from './policy.js';
 
 /** `holds list|add|extend|release`: legal holds in the store. */
 export async function holdsCommand(context: CommandContext, args: string[]): Promise<number> {
@@ -56,6 +57,7 @@ async function list(context: CommandContext, args: string[]): Promise<number> {
 
 const SCOPE_OPTIONS = {
   subject: { type: 'string' },
+  policy: { type: 'string', short: 'p' },
   from: { type: 'string' },
   to: { type: 'string' },
   record: { type: 'string', multiple: true },
@@ -101,6 +103,7 @@ async function add(context: CommandContext, args: string[]): Promise<number> {
   }
   // Holding the whole log takes a deliberate --all: an empty scope by omission would be a surprise.
   const scope = scopeOf('holds add', values);
+  await checkSubjectPolicy(scope?.subject, values.policy, 'holds add');
   if (scope === undefined) {
     throw new UsageError(
       'holds add: give a scope (--subject, --from, --to, --record) or --all for every record',
@@ -184,7 +187,9 @@ export function describeScope(scope: HoldScope): string {
     parts.push(
       'visitorId' in scope.subject
         ? `visitor ${scope.subject.visitorId}`
-        : `e-mail ${scope.subject.email}`,
+        : 'email' in scope.subject
+          ? `e-mail ${scope.subject.email}`
+          : `address ${scope.subject.ip}`,
     );
   }
   if (scope.from !== undefined) parts.push(`from ${scope.from}`);

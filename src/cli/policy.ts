@@ -5,6 +5,8 @@ import { type DefinedPolicy, definePolicy } from '../policy/define.js';
 import { PolicyError } from '../policy/errors.js';
 import { presets } from '../policy/presets.js';
 import type { PolicyInput } from '../policy/schema.js';
+import { addressRefusal } from '../privacy/address-subjects.js';
+import type { Subject } from '../stores/store.js';
 import { CliError, UsageError } from './errors.js';
 
 const PRESET_NAMES = Object.keys(presets);
@@ -53,5 +55,26 @@ export async function loadPolicy(spec: string | undefined): Promise<DefinedPolic
       );
     }
     throw err;
+  }
+}
+
+/**
+ * Check that a subject may be asked for: an address only under a policy (`--policy`, the one the
+ * log was written under) that keeps full addresses. A usage error (exit 2) says why not.
+ */
+export async function checkSubjectPolicy(
+  subject: Subject | undefined,
+  spec: string | undefined,
+  command: string,
+): Promise<void> {
+  if (subject === undefined || !('ip' in subject)) return;
+  if (spec === undefined) {
+    throw new UsageError(
+      `${command}: a subject by address needs --policy, the policy the log was written under: only one that keeps full addresses can find one person's records by address`,
+    );
+  }
+  const refusal = addressRefusal([await loadPolicy(spec)]);
+  if (refusal !== undefined) {
+    throw new UsageError(`${command}: subject by address refused: ${refusal}`);
   }
 }

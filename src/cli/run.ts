@@ -18,9 +18,10 @@ policy yields.
 
 Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEFAULT_STORE_URL}):
   purge                          apply retention now; prints what was removed per category
-  export --subject KEY [--out FILE]
+  export --subject KEY [--policy P] [--out FILE]
                                  every record of a subject, as JSON
-  erase --subject KEY            erase a subject's records; held ones stay and are counted
+  erase --subject KEY [--policy P]
+                                 erase a subject's records; held ones stay and are counted
   stats                          records by category, what is due for purge, legal holds
   holds list                     the legal holds in force
   holds add --reason TEXT --review DATE|DURATION (--subject KEY | --from TIME | --to TIME
@@ -36,7 +37,9 @@ Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-polic
          [--dpo CONTACT] [--representative NAME] [--site NAME] [--recipient NAME ...]
          [--transfer TEXT ...]
 
-A subject KEY is visitor:<id>, email:<address>, or a bare address (holding an @) or id.
+A subject KEY is visitor:<id>, email:<address>, ip:<address>, or a bare address (holding an @)
+or id. ip: needs --policy P (the policy the log was written under) keeping full addresses:
+a truncated or hashed address is refused (exit 2), as it does not name one person.
 Store URLs: sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379.
 Options: --json (machine-readable output), --help, --version.
 Exit codes: 0 done, 1 failed while running, 2 wrong command or options.

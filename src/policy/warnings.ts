@@ -1,5 +1,5 @@
 import { type DiagnosticLogger, report } from '../logger.js';
-import type { Store } from '../stores/store.js';
+import { type Store, storeName } from '../stores/store.js';
 import { COOKIE_ADVISED_DAYS } from './checks.js';
 import type { DefinedPolicy } from './define.js';
 import { DAY_MS, parseDuration } from './duration.js';
@@ -30,6 +30,10 @@ export const WARNING_CODES = {
     'a legal hold is past its review date: extend it with a new review date or release it',
   WRN_INSECURE_COOKIES:
     "cookies are set over plain HTTP, without the __Host- prefix, so a sibling subdomain can plant a visitor id or a consent: serve the site over HTTPS (behind a proxy that ends TLS, set Express 'trust proxy' to that proxy)",
+  WRN_STORE_CANNOT_ERASE:
+    'a store has no erase(): an erasure request leaves what it keeps in place until you rotate or delete it; where the store can, it records the request and no longer serves those records',
+  WRN_STORE_CANNOT_PURGE:
+    'a store has no purge(): retention does not reach what it keeps; rotate or delete it within the shortest retention of the policy',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;
@@ -98,6 +102,24 @@ export function startupWarnings(
   if (categories.client?.enrichFromFullAddress) warnings.emit('WRN_ENRICH_FULL_ADDRESS');
   if (!policy.signals.gpc) warnings.emit('WRN_GPC_IGNORED');
   if (secrets.some((s) => s.length < 32)) warnings.emit('WRN_SHORT_SECRET');
+  // A policy whose records can be tied to a person promises access and erasure (the privacy
+  // routes, `logger.subjects`); a store that cannot erase breaks that promise for what it keeps.
+  const bySubject =
+    categories.nonessential?.visitor === 'cookie' ||
+    categories.optional !== undefined ||
+    categories.client?.ip.mode === 'full';
+  const limited = Object.values(categories).some(
+    (category) => category !== undefined && category.retention !== 'forever',
+  );
+  for (const store of stores) {
+    const name = storeName(store);
+    if (bySubject && typeof store.erase !== 'function') {
+      warnings.emitFor('WRN_STORE_CANNOT_ERASE', name, { store: name, policy: policy.name });
+    }
+    if (limited && typeof store.purge !== 'function') {
+      warnings.emitFor('WRN_STORE_CANNOT_PURGE', name, { store: name, policy: policy.name });
+    }
+  }
   if (
     process.env.NODE_ENV === 'production' &&
     stores.some((s) => s.constructor?.name === 'MemoryStore')

@@ -3,6 +3,7 @@ import { describeError } from '../pipeline/store-call.js';
 import { parseDuration } from '../policy/duration.js';
 import { isReviewDue, normalizeHold, normalizeScope } from '../stores/hold-scope.js';
 import type { Hold, HoldScope } from '../stores/store.js';
+import { refuseAddressScope } from './address-subjects.js';
 import type { NamedStore, StoreSet } from './store-set.js';
 
 /** What {@link HoldsApi.add} takes. */
@@ -58,7 +59,11 @@ export interface HoldsApi {
 }
 
 /** The holds API over a set of stores; `clock` gives "now" for creation and review dates. */
-export function createHoldsApi(set: StoreSet, clock: () => Date): HoldsApi {
+export function createHoldsApi(
+  set: StoreSet,
+  clock: () => Date,
+  addressRefusal?: string,
+): HoldsApi {
   const holding = (): NamedStore[] => set.with('hold', 'release', 'holds');
 
   const place = async (hold: Hold): Promise<HoldPlacement> => {
@@ -112,6 +117,7 @@ export function createHoldsApi(set: StoreSet, clock: () => Date): HoldsApi {
     async add(input) {
       if (input === null || typeof input !== 'object')
         throw new TypeError('hold: must be an object');
+      refuseAddressScope(input.scope, addressRefusal);
       const now = clock();
       const hold = normalizeHold({
         id: input.id ?? randomUUID(),
@@ -126,6 +132,7 @@ export function createHoldsApi(set: StoreSet, clock: () => Date): HoldsApi {
     async extend(id, changes) {
       const current = (await list()).find((hold) => hold.id === id);
       if (current === undefined) throw new Error(`no legal hold with id ${JSON.stringify(id)}`);
+      refuseAddressScope(changes.scope, addressRefusal);
       const now = clock();
       const hold = normalizeHold({
         id: current.id,

@@ -7,6 +7,7 @@ import { ASN_ATTRIBUTION } from '../enrich/company.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
 import {
+  appendOnlyLogText,
   BASIS_TEXT,
   CATEGORY_LABELS,
   CATEGORY_ORDER,
@@ -29,6 +30,8 @@ export interface NoticeContext {
   prefix: string | undefined;
   recipients: readonly string[];
   updated: string | undefined;
+  /** How many stores cannot erase single records. */
+  appendOnlyLogs: number;
 }
 
 /** The sections in the order of the seed policy. */
@@ -168,7 +171,7 @@ function cookies({ policy, prefix }: NoticeContext): Section {
   return { id: 'cookies', title: 'Cookies', blocks };
 }
 
-function retention({ policy }: NoticeContext): Section {
+function retention({ policy, appendOnlyLogs }: NoticeContext): Section {
   const rows: Inline[][][] = [];
   for (const name of CATEGORY_ORDER) {
     const category = policy.categories[name];
@@ -205,6 +208,8 @@ function retention({ policy }: NoticeContext): Section {
       ),
     );
   }
+  const appendOnly = appendOnlyLogText(appendOnlyLogs);
+  if (appendOnly) blocks.push(p(appendOnly));
   blocks.push(
     p(
       'Records needed as evidence in a legal matter may be placed under a legal hold: they are then kept, and not erased, until the hold is released, for no longer than the matter requires.',

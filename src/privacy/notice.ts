@@ -23,6 +23,12 @@ export interface NoticeOptions {
   recipients?: readonly string[];
   /** A date shown as "last updated". Default: none shown, so that the text is reproducible. */
   updated?: string;
+  /**
+   * How many of the log's stores cannot erase single records (append-only logs such as an
+   * `NdjsonStore`); the notice then says how long they keep data. `logger.router()` counts them
+   * from the stores in use. Default 0.
+   */
+  appendOnlyLogs?: number;
 }
 
 /**
@@ -54,6 +60,7 @@ export function noticeDocument(input: PolicyInput, options: NoticeOptions): Docu
     prefix: routes === false ? undefined : routes.replace(/\/+$/, ''),
     recipients: options.recipients ?? [],
     updated: options.updated,
+    appendOnlyLogs: options.appendOnlyLogs ?? 0,
   };
   return {
     title: `Privacy notice of ${context.site}`,

@@ -1,8 +1,10 @@
 import type { DiagnosticLogger } from '../logger.js';
 import { report } from '../pipeline/store-call.js';
+import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
 import { isReviewDue } from '../stores/hold-scope.js';
 import type { Store } from '../stores/store.js';
+import { addressRefusal } from './address-subjects.js';
 import { createHoldsApi, type HoldsApi } from './holds.js';
 import { purgeStores, type RetentionReport, RetentionScheduler } from './retention.js';
 import { StoreSet } from './store-set.js';
@@ -25,6 +27,8 @@ export interface OperationsDeps {
   retention: RetentionSettings;
   /** Default: the system clock. */
   clock?: () => Date;
+  /** The logger's policies: whether they keep full addresses decides if `{ ip }` is a subject. */
+  policies?: readonly DefinedPolicy[];
 }
 
 /** The privacy operations of one logger: retention, holds and subject rights. */
@@ -54,8 +58,15 @@ const SUBJECT_TIMEOUT_MS = 30_000;
 export function createOperations(deps: OperationsDeps): PrivacyOperations {
   const clock = deps.clock ?? (() => new Date());
   const set = new StoreSet(deps.stores);
-  const holds = createHoldsApi(set, clock);
-  const subjects = createSubjectsApi(set, deps.flush, clock, { timeoutMs: SUBJECT_TIMEOUT_MS });
+  const refusal = addressRefusal(deps.policies ?? []);
+  const holds = createHoldsApi(set, clock, refusal);
+  const subjects = createSubjectsApi(
+    set,
+    deps.flush,
+    clock,
+    { timeoutMs: SUBJECT_TIMEOUT_MS },
+    refusal,
+  );
 
   /** Warn once per hold (and review date) whose review is due; extending it re-arms the warning. */
   const reviewHolds = async (now: Date): Promise<void> => {

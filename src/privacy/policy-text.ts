@@ -295,3 +295,15 @@ export function securityMeasures(policy: DefinedPolicy): string[] {
   }
   return measures;
 }
+
+/**
+ * The sentence on logs that cannot erase single records, or undefined when there are none. The
+ * library does not rotate such a log, so how long it keeps data is the operator's rotation.
+ */
+export function appendOnlyLogText(count: number): string | undefined {
+  if (!(count > 0)) return undefined;
+  const logs = count === 1 ? 'one append-only log' : `${count} append-only logs`;
+  const it = count === 1 ? 'it keeps' : 'they keep';
+  const there = count === 1 ? 'that log' : 'those logs';
+  return `A copy of the access log is also written to ${logs}, which cannot delete single records: ${it} everything until the operator of this site rotates or deletes ${count === 1 ? 'it' : 'them'}; the access-log software does not do that itself. Records you ask us to erase stay in ${there} until then, but they are never shown or exported again.`;
+}

@@ -62,6 +62,8 @@ export interface RouterDeps {
   /** Where route failures are reported. */
   logger?: DiagnosticLogger;
   clock?: () => Date;
+  /** How many of the logger's stores cannot erase single records; the notice says so. */
+  appendOnlyLogs?: number;
 }
 
 /** The JSON a page shows to say what is honoured (S5); carries no identifier. */
@@ -106,6 +108,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     site: options.notice?.site ?? 'this site',
     contact: options.notice?.contact ?? 'the operator of this site',
     routes: prefix,
+    appendOnlyLogs: deps.appendOnlyLogs ?? 0,
     ...(options.notice?.recipients ? { recipients: options.notice.recipients } : {}),
     ...(options.notice?.updated ? { updated: options.notice.updated } : {}),
   };

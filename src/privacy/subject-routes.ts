@@ -213,7 +213,7 @@ function erasedPage(
   }
   if (!complete) {
     lines.push(
-      'Some logs of this site cannot erase single records; the privacy notice says how to ask us to remove what they hold.',
+      'Some logs of this site cannot delete single records: they keep what they hold until the operator of this site rotates or deletes them (see "How long it is kept" in the privacy notice), but what you asked us to erase is never shown or exported again.',
     );
   }
   const title = partly ? 'Your data was partly erased' : 'Your data was erased';

@@ -1,11 +1,20 @@
 import type { AccessRecord } from '../record.js';
 import { isHeld } from '../stores/hold-scope.js';
-import { compareRecords, normalizeEmail } from '../stores/retention.js';
+import {
+  compareRecords,
+  matchesSubject,
+  normalizeAddress,
+  normalizeEmail,
+} from '../stores/retention.js';
 import type { Hold, Store, Subject } from '../stores/store.js';
+import { refuseAddress } from './address-subjects.js';
 import { Deadline } from './deadline.js';
 import { eraseCounts, type NamedStore, type StoreSet } from './store-set.js';
 
-/** Whose data: the visitor id of the analytics cookie, or an e-mail given as optional data. */
+/**
+ * Whose data: the visitor id of the analytics cookie, an e-mail given as optional data, or a
+ * client address where the policy keeps full addresses (elsewhere a `SubjectRefusedError`).
+ */
 export type SubjectKey = Subject;
 
 /** One record of an export: where it is kept, and whether a legal hold keeps it from erasure. */
@@ -51,6 +60,11 @@ export interface SubjectErasure {
   stores: { store: string; erased: number; held: number }[];
   /** Stores that cannot erase (append-only logs): what they keep about the subject stays. */
   unsupported: string[];
+  /**
+   * Of `unsupported`, the stores that recorded the request: they keep the records until their log
+   * is rotated or deleted, but never serve them again (not in exports, not in `my-data`).
+   */
+  recorded: string[];
   /** Stores that can erase but failed or did not answer in time: repeat the erasure later. */
   unavailable: UnavailableStore[];
 }
@@ -89,6 +103,7 @@ export function createSubjectsApi(
   flush: FlushStores,
   clock: () => Date,
   defaults: SubjectRequestOptions = {},
+  addressRefusal?: string,
 ): SubjectsApi {
   /** Run `work` in every store of `entries` within one deadline, after flushing that store. */
   const eachStore = async <T>(
@@ -121,16 +136,30 @@ export function createSubjectsApi(
     }
   };
 
+  /** Erasures asked of this API, for stores that can neither erase nor record them. */
+  const forgotten: { subject: Subject; at: number }[] = [];
+  /** Whether an earlier erasure covers a record that a store unable to erase still serves. */
+  const erasedBefore = (entry: NamedStore, record: AccessRecord): boolean => {
+    if (typeof entry.store.erase === 'function' || typeof entry.store.suppress === 'function') {
+      return false;
+    }
+    const time = Date.parse(record.time);
+    return forgotten.some(
+      ({ subject, at }) => (Number.isNaN(time) || time <= at) && matchesSubject(record, subject),
+    );
+  };
+
   return {
     async export(key, options) {
       const subject = checkKey(key);
+      refuseAddress(subject, addressRefusal);
       const { done, unavailable } = await eachStore(
         set.with('read'),
         options,
         async (entry, deadline) => {
           const found: { held: boolean; record: AccessRecord }[] = [];
           for await (const item of storeRecords(set, entry, subject, deadline.signal)) {
-            found.push(item);
+            if (!erasedBefore(entry, item.record)) found.push(item);
           }
           return found;
         },
@@ -161,13 +190,22 @@ export function createSubjectsApi(
 
     async erase(key, options) {
       const subject = checkKey(key);
-      const { done, unavailable } = await eachStore(set.with('erase'), options, (entry, deadline) =>
+      refuseAddress(subject, addressRefusal);
+      const at = clock();
+      const entries = set.stores.filter(
+        ({ store }) => typeof store.erase === 'function' || typeof store.suppress === 'function',
+      );
+      const { done, unavailable } = await eachStore(entries, options, (entry, deadline) =>
         set.use(
           entry,
-          async (store) => {
+          async (store): Promise<StoreErasure | 'recorded'> => {
             // Started past the deadline, an erasure would no longer be reported: leave it for the
             // repeated request.
             if (deadline.passed) throw new Error('no time left to erase');
+            if (typeof store.erase !== 'function') {
+              await store.suppress!(subject, at);
+              return 'recorded';
+            }
             return eraseIn(store, subject);
           },
           deadline.signal,
@@ -178,13 +216,21 @@ export function createSubjectsApi(
       let erased = 0;
       let held = 0;
       const stores: SubjectErasure['stores'] = [];
+      const recorded: string[] = [];
       for (const { entry, value } of done) {
+        if (value === 'recorded') {
+          recorded.push(entry.name);
+          continue;
+        }
         stores.push({ store: entry.name, ...value.counts });
         for (const id of value.erasedIds) erasedIds.add(id);
         for (const id of value.heldIds) heldIds.add(id);
         erased = Math.max(erased, value.counts.erased);
         held = Math.max(held, value.counts.held);
       }
+      // A readable store that can neither erase nor record the request is filtered here, for as
+      // long as this process lives.
+      forgotten.push({ subject, at: at.getTime() });
       return {
         erased: Math.max(erased, erasedIds.size),
         held: Math.max(held, heldIds.size),
@@ -193,6 +239,7 @@ export function createSubjectsApi(
           .with()
           .filter(({ store }) => typeof store.erase !== 'function')
           .map((entry) => entry.name),
+        recorded,
         unavailable,
       };
     },
@@ -264,18 +311,23 @@ async function holdsOf(set: StoreSet, entry: NamedStore, abandoned?: AbortSignal
 }
 
 /**
- * A subject key checked: exactly one of a non-empty visitor id or e-mail. An empty value would
- * match nothing in the stores; here it is a caller's mistake worth saying so.
+ * A subject key checked: exactly one of a non-empty visitor id, e-mail or client address (made
+ * canonical: `::ffff:203.0.113.7` is `203.0.113.7`). An empty value would match nothing in the
+ * stores; here it is a caller's mistake worth saying so.
  */
 export function checkKey(key: unknown): Subject {
   if (key !== null && typeof key === 'object') {
-    const { visitorId, email } = key as { visitorId?: unknown; email?: unknown };
-    if (typeof visitorId === 'string' && visitorId !== '' && email === undefined) {
-      return { visitorId };
-    }
-    if (typeof email === 'string' && normalizeEmail(email) !== '' && visitorId === undefined) {
-      return { email };
+    const { visitorId, email, ip } = key as { visitorId?: unknown; email?: unknown; ip?: unknown };
+    const given = [visitorId, email, ip].filter((value) => value !== undefined).length;
+    if (given === 1) {
+      if (typeof visitorId === 'string' && visitorId !== '') return { visitorId };
+      if (typeof email === 'string' && normalizeEmail(email) !== '') return { email };
+      if (typeof ip === 'string') {
+        const address = normalizeAddress(ip);
+        if (address !== '') return { ip: address };
+        throw new TypeError(`subject: ${JSON.stringify(ip.slice(0, 60))} is not an IP address`);
+      }
     }
   }
-  throw new TypeError('subject: must be { visitorId } or { email } with a non-empty value');
+  throw new TypeError('subject: must be { visitorId }, { email } or { ip } with a non-empty value');
 }

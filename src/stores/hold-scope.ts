@@ -4,7 +4,7 @@
  * into their own queries; these functions are the reference they must agree with.
  */
 import type { AccessRecord } from '../record.js';
-import { matchesSubject, normalizeEmail } from './retention.js';
+import { matchesSubject, normalizeAddress, normalizeEmail } from './retention.js';
 import type { Hold, HoldScope, Subject } from './store.js';
 
 const SCOPE_KEYS = new Set(['from', 'to', 'subject', 'ids']);
@@ -87,16 +87,21 @@ export function normalizeScope(scope: HoldScope): HoldScope {
 function normalizeSubject(subject: unknown): Subject {
   if (subject !== null && typeof subject === 'object') {
     const s = subject as Record<string, unknown>;
-    if (typeof s.visitorId === 'string' && s.visitorId !== '' && s.email === undefined) {
+    const given = [s.visitorId, s.email, s.ip].filter((value) => value !== undefined).length;
+    if (given === 1 && typeof s.visitorId === 'string' && s.visitorId !== '') {
       return { visitorId: s.visitorId };
     }
-    if (typeof s.email === 'string' && s.visitorId === undefined) {
+    if (given === 1 && typeof s.email === 'string') {
       const email = normalizeEmail(s.email);
       if (email !== '') return { email };
     }
+    if (given === 1 && typeof s.ip === 'string') {
+      const ip = normalizeAddress(s.ip);
+      if (ip !== '') return { ip };
+    }
   }
   throw new TypeError(
-    'hold.scope.subject: must be { visitorId } or { email } with a non-empty value',
+    'hold.scope.subject: must be { visitorId }, { email } or { ip } with a non-empty value',
   );
 }
 

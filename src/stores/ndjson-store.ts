@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { AccessRecord } from '../record.js';
+import { ErasureLedger } from './erasure-ledger.js';
 import { FileSink, type LineSink, StreamSink } from './ndjson-sinks.js';
 import { matchesQuery } from './retention.js';
-import type { ReadQuery, Store } from './store.js';
+import type { ReadQuery, Store, Subject } from './store.js';
 import { WriteTurns } from './write-turns.js';
 
 /** Default size of the window of recently written ids that {@link NdjsonStore} deduplicates. */
@@ -92,8 +93,17 @@ export class NdjsonStore implements Store {
    */
   declare readonly read?: (query: ReadQuery) => AsyncGenerator<AccessRecord>;
 
+  /**
+   * Record an erasure this log cannot carry out, in the sidecar `<path>.erasures`: `read` no
+   * longer serves the records of `subject` written up to `at`; the lines stay in the file until
+   * it is rotated or deleted (this store does not rotate it). Absent for a stream destination,
+   * which cannot be read anyway.
+   */
+  declare readonly suppress?: (subject: Subject, at: Date) => Promise<void>;
+
   readonly #path: string | undefined;
   readonly #mode: number;
+  #ledger: ErasureLedger | undefined;
   #sink: LineSink | undefined;
   #opening: Promise<LineSink> | undefined;
   readonly #dedupeWindow: number;
@@ -116,6 +126,9 @@ export class NdjsonStore implements Store {
       if (destination === '') throw new TypeError('NdjsonStore: destination must not be empty');
       this.#path = destination;
       this.read = (query) => this.#readFile(destination, query);
+      const ledger = new ErasureLedger(`${destination}.erasures`, this.#mode);
+      this.#ledger = ledger;
+      this.suppress = (subject, at) => ledger.add(subject, at);
     } else {
       this.#path = undefined;
       // Listens for 'error' at once: without a listener an error event ends the process.
@@ -227,13 +240,18 @@ export class NdjsonStore implements Store {
         error.code === 'ENOENT' ? resolve(false) : reject(error),
       );
     });
-    if (!(await opened)) return;
+    if (!(await opened)) {
+      input.destroy();
+      return;
+    }
+    await this.#ledger?.load();
     const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let yielded = 0;
     try {
       for await (const line of lines) {
         const record = parseLine(line);
         if (record === undefined || !matchesQuery(record, query)) continue;
+        if (this.#ledger?.covers(record) === true) continue;
         yield record;
         if (++yielded >= limit) return;
       }

@@ -4,7 +4,7 @@
  * inlined (quoted); every value travels as a parameter (or in COPY data).
  */
 import type { AccessRecord } from '../record.js';
-import { normalizeEmail } from './retention.js';
+import { normalizeEmail, subjectValue } from './retention.js';
 import type { HoldScope, Subject } from './store.js';
 
 /**
@@ -80,19 +80,32 @@ export function scopeColumns(scope: HoldScope): unknown[] {
     // A blank subject matches no record (as everywhere else): an empty id list says so in SQL.
     if (subject.value === '') ids = [];
     else if (subject.column === 'visitor_id') visitorId = subject.value;
-    else email = subject.value;
+    else if (subject.column === 'email') email = subject.value;
+    else {
+      // The holds table has no address column: a hold by address would silently cover nothing.
+      throw new TypeError('PostgresStore: a hold by address is not supported; hold by ids or time');
+    }
   }
   return [time(scope.from, 'from'), time(scope.to, 'to'), visitorId, email, ids];
 }
 
-/** The indexed column and value a subject is found by; e-mails in their normalised form. */
+/**
+ * The column (or expression) and value a subject is found by; e-mails normalised, addresses
+ * canonical. An address has no column of its own: finding records by address reads the
+ * `client.ip` of every row of the table, acceptable for a rare subject request, not for a hot path.
+ */
 export function scopeSubject(
   subject: Subject | undefined,
-): { column: 'visitor_id' | 'email'; value: string } | undefined {
+): { column: 'visitor_id' | 'email' | typeof IP_EXPRESSION; value: string } | undefined {
   if (subject === undefined) return undefined;
-  if ('visitorId' in subject) return { column: 'visitor_id', value: subject.visitorId };
-  return { column: 'email', value: normalizeEmail(subject.email) };
+  const { kind, value } = subjectValue(subject);
+  if (kind === 'visitorId') return { column: 'visitor_id', value };
+  if (kind === 'email') return { column: 'email', value };
+  return { column: IP_EXPRESSION, value };
 }
+
+/** The client address of a row, as the record keeps it. */
+const IP_EXPRESSION = "(record->'client'->>'ip')";
 
 /** The form `Date.prototype.toISOString` produces, which needs no second look. */
 const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;

@@ -20,6 +20,7 @@ import {
   type TableNames,
   tableNames,
 } from './postgres-sql.js';
+import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
 import { emptyPurgeResult } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
@@ -253,7 +254,10 @@ export class PostgresStore implements Store {
           await makePartitions(query, limits, this.#t, now, this.#aheadDays + 1);
           const result: PostgresPurgeResult = { ...emptyPurgeResult(), droppedPartitions: 0 };
           await dropExpiredPartitions(query, limits, this.#t, now, result);
+          const before = removedRows(result);
           await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
+          // Deleted and stripped rows stay in the pages, dead but readable, until a VACUUM.
+          if (removedRows(result) > before) await vacuumTables(query, [this.#t.base], this.name);
           return result;
         } finally {
           // If this fails the connection is destroyed (broken), which releases the lock too.
@@ -263,28 +267,54 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Delete every record of `subject` that is not under legal hold; held ones are counted. */
+  /**
+   * Delete every record of `subject` that is not under legal hold; held ones are counted. The
+   * partitions that lost rows are then vacuumed, so that the deleted tuples are removed from the
+   * table's pages rather than left there, dead but readable, until autovacuum comes by (see
+   * docs/stores.md for what this does and does not guarantee).
+   */
   async erase(subject: Subject): Promise<EraseResult> {
     await this.#ready('erase');
     const found = scopeSubject(subject);
     if (found === undefined || found.value === '') return { erased: 0, held: 0 };
     const held = heldPredicate(this.#t);
-    return this.#track(
+    const outcome = await this.#track(
       inTransaction(this.#pool, this.#limits, async (query) => {
         // A hold being placed meanwhile waits for this erasure, or this erasure sees it.
         await query(`LOCK TABLE ${this.#t.holds} IN SHARE MODE`);
-        const { rows } = await query<{ erased: string; held: string }>(
+        const { rows } = await query<{ erased: string; held: string; parts: string[] | null }>(
           `WITH gone AS (
-             DELETE FROM ${this.#t.base} r WHERE r.${found.column} = $1 AND NOT ${held} RETURNING 1
+             DELETE FROM ${this.#t.base} r WHERE ${found.column} = $1 AND NOT ${held}
+             RETURNING r.tableoid::regclass::text AS part
            )
            SELECT (SELECT count(*) FROM gone) AS erased,
+                  (SELECT array_agg(DISTINCT part) FROM gone) AS parts,
                   (SELECT count(*) FROM ${this.#t.base} r
-                    WHERE r.${found.column} = $1 AND ${held}) AS held`,
+                    WHERE ${found.column} = $1 AND ${held}) AS held`,
           [found.value],
         );
-        return { erased: Number(rows[0]?.erased ?? 0), held: Number(rows[0]?.held ?? 0) };
+        return {
+          erased: Number(rows[0]?.erased ?? 0),
+          held: Number(rows[0]?.held ?? 0),
+          parts: rows[0]?.parts ?? [],
+        };
       }),
     );
+    await this.#vacuum(outcome.parts);
+    return { erased: outcome.erased, held: outcome.held };
+  }
+
+  /** VACUUM the partitions an erasure deleted from, on a connection of their own. */
+  async #vacuum(partitions: readonly string[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const limits = { ...this.#limits, statementTimeoutMs: this.#purgeTimeoutMs };
+    try {
+      await this.#track(
+        withConnection(this.#pool, limits, (query) => vacuumTables(query, partitions, this.name)),
+      );
+    } catch (error) {
+      vacuumFailed(this.name, error);
+    }
   }
 
   /**

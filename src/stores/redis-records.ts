@@ -3,7 +3,7 @@
  * scope into the form the scripts match.
  */
 import type { AccessRecord } from '../record.js';
-import { normalizeEmail } from './retention.js';
+import { normalizeEmail, subjectValue } from './retention.js';
 import type { HoldScope } from './store.js';
 
 /** The categories kept in their own streams besides `essential`. */
@@ -100,11 +100,17 @@ export function scriptScope(scope: HoldScope): Record<string, unknown> {
   if (scope.to !== undefined) out.u = time(scope.to, 'to');
   if (scope.ids !== undefined) out.i = [...scope.ids];
   if (scope.subject !== undefined) {
-    const value =
-      'visitorId' in scope.subject ? scope.subject.visitorId : normalizeEmail(scope.subject.email);
+    const { kind, value } = subjectValue(scope.subject);
+    // The records keep no address field the scripts could match: a hold by address would
+    // silently cover nothing.
+    if (kind === 'ip') {
+      throw new TypeError(
+        'RedisStreamStore: a hold by address is not supported; hold by ids or time',
+      );
+    }
     // A blank subject covers nothing, as everywhere else.
     if (value === '') out.n = true;
-    else if ('visitorId' in scope.subject) out.v = value;
+    else if (kind === 'visitorId') out.v = value;
     else out.e = value;
   }
   return out;

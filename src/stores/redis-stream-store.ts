@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
 import {
@@ -17,7 +17,12 @@ import {
   READ_SCRIPT,
   WRITE_SCRIPT,
 } from './redis-scripts.js';
-import { emptyPurgeResult, normalizeEmail, STRIPPABLE_CATEGORIES } from './retention.js';
+import {
+  emptyPurgeResult,
+  normalizeAddress,
+  STRIPPABLE_CATEGORIES,
+  subjectValue,
+} from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
 /**
@@ -159,6 +164,10 @@ export class RedisStreamStore implements Store {
     if (remaining <= 0) return;
     const from = query.from?.toISOString();
     const to = query.to?.toISOString();
+    if (query.subject !== undefined && 'ip' in query.subject) {
+      yield* this.#readByAddress(normalizeAddress(query.subject.ip), query);
+      return;
+    }
     if (query.subject !== undefined) {
       const key = this.#subjectKey(query.subject);
       if (key === undefined) return;
@@ -233,12 +242,48 @@ export class RedisStreamStore implements Store {
   /** Delete every record of `subject` not under legal hold; held ones are counted, not touched. */
   async erase(subject: Subject): Promise<EraseResult> {
     this.#ready('erase');
+    if ('ip' in subject) return this.#eraseByAddress(normalizeAddress(subject.ip));
     const key = this.#subjectKey(subject);
     if (key === undefined) return { erased: 0, held: 0 };
     const [erased = 0, held = 0] = (
       (await this.#eval(SCRIPTS.erase, [this.keyPrefix, key])) as number[]
     ).map(Number);
     return { erased, held };
+  }
+
+  /**
+   * The records of a client address. There is no index by address (every write would pay for
+   * one, for a request that comes rarely): the time index is read through, page by page.
+   */
+  async *#readByAddress(address: string, query: ReadQuery): AsyncGenerator<AccessRecord> {
+    if (address === '') return;
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    const { from, to } = query;
+    for await (const record of this.read({ ...(from ? { from } : {}), ...(to ? { to } : {}) })) {
+      if (record.client?.ip !== address) continue;
+      yield record;
+      if (--remaining <= 0) return;
+    }
+  }
+
+  /**
+   * Erase by address: the matching ids go into a temporary set that the erase script reads as
+   * it reads a subject index, so holds are checked and indexes cleaned the same way.
+   */
+  async #eraseByAddress(address: string): Promise<EraseResult> {
+    const ids: string[] = [];
+    for await (const record of this.#readByAddress(address, {})) ids.push(record.id);
+    if (ids.length === 0) return { erased: 0, held: 0 };
+    const key = `${this.keyPrefix}:tmp:${randomUUID()}`;
+    try {
+      await this.#send(['SADD', key, ...ids]);
+      const [erased = 0, held = 0] = (
+        (await this.#eval(SCRIPTS.erase, [this.keyPrefix, key])) as number[]
+      ).map(Number);
+      return { erased, held };
+    } finally {
+      await this.#send(['DEL', key]);
+    }
   }
 
   /**
@@ -278,11 +323,9 @@ export class RedisStreamStore implements Store {
   }
 
   #subjectKey(subject: Subject): string | undefined {
-    if ('visitorId' in subject) {
-      return subject.visitorId === '' ? undefined : `${this.keyPrefix}:v:${subject.visitorId}`;
-    }
-    const email = normalizeEmail(subject.email);
-    return email === '' ? undefined : `${this.keyPrefix}:e:${email}`;
+    const { kind, value } = subjectValue(subject);
+    if (value === '' || kind === 'ip') return undefined;
+    return `${this.keyPrefix}:${kind === 'visitorId' ? 'v' : 'e'}:${value}`;
   }
 
   /** The records with these ids, in the given order; ids no longer stored are left out. */

@@ -2,6 +2,8 @@
  * Retention and matching rules that every built-in store shares, so that the memory store, the
  * SQLite store and any plugin that reuses these helpers agree record for record.
  */
+
+import { normalizeIp } from '../minimize/ip.js';
 import { type AccessRecord, CATEGORIES, type Category } from '../record.js';
 import type { PurgeResult, ReadQuery, Subject } from './store.js';
 
@@ -80,12 +82,39 @@ export function normalizeEmail(email: string): string {
  * erasure request can never reach records that merely lack the field.
  */
 export function matchesSubject(record: AccessRecord, subject: Subject): boolean {
-  if ('visitorId' in subject) {
-    return subject.visitorId !== '' && record.nonessential?.visitorId === subject.visitorId;
+  const key = subjectValue(subject);
+  if (key.value === '') return false;
+  switch (key.kind) {
+    case 'visitorId':
+      return record.nonessential?.visitorId === key.value;
+    case 'email': {
+      const stored = record.optional?.email;
+      return stored !== undefined && normalizeEmail(stored) === key.value;
+    }
+    case 'ip':
+      return record.client?.ip === key.value;
   }
-  const wanted = normalizeEmail(subject.email);
-  const stored = record.optional?.email;
-  return wanted !== '' && stored !== undefined && normalizeEmail(stored) === wanted;
+}
+
+/**
+ * The canonical text of a client address, as records keep it (`::ffff:203.0.113.7` is
+ * `203.0.113.7`, IPv6 compressed lower case), or `''` when it is not an address.
+ */
+export function normalizeAddress(address: string): string {
+  return normalizeIp(address.trim())?.address ?? '';
+}
+
+/**
+ * The kind of a subject and its value in the form stores compare: e-mail normalised, address
+ * canonical. An empty value matches nothing.
+ */
+export function subjectValue(subject: Subject): {
+  kind: 'visitorId' | 'email' | 'ip';
+  value: string;
+} {
+  if ('visitorId' in subject) return { kind: 'visitorId', value: subject.visitorId };
+  if ('email' in subject) return { kind: 'email', value: normalizeEmail(subject.email) };
+  return { kind: 'ip', value: normalizeAddress(subject.ip) };
 }
 
 /**

@@ -5,7 +5,7 @@
  * and the others agree record for record.
  */
 import type Database from 'better-sqlite3';
-import { normalizeEmail } from './retention.js';
+import { subjectValue } from './retention.js';
 import type { Hold, HoldScope } from './store.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -166,13 +166,15 @@ export function scopeWhere(scope: HoldScope): { sql: string; params: unknown[] }
     params.push(scope.to);
   }
   if (scope.subject !== undefined) {
-    if ('visitorId' in scope.subject) {
-      parts.push('visitor_id = ?');
-      params.push(scope.subject.visitorId);
-    } else {
-      parts.push('email = ?');
-      params.push(normalizeEmail(scope.subject.email));
-    }
+    const { kind, value } = subjectValue(scope.subject);
+    parts.push(
+      kind === 'visitorId'
+        ? 'visitor_id = ?'
+        : kind === 'email'
+          ? 'email = ?'
+          : "json_extract(record, '$.client.ip') = ?",
+    );
+    params.push(value);
   }
   if (scope.ids !== undefined) {
     parts.push('id IN (SELECT value FROM json_each(?))');

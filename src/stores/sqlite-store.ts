@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
-import { emptyPurgeResult, normalizeEmail, STRIPPABLE_CATEGORIES } from './retention.js';
+import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
+import { WalTruncation } from './sqlite-wal.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
@@ -32,6 +33,29 @@ export interface SqliteStoreOptions {
 const READ_PAGE = 500;
 
 type Row = { record: string; time: string; id: string };
+type SubjectKind = ReturnType<typeof subjectValue>['kind'];
+
+/**
+ * The column (or expression) a subject is found by. Addresses have no column of their own: an
+ * erasure or export by address is rare, so it scans the table rather than make every write
+ * maintain one more index.
+ */
+const SUBJECT_COLUMN: Record<SubjectKind, string> = {
+  visitorId: 'visitor_id',
+  email: 'email',
+  ip: "json_extract(record, '$.client.ip')",
+};
+
+function subjectStatements(
+  db: Database.Database,
+  sql: (column: string) => string,
+): Record<SubjectKind, Statement> {
+  return {
+    visitorId: db.prepare(sql(SUBJECT_COLUMN.visitorId)),
+    email: db.prepare(sql(SUBJECT_COLUMN.email)),
+    ip: db.prepare(sql(SUBJECT_COLUMN.ip)),
+  };
+}
 type Statement = Database.Statement<unknown[], unknown>;
 
 interface Statements {
@@ -40,10 +64,10 @@ interface Statements {
   deleteExpired: Statement;
   /** Per strippable category, in STRIPPABLE_CATEGORIES order. */
   strip: Statement[];
-  eraseVisitor: Statement;
-  eraseEmail: Statement;
-  heldVisitor: Statement;
-  heldEmail: Statement;
+  /** Per subject kind: delete the subject's records not under hold. */
+  erase: Record<SubjectKind, Statement>;
+  /** Per subject kind: count the subject's held records. */
+  held: Record<SubjectKind, Statement>;
   count: Statement;
 }
 
@@ -70,6 +94,10 @@ export class SqliteStore implements Store {
   #purgeAll: ((now: string) => PurgeResult) | undefined;
   #eraseSubject: ((subject: Subject) => EraseResult) | undefined;
   #holds: SqliteHolds | undefined;
+  readonly #wal = new WalTruncation(
+    () => this.#db,
+    () => this.name,
+  );
 
   /** @param options see {@link SqliteStoreOptions}; all optional. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -97,6 +125,9 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.#busyTimeoutMs))}`);
+      // Deleted rows, stripped categories and freed pages are overwritten with zeros, so that an
+      // erased record cannot be read back from the file's free space.
+      db.pragma('secure_delete = ON');
       migrate(db);
       this.#prepare(db);
     } catch (error) {
@@ -124,7 +155,11 @@ export class SqliteStore implements Store {
    */
   async purge(now: Date): Promise<PurgeResult> {
     this.#ready('purge');
-    return this.#purgeAll!(now.toISOString());
+    const result = this.#purgeAll!(now.toISOString());
+    if (result.deleted > 0 || Object.values(result.removed).some((n) => n > 0)) {
+      this.#wal.clear();
+    }
+    return result;
   }
 
   /**
@@ -139,16 +174,10 @@ export class SqliteStore implements Store {
     const filters: string[] = [];
     const params: unknown[] = [];
     if (query.subject !== undefined) {
-      if ('visitorId' in query.subject) {
-        if (query.subject.visitorId === '') return;
-        filters.push('visitor_id = ?');
-        params.push(query.subject.visitorId);
-      } else {
-        const email = normalizeEmail(query.subject.email);
-        if (email === '') return;
-        filters.push('email = ?');
-        params.push(email);
-      }
+      const { kind, value } = subjectValue(query.subject);
+      if (value === '') return;
+      filters.push(`${SUBJECT_COLUMN[kind]} = ?`);
+      params.push(value);
     }
     if (query.from !== undefined) {
       filters.push('time >= ?');
@@ -182,7 +211,9 @@ export class SqliteStore implements Store {
    */
   async erase(subject: Subject): Promise<EraseResult> {
     this.#ready('erase');
-    return this.#eraseSubject!(subject);
+    const result = this.#eraseSubject!(subject);
+    if (result.erased > 0) this.#wal.clear();
+    return result;
   }
 
   /**
@@ -206,6 +237,14 @@ export class SqliteStore implements Store {
     return this.#holds!.list();
   }
 
+  /**
+   * Whether the write-ahead log may still hold the old pages of erased or purged records: a
+   * checkpoint was refused (another connection was reading) and is retried in the background.
+   */
+  get walPending(): boolean {
+    return this.#wal.pending;
+  }
+
   /** How many records are stored, held ones included. */
   count(): number {
     this.#ready('count');
@@ -216,6 +255,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const db = this.#db;
     if (db === undefined) return;
+    this.#wal.stop();
+    // The last connection to close checkpoints and removes the WAL itself; another process may
+    // still have the file open, so one more truncating checkpoint is tried here.
+    this.#wal.clearNow();
     this.#db = undefined;
     this.#statements = undefined;
     this.#readStatements = new Map();
@@ -259,13 +302,13 @@ export class SqliteStore implements Store {
            WHERE ${due} AND exp_${category} <= @now`,
         );
       }),
-      eraseVisitor: db.prepare('DELETE FROM access_records WHERE visitor_id = ? AND held = 0'),
-      eraseEmail: db.prepare('DELETE FROM access_records WHERE email = ? AND held = 0'),
-      heldVisitor: db.prepare(
-        'SELECT count(*) AS n FROM access_records WHERE visitor_id = ? AND held = 1',
+      erase: subjectStatements(
+        db,
+        (column) => `DELETE FROM access_records WHERE ${column} = ? AND held = 0`,
       ),
-      heldEmail: db.prepare(
-        'SELECT count(*) AS n FROM access_records WHERE email = ? AND held = 1',
+      held: subjectStatements(
+        db,
+        (column) => `SELECT count(*) AS n FROM access_records WHERE ${column} = ? AND held = 1`,
       ),
       count: db.prepare('SELECT count(*) AS n FROM access_records'),
     };
@@ -278,14 +321,11 @@ export class SqliteStore implements Store {
       rows.insert(records, (record) => isHeld(record, current));
     });
     this.#eraseSubject = db.transaction((subject: Subject): EraseResult => {
-      const byVisitor = 'visitorId' in subject;
-      const key = byVisitor ? subject.visitorId : normalizeEmail(subject.email);
+      const { kind, value } = subjectValue(subject);
       // An empty id or address matches nothing, as in every other store.
-      if (key === '') return { erased: 0, held: 0 };
-      const held = byVisitor ? statements.heldVisitor : statements.heldEmail;
-      const erase = byVisitor ? statements.eraseVisitor : statements.eraseEmail;
-      const { n } = held.get(key) as { n: number };
-      return { erased: erase.run(key).changes, held: n };
+      if (value === '') return { erased: 0, held: 0 };
+      const { n } = statements.held[kind].get(value) as { n: number };
+      return { erased: statements.erase[kind].run(value).changes, held: n };
     });
     // Records that go entirely are deleted first (stripping them would rewrite them for nothing),
     // and what they had is counted as if their categories had been stripped, as the other stores

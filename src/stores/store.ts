@@ -3,8 +3,12 @@ import type { AccessRecord, Category } from '../record.js';
 /** A value or a promise of it: every store method may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Whose records: a visitor id (the analytics cookie's id) or an e-mail given as optional data. */
-export type Subject = { visitorId: string } | { email: string };
+/**
+ * Whose records: a visitor id (the analytics cookie's id), an e-mail given as optional data, or a
+ * client address as the record keeps it (`client.ip`, canonical form: only meaningful where the
+ * policy keeps full addresses, which the logger and the command line check before asking a store).
+ */
+export type Subject = { visitorId: string } | { email: string } | { ip: string };
 
 export interface ReadQuery {
   subject?: Subject;
@@ -73,6 +77,12 @@ export interface Store {
    * {@link EraseResult} that also says how many were kept under hold.
    */
   erase?(subject: Subject): MaybePromise<number | EraseResult>;
+  /**
+   * For a store that cannot erase (an append-only log): record that an erasure of `subject` was
+   * asked at `at`, so that `read` never serves the subject's records written up to then. The
+   * records themselves stay until the log is rotated or deleted.
+   */
+  suppress?(subject: Subject, at: Date): MaybePromise<void>;
   /**
    * Place or extend a hold (same id: its reason, scope and review date are replaced). Returns how
    * many stored records it covers now. Records written later that fall in the scope are held too.

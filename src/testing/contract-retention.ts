@@ -161,6 +161,25 @@ export function retentionTests<S extends Store>(context: ContractContext<S>): vo
         if (context.canSee) expect(await context.stored(store)).toEqual([records[1]]);
       });
 
+      context.test('by client address, in canonical form', async (store) => {
+        const at = (n: number, ip: string) =>
+          contractRecord(n, { client: { ...contractRecord(n).client, ip } });
+        const mine = [at(1, '203.0.113.7'), at(3, '203.0.113.7')];
+        const v6 = at(2, '2001:db8::1');
+        const network = contractRecord(4);
+        await store.write([...mine, v6, network]);
+        if (context.canSee) {
+          // A dual-stack socket reports an IPv4 client as ::ffff:203.0.113.7: the same address.
+          expect(await context.stored(store, { subject: { ip: '::ffff:203.0.113.7' } })).toEqual(
+            mine,
+          );
+        }
+        expect(eraseCounts(await store.erase!({ ip: '203.0.113.7' })).erased).toBe(2);
+        expect(eraseCounts(await store.erase!({ ip: '2001:DB8:0::1' })).erased).toBe(1);
+        expect(eraseCounts(await store.erase!({ ip: 'not an address' })).erased).toBe(0);
+        if (context.canSee) expect(await context.stored(store)).toEqual([network]);
+      });
+
       context.test('a blank or unknown subject erases nothing', async (store) => {
         await store.write([contractRecord(1), contractRecord(2, { optional: { email: 'a@b.c' } })]);
         expect(eraseCounts(await store.erase!({ visitorId: '' })).erased).toBe(0);

@@ -173,6 +173,53 @@ describe('express-privacy-log on a SQLite file', () => {
     expect(await stored()).toHaveLength(1);
   });
 
+  it('exports and erases by address under a policy that keeps full addresses', async () => {
+    const base = makeRecord();
+    const mine = [
+      makeRecord({ client: { ...base.client, ip: '203.0.113.7' } }),
+      makeRecord({ client: { ...base.client, ip: '203.0.113.7' } }),
+    ];
+    await seed([...mine, makeRecord({ client: { ...base.client, ip: '203.0.113.8' } })]);
+    // The mapped form a dual-stack socket reports names the same address.
+    const run = await cli('export', '--subject', 'ip:::ffff:203.0.113.7', '--policy', 'classic');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).records.map((r: { record: AccessRecord }) => r.record)).toEqual(
+      mine,
+    );
+    const erase = await cli('erase', '--subject', 'ip:203.0.113.7', '--policy', 'classic');
+    expect(erase).toMatchObject({ code: 0, stderr: '' });
+    expect(erase.stdout).toBe('Erased 2 records from sqlite:./access-log.sqlite.\n');
+    expect((await stored()).map((r) => r.client?.ip)).toEqual(['203.0.113.8']);
+  });
+
+  it('refuses a subject by address, with the reason and exit 2, where addresses are truncated', async () => {
+    const base = makeRecord();
+    await seed([makeRecord({ client: { ...base.client, ip: '203.0.113.0' } })]);
+    for (const command of ['export', 'erase']) {
+      const run = await cli(command, '--subject', 'ip:203.0.113.0', '--policy', 'gdpr');
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/subject by address refused: .*truncated to \/24.*not one person/);
+    }
+    const hold = await cli(
+      'holds',
+      'add',
+      '--subject',
+      'ip:203.0.113.0',
+      '--policy',
+      'gdpr',
+      '--reason',
+      'x',
+      '--review',
+      'P1D',
+    );
+    expect(hold.code).toBe(2);
+    const unknown = await cli('erase', '--subject', 'ip:203.0.113.0');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/needs --policy/);
+    expect(await stored()).toHaveLength(1);
+  });
+
   it('places, lists and releases legal holds that purge and erase respect', async () => {
     const held = makeRecord({
       nonessential: { visitorId: 'carol' },
