@@ -18,6 +18,7 @@ import { createOperations } from './privacy/operations.js';
 import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
+import { createReports, type ReportsApi } from './reports/reports-api.js';
 import { type Captured, capturedSize } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { RegionSelector } from './request/region.js';
@@ -60,6 +61,8 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   readonly subjects: SubjectsApi;
   /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
   stats(): PrivacyLogStats;
+  /** Traffic reports from anonymous rollups that outlive the raw records. */
+  readonly reports: ReportsApi;
 }
 
 /** What {@link PrivacyLogMiddleware.stats} returns. */
@@ -252,6 +255,21 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     await stage.drain();
     await dispatcher.flush();
   };
+  // --- traffic reports ---
+  const reports = createReports({
+    stores,
+    aggregates: policies.map((p) => p.aggregates),
+    logger,
+    flush: () => middleware.flush(),
+    shortestRetentionMs: Math.min(
+      ...runtimes.flatMap((rt) =>
+        (['client', 'essential', 'nonessential'] as const).map(
+          (category) => rt.compiled.retentionMs[category] ?? Number.POSITIVE_INFINITY,
+        ),
+      ),
+    ),
+  });
+  // --- end traffic reports ---
   const operations = createOperations({
     stores,
     logger,
@@ -262,6 +280,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       await dispatcher.flush({ stores: names, timeoutMs });
     },
     retention: opts.retention,
+    purgeUpTo: reports.purgeUpTo,
   });
   const stopSignals =
     opts.handleSignals === false
@@ -277,6 +296,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     stopSignals?.();
     // Retention and subject requests finish (or time out) before their stores are closed.
     await operations.close(closeOptions?.timeoutMs ?? 10_000);
+    await reports.close();
     stage.close();
     await dispatcher.close(closeOptions);
     // Keys go only after the last record is processed: hashing with a closed key throws.
@@ -284,7 +304,11 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   };
   middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
   middleware.purge = (now) => operations.purge(now);
-  Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
+  Object.assign(middleware, {
+    holds: operations.holds,
+    subjects: operations.subjects,
+    reports: reports.api,
+  });
   middleware.router = (routerOptions = {}) => {
     const routers = runtimes.map((rt) =>
       createRouter(
