@@ -18,6 +18,7 @@ import { createOperations } from './privacy/operations.js';
 import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
+import { createDashboard, type DashboardOptions } from './reports/dashboard/router.js';
 import { createReports, type ReportsApi } from './reports/reports-api.js';
 import { type Captured, capturedSize } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
@@ -63,6 +64,8 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   stats(): PrivacyLogStats;
   /** Traffic reports from anonymous rollups that outlive the raw records. */
   readonly reports: ReportsApi;
+  /** The traffic dashboard, a router for the site owner; `authorize(req)` is required. */
+  dashboard(options: DashboardOptions): RequestHandler;
 }
 
 /** What {@link PrivacyLogMiddleware.stats} returns. */
@@ -302,6 +305,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     // Keys go only after the last record is processed: hashing with a closed key throws.
     for (const rt of runtimes) rt.close();
   };
+  middleware.dashboard = (dashboardOptions) => createDashboard(reports.snapshot, dashboardOptions);
   middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
   middleware.purge = (now) => operations.purge(now);
   Object.assign(middleware, {

@@ -30,6 +30,8 @@ export interface AggregateSettings {
 /** What the logger wires: the API, the retention hook and the close. */
 export interface ReportsWiring {
   api: ReportsApi;
+  /** Several reports from rollups brought up to date once (the dashboard's panels). */
+  snapshot(queries: TrafficQuery[]): Promise<TrafficReport[]>;
   /**
    * The time retention may apply up to: `now`, or earlier when a record not yet rolled up would
    * otherwise lose a category, so no record expires before it is rolled up. Also applies the aggregates' own retention. Never rejects.
@@ -124,6 +126,15 @@ export function createReports(deps: {
         return trafficReport(await open(), query, k, now);
       },
       update,
+    },
+    async snapshot(queries) {
+      await deps.flush();
+      const now = new Date();
+      await update(now);
+      const target = await open();
+      const reports: TrafficReport[] = [];
+      for (const query of queries) reports.push(await trafficReport(target, query, k, now));
+      return reports;
     },
     async purgeUpTo(now) {
       if (rollups === undefined) return now;

@@ -1,0 +1,103 @@
+import express from 'express';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { definePolicy, presets, privacyLog } from '../../src/index.js';
+import type { PrivacyLogMiddleware } from '../../src/middleware.js';
+import { MemoryStore } from '../../src/stores/memory-store.js';
+import { SECRET, spyLogger } from '../helpers/app.js';
+import { DAY, SET_START, trafficSet } from './traffic-set.js';
+
+const loggers: PrivacyLogMiddleware[] = [];
+afterEach(async () => {
+  for (const log of loggers.splice(0)) await log.close();
+});
+
+/** A logger over generated traffic, with a page seen three times (below k) among it. */
+export async function dashboardLogger(): Promise<PrivacyLogMiddleware> {
+  const records = trafficSet(3_000, 10, 400, 31);
+  for (const record of records.slice(10, 13)) {
+    Object.assign(record.essential, {
+      bot: false,
+      method: 'GET',
+      status: 200,
+      route: '/only-three',
+    });
+  }
+  const store = new MemoryStore();
+  await store.write(records);
+  const log = privacyLog({
+    policy: definePolicy({ ...presets.classic, aggregates: { k: 10 } }),
+    store,
+    secret: SECRET,
+    logger: spyLogger(),
+    retention: { enabled: false },
+    handleSignals: false,
+  });
+  loggers.push(log);
+  return log;
+}
+
+export const RANGE = `?from=${new Date(SET_START).toISOString().slice(0, 10)}&to=${new Date(SET_START + 9 * DAY).toISOString().slice(0, 10)}`;
+
+describe('logger.dashboard', () => {
+  it('refuses to start without authorize, unless limited to loopback for development', async () => {
+    const log = await dashboardLogger();
+    expect(() => log.dashboard({})).toThrow(/authorize/);
+    expect(() => log.dashboard({ development: 'loopback' })).not.toThrow();
+  });
+
+  it('answers an unauthorised request with 401 and no figures', async () => {
+    const log = await dashboardLogger();
+    const app = express().use(
+      '/stats',
+      log.dashboard({ authorize: () => false, challenge: 'Basic realm="traffic"' }),
+    );
+    const res = await request(app).get(`/stats/${RANGE}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="traffic"');
+    expect(res.text).not.toContain('Visitors');
+  });
+
+  it('serves one self-contained page: strict CSP, no script, no external asset, no cookie, small cells hidden', async () => {
+    const log = await dashboardLogger();
+    const app = express().use(
+      '/stats',
+      log.dashboard({ authorize: (req) => req.get('x-owner') === 'yes' }),
+    );
+    const res = await request(app).get(`/stats/${RANGE}`).set('x-owner', 'yes');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-security-policy']).toMatch(
+      /^default-src 'none'; style-src 'sha256-/,
+    );
+    expect(res.headers['content-security-policy']).not.toContain('unsafe');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.text).toContain('<svg id="chart"');
+    for (const id of [
+      'page',
+      'entry',
+      'referrer',
+      'browser',
+      'os',
+      'device',
+      'country',
+      'status',
+    ]) {
+      expect(res.text).toContain(`<section id="${id}">`);
+    }
+    expect(res.text).not.toMatch(/<script|<link|<img|src=|url\(/i);
+    expect(res.text).not.toContain('/only-three');
+    // The page's figures are the API's.
+    const report = await log.reports.traffic({
+      from: new Date(SET_START),
+      to: new Date(SET_START + 10 * DAY),
+    });
+    expect(res.text).toContain(`Page views<b>${report.totals.pageViews}</b>`);
+  });
+
+  it('serves loopback requests without authorize in development mode', async () => {
+    const log = await dashboardLogger();
+    const app = express().use('/stats', log.dashboard({ development: 'loopback' }));
+    const res = await request(app).get('/stats/');
+    expect(res.status).toBe(200);
+  });
+});
