@@ -1,43 +1,20 @@
 import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogMiddleware } from '../../src/middleware.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { SECRET, spyLogger } from '../helpers/app.js';
-import { DAY, SET_START, trafficSet } from './traffic-set.js';
+import { RANGE, trafficLogger } from './dashboard-fixture.js';
+import { DAY, SET_START } from './traffic-set.js';
 
 const loggers: PrivacyLogMiddleware[] = [];
 afterEach(async () => {
   for (const log of loggers.splice(0)) await log.close();
 });
 
-/** A logger over generated traffic, with a page seen three times (below k) among it. */
-export async function dashboardLogger(): Promise<PrivacyLogMiddleware> {
-  const records = trafficSet(3_000, 10, 400, 31);
-  for (const record of records.slice(10, 13)) {
-    Object.assign(record.essential, {
-      bot: false,
-      method: 'GET',
-      status: 200,
-      route: '/only-three',
-    });
-  }
-  const store = new MemoryStore();
-  await store.write(records);
-  const log = privacyLog({
-    policy: definePolicy({ ...presets.classic, aggregates: { k: 10 } }),
-    store,
-    secret: SECRET,
-    logger: spyLogger(),
-    retention: { enabled: false },
-    handleSignals: false,
-  });
+async function dashboardLogger(): Promise<PrivacyLogMiddleware> {
+  const log = await trafficLogger();
   loggers.push(log);
   return log;
 }
-
-export const RANGE = `?from=${new Date(SET_START).toISOString().slice(0, 10)}&to=${new Date(SET_START + 9 * DAY).toISOString().slice(0, 10)}`;
 
 describe('logger.dashboard', () => {
   it('refuses to start without authorize, unless limited to loopback for development', async () => {

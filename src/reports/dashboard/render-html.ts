@@ -53,7 +53,8 @@ export function renderDashboard(main: TrafficReport, panels: readonly TrafficRep
   const card = (label: string, value: string) =>
     `<div class="card">${escapeHtml(label)}<b>${escapeHtml(value)}</b></div>`;
   const from = main.from.slice(0, 10);
-  const to = main.to.slice(0, 10);
+  // The range's last day, inclusive: the form sends it back as `to`.
+  const to = new Date(Date.parse(main.to) - 1).toISOString().slice(0, 10);
   return `<!doctype html>
 <html lang="en">
 <head>
