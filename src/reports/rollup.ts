@@ -68,10 +68,17 @@ export function rollupHours(records: Iterable<AccessRecord>): Bucket[] {
   const buckets = new Map<string, Bucket>();
   const visits = new Map<string, Set<string>>();
   const hostsPerHour = new Map<string, Set<string>>();
+  // Records come oldest first: the hour's ISO start is made once per hour, not once per record.
+  let hour = Number.NaN;
+  let start = '';
   for (const record of records) {
     const time = Date.parse(record.time);
     if (Number.isNaN(time)) continue;
-    const start = bucketStart(time, 'hour');
+    const thisHour = Math.floor(time / 3_600_000);
+    if (thisHour !== hour) {
+      hour = thisHour;
+      start = bucketStart(time, 'hour');
+    }
     const host = hostOf(record, start, hostsPerHour);
     const id = `${host}\n${start}`;
     let bucket = buckets.get(id);
@@ -132,7 +139,7 @@ function add(bucket: Bucket, record: AccessRecord, time: number, visits: Set<str
   const nonessential = record.nonessential;
   if (nonessential === undefined) return;
   c.pageViewsWithNonessential++;
-  bump(c.referrers, referrerKey(nonessential.referrer, e.host));
+  bump(c.referrers, cachedReferrerKey(nonessential.referrer, e.host));
   const visitor = nonessential.visitorId;
   if (visitor === undefined || visitor === '') return;
   c.pageViewsWithVisitor++;
@@ -142,6 +149,22 @@ function add(bucket: Bucket, record: AccessRecord, time: number, visits: Set<str
   visits.add(visit);
   c.visits++;
   bump(c.entries, page);
+}
+
+/** Parsing a URL per record costs more than the rest of its rollup: the same few repeat. */
+const referrerCache = new Map<string, string>();
+const REFERRER_CACHE_SIZE = 2000;
+
+function cachedReferrerKey(referrer: string | undefined, host: string | undefined): string {
+  if (referrer === undefined || referrer === '') return '(direct)';
+  const id = `${host ?? ''} ${referrer}`;
+  let key = referrerCache.get(id);
+  if (key === undefined) {
+    key = referrerKey(referrer, host);
+    if (referrerCache.size >= REFERRER_CACHE_SIZE) referrerCache.clear();
+    referrerCache.set(id, key);
+  }
+  return key;
 }
 
 /** Keys kept per breakdown; exported for tests of the cap. */

@@ -1,9 +1,12 @@
 import express from 'express';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PrivacyLogMiddleware } from '../../src/middleware.js';
 import { RANGE, trafficLogger } from './dashboard-fixture.js';
 import { DAY, SET_START } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const loggers: PrivacyLogMiddleware[] = [];
 afterEach(async () => {

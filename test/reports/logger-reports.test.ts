@@ -1,12 +1,15 @@
 import express from 'express';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogMiddleware } from '../../src/middleware.js';
 import { OTHER } from '../../src/reports/bucket.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const loggers: PrivacyLogMiddleware[] = [];
 afterEach(async () => {

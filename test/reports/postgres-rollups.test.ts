@@ -1,11 +1,14 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { updateRollups } from '../../src/reports/runner.js';
 import { trafficReport } from '../../src/reports/traffic.js';
 import { PostgresRollups } from '../../src/stores/postgres-rollups.js';
 import { PostgresStore } from '../../src/stores/postgres-store.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const DAYS = 6;
 const END = SET_START + DAYS * DAY;

@@ -3,13 +3,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryRollups } from '../../src/reports/rollup-store.js';
 import { updateRollups } from '../../src/reports/runner.js';
 import { type TrafficReport, trafficReport } from '../../src/reports/traffic.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const MAIN = resolve('dist/cli/main.js');
 const FROM = new Date(SET_START).toISOString();

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
 import { OTHER } from '../../src/reports/bucket.js';
 import { HLL_STANDARD_ERROR } from '../../src/reports/hyperloglog.js';
@@ -9,6 +9,9 @@ import type { BreakdownRow, Figure } from '../../src/reports/suppress.js';
 import { type TrafficReport, trafficReport } from '../../src/reports/traffic.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // Uniques are estimates: within three standard errors (about 2.4 %) of the truth.
 const UNIQUE_TOLERANCE = 3 * HLL_STANDARD_ERROR;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeaseLostError, MemoryRollups } from '../../src/reports/rollup-store.js';
 import { updateRollups } from '../../src/reports/runner.js';
 import { trafficReport } from '../../src/reports/traffic.js';
@@ -9,6 +9,9 @@ import { MemoryStore } from '../../src/stores/memory-store.js';
 import { SqliteRollups } from '../../src/stores/sqlite-rollups.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const DAYS = 10;
 const NOW = new Date(SET_START + (DAYS + 1) * DAY);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OTHER } from '../../src/reports/bucket.js';
 import { MemoryRollups } from '../../src/reports/rollup-store.js';
 import { updateRollups } from '../../src/reports/runner.js';
@@ -6,6 +6,9 @@ import { formatFigure, suppress, suppressBreakdown } from '../../src/reports/sup
 import { trafficReport } from '../../src/reports/traffic.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
+
+// Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 describe('small-cell suppression', () => {
   it('shows a count from 1 to k - 1 only as "fewer than k"; zero and k stay numbers', () => {
