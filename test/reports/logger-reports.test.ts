@@ -91,6 +91,25 @@ describe('retention and rollups', () => {
     expect(report.totals.requests).toBe(people);
   });
 
+  it('deletes buckets older than aggregates.retention', async () => {
+    const store = new MemoryStore();
+    await store.write(trafficSet(500, 2, 100, 6));
+    const log = privacyLog({
+      policy: definePolicy({ ...presets.classic, aggregates: { retention: 'P30D', k: 1 } }),
+      store,
+      secret: SECRET,
+      logger: spyLogger(),
+      retention: { enabled: false },
+      handleSignals: false,
+    });
+    loggers.push(log);
+    const range = { from: new Date(SET_START), to: new Date(SET_START + 2 * DAY) };
+    await log.purge(new Date(SET_START + 10 * DAY));
+    expect((await log.reports.traffic(range)).totals.requests).toBeGreaterThan(0);
+    await log.purge(new Date(SET_START + 40 * DAY));
+    expect((await log.reports.traffic(range)).totals.requests).toBe(0);
+  });
+
   it('keeps every record while the rollups cannot run', async () => {
     class UnreadableStore extends MemoryStore {
       // biome-ignore lint/correctness/useYield: a store whose reads fail
