@@ -74,6 +74,18 @@ export {
   RECORD_VERSION,
   type SecurityInfo,
 } from './record.js';
+/** Traffic reports: rollups, their stores and what a report holds. */
+export type { DashboardOptions } from './reports/dashboard/router.js';
+export type { ReportsApi } from './reports/reports-api.js';
+export { MemoryRollups, type RollupStore } from './reports/rollup-store.js';
+export type { BreakdownRow, Figure } from './reports/suppress.js';
+export type {
+  BreakdownBy,
+  TrafficPoint,
+  TrafficQuery,
+  TrafficReport,
+  TrafficTotals,
+} from './reports/traffic.js';
 export type { Decision } from './request/decide.js';
 export type { PrivacyLogHandle } from './request/handle.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */

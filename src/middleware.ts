@@ -17,6 +17,8 @@ import { createOperations } from './privacy/operations.js';
 import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
+import { createDashboard, type DashboardOptions } from './reports/dashboard/router.js';
+import { createReports, type ReportsApi } from './reports/reports-api.js';
 import { type Captured, capturedSize } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { RegionSelector } from './request/region.js';
@@ -59,6 +61,10 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   readonly subjects: SubjectsApi;
   /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
   stats(): PrivacyLogStats;
+  /** Traffic reports from anonymous rollups that outlive the raw records. */
+  readonly reports: ReportsApi;
+  /** The traffic dashboard, a router for the site owner; `authorize(req)` is required. */
+  dashboard(options: DashboardOptions): RequestHandler;
 }
 
 /** What {@link PrivacyLogMiddleware.stats} returns. */
@@ -251,6 +257,21 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     await stage.drain();
     await dispatcher.flush();
   };
+  // --- traffic reports ---
+  const reports = createReports({
+    stores,
+    aggregates: policies.map((p) => p.aggregates),
+    logger,
+    flush: () => middleware.flush(),
+    shortestRetentionMs: Math.min(
+      ...runtimes.flatMap((rt) =>
+        (['client', 'essential', 'nonessential'] as const).map(
+          (category) => rt.compiled.retentionMs[category] ?? Number.POSITIVE_INFINITY,
+        ),
+      ),
+    ),
+  });
+  // --- end traffic reports ---
   const operations = createOperations({
     stores,
     policies,
@@ -262,6 +283,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       await dispatcher.flush({ stores: names, timeoutMs });
     },
     retention: opts.retention,
+    purgeUpTo: reports.purgeUpTo,
   });
   const stopSignals =
     opts.handleSignals === false
@@ -277,14 +299,20 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     stopSignals?.();
     // Retention and subject requests finish (or time out) before their stores are closed.
     await operations.close(closeOptions?.timeoutMs ?? 10_000);
+    await reports.close();
     stage.close();
     await dispatcher.close(closeOptions);
     // Keys go only after the last record is processed: hashing with a closed key throws.
     for (const rt of runtimes) rt.close();
   };
+  middleware.dashboard = (dashboardOptions) => createDashboard(reports.snapshot, dashboardOptions);
   middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
   middleware.purge = (now) => operations.purge(now);
-  Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
+  Object.assign(middleware, {
+    holds: operations.holds,
+    subjects: operations.subjects,
+    reports: reports.api,
+  });
   middleware.router = (routerOptions = {}) => {
     const siteHonoursGpc = runtimes.every((rt) => rt.compiled.honourGpc);
     const routers = runtimes.map((rt) =>

@@ -101,6 +101,18 @@ export function createApp({ store, secret, policy = presets.gdpr, ...otherOption
   // POST /privacy/opt-out and /privacy/opt-in, GET /privacy/status and /.well-known/gpc.json.
   app.use(logger.router());
 
+  // The traffic dashboard for the site owner, at /stats. DEMO PASSWORD ONLY: user "owner",
+  // password from STATS_PASSWORD, else "demo". Use your own authentication in production.
+  const statsPassword = process.env.STATS_PASSWORD || 'demo';
+  const expected = `Basic ${Buffer.from(`owner:${statsPassword}`).toString('base64')}`;
+  app.use(
+    '/stats',
+    logger.dashboard({
+      authorize: (req) => req.get('authorization') === expected,
+      challenge: 'Basic realm="traffic", charset="UTF-8"',
+    }),
+  );
+
   app.get('/', (_req, res) => {
     const links = [...PRODUCTS]
       .map(([id, p]) => `<li><a href="/products/${id}">${escapeHtml(p.name)}</a></li>`)

@@ -4,6 +4,7 @@ import { purgeStores } from '../privacy/retention.js';
 import { StoreSet } from '../privacy/store-set.js';
 import { createSubjectsApi, subjectRecords } from '../privacy/subjects.js';
 import { CATEGORIES, type Category } from '../record.js';
+import { rollUpBeforePurge } from '../reports/purge-guard.js';
 import { isHeld, isReviewDue } from '../stores/hold-scope.js';
 import { isExpired, STRIPPABLE_CATEGORIES } from '../stores/retention.js';
 import type { Hold } from '../stores/store.js';
@@ -27,7 +28,9 @@ export async function purgeCommand(context: CommandContext, args: string[]): Pro
       throw new CliError(`the store at ${opened.label} cannot purge`);
     }
     const progress = new Progress(context.io.stderr, `purging ${opened.label}`);
-    const report = await purgeStores(set, context.now(), SILENT);
+    // Traffic reports: records are rolled up before retention may delete them.
+    const upTo = await rollUpBeforePurge(opened.store, context.now());
+    const report = await purgeStores(set, upTo, SILENT);
     progress.done();
     const result = report.stores[0];
     if (result?.error !== undefined) throw new CliError(`purge failed: ${result.error}`);

@@ -4,6 +4,7 @@ import { eraseCommand, exportCommand, purgeCommand, statsCommand } from './data-
 import { noticeCommand, processingRecordCommand } from './document-commands.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
 import { holdsCommand } from './hold-commands.js';
+import { reportCommand } from './report-command.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
 
 export type { CliIo } from './context.js';
@@ -29,6 +30,10 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
                                  place a hold; --review takes 2026-06-30 or P90D
   holds extend ID [--review DATE|DURATION] [--reason TEXT]
   holds release ID
+  report [--from TIME] [--to TIME] [--interval day|hour] [--host HOST] [--policy P]
+         [--by page|entry|referrer|browser|os|device|country|region|status] [--csv]
+                                 traffic from the anonymous rollups (brought up to date first);
+                                 figures below the policy's aggregates.k (default 10) are hidden
 
 Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
@@ -55,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
   holds: holdsCommand,
   notice: noticeCommand,
   'processing-record': processingRecordCommand,
+  report: reportCommand,
 };
 
 function version(): string {

@@ -161,6 +161,18 @@ export const policySchema = z.strictObject({
       maxAge: durationSchema.default('P13M'),
     })
     .prefault({}),
+  // --- traffic reports: settings of the anonymous rollups ---
+  /**
+   * Traffic rollups: how long their anonymous buckets are kept (default five years) and the
+   * small-cell threshold `k` (default 10) below which reports show a figure only as "fewer than k".
+   */
+  aggregates: z
+    .strictObject({
+      retention: durationSchema.default('P5Y'),
+      k: z.number().int().min(1).max(1_000_000).default(10),
+    })
+    .optional(),
+  // --- end traffic reports ---
   /** Browser signals treated as an objection (opt-out) to nonessential and optional data. */
   signals: z
     .strictObject({ gpc: z.boolean().default(true), dnt: z.boolean().default(true) })

@@ -29,6 +29,11 @@ export interface OperationsDeps {
   clock?: () => Date;
   /** The logger's policies: whether they keep full addresses decides if `{ ip }` is a subject. */
   policies?: readonly DefinedPolicy[];
+  /**
+   * Traffic reports: the time retention may apply up to (the rollup watermark when it is earlier
+   * than `now`), so that no record expires before it is rolled up. Never rejects.
+   */
+  purgeUpTo?: (now: Date) => Promise<Date>;
 }
 
 /** The privacy operations of one logger: retention, holds and subject rights. */
@@ -87,7 +92,9 @@ export function createOperations(deps: OperationsDeps): PrivacyOperations {
   };
 
   const purge = async (now: Date = clock()): Promise<RetentionReport> => {
-    const result = await purgeStores(set, now, deps.logger);
+    // Traffic reports: raw records expire only once they are rolled up.
+    const upTo = deps.purgeUpTo === undefined ? now : await deps.purgeUpTo(now);
+    const result = await purgeStores(set, upTo, deps.logger);
     await reviewHolds(now);
     return result;
   };

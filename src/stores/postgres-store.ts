@@ -2,6 +2,7 @@ import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
+import { PostgresRollups } from './postgres-rollups.js';
 import { migrateSchema } from './postgres-schema.js';
 import {
   inTransaction,
@@ -137,6 +138,13 @@ export class PostgresStore implements Store {
   get table(): string {
     return this.#t.raw;
   }
+
+  // --- traffic reports ---
+  /** Where traffic rollups of these records are kept: tables beside them, in the same pool. */
+  rollups(): PostgresRollups {
+    return new PostgresRollups({ pool: this.#pool, table: this.#t.raw });
+  }
+  // --- end traffic reports ---
 
   /**
    * Create or migrate the schema (one instance at a time, under an advisory lock) and make the

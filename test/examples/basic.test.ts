@@ -57,6 +57,17 @@ describe('example app', () => {
     expect(record.essential).toMatchObject({ method: 'GET', path: '/', route: '/', status: 200 });
   });
 
+  it('serves the traffic dashboard at /stats to the demo password only', async () => {
+    const refused = await request(app).get('/stats/');
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toMatch(/^Basic/);
+    const wrong = await request(app).get('/stats/').auth('owner', 'guess');
+    expect(wrong.status).toBe(401);
+    const res = await request(app).get('/stats/').auth('owner', 'demo');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<svg id="chart"');
+  });
+
   it('product page is recorded with its route template; an unknown product is a 404', async () => {
     const res = await request(app).get('/products/2');
     expect(res.status).toBe(200);
