@@ -143,8 +143,9 @@ ${links}
 <label>Message <textarea name="message" rows="5"></textarea></label>
 <button>Send</button>
 </form>
-<p>Your name and e-mail address are added to this request's access record unless you have
-objected (opt-out, Global Privacy Control or Do Not Track). Your message is not.</p>`,
+<p>Your name and e-mail address are added to this request's access record only if you have
+allowed it on the <a href="/privacy">privacy page</a>, and never after an objection (opt-out,
+Global Privacy Control or Do Not Track). Your message is not.</p>`,
       ),
     );
   });

@@ -92,6 +92,24 @@ export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
     }
   }
 
+  // A basis that depends on the visitor must be one the category can live with.
+  if (policy.categories.essential.basis === 'consent') {
+    issues.push({
+      key: at('categories.essential.basis'),
+      value: 'consent',
+      message:
+        "essential data cannot depend on consent: without consent a request would have no record at all, and the page still has to be delivered and secured; use 'legitimate-interests' (or another basis that does not depend on the visitor's choice)",
+    });
+  }
+  if (policy.categories.security?.basis === 'consent') {
+    issues.push({
+      key: at('categories.security.basis'),
+      value: 'consent',
+      message:
+        "security records cannot depend on consent: an attacker would simply not consent, and no attack could be investigated; use 'legitimate-interests' or 'legal-obligation'",
+    });
+  }
+
   // The record hangs on its essential category: nothing may outlive it (except security evidence,
   // which extends the whole record).
   const essential = policy.categories.essential.retention;

@@ -46,7 +46,8 @@ const classic = definePolicy({
     optional: {
       description: 'What you choose to send: your name, e-mail address, message and form answers',
       purposes: [contact, improvement],
-      basis: 'consent',
+      // The seed keeps what a visitor chooses to send; an objection still removes it.
+      basis: 'legitimate-interests',
       retention: 'forever',
       fields: ['name', 'email', 'message', 'form'],
     },
@@ -121,7 +122,8 @@ const ccpa = definePolicy({
       basis: 'legitimate-interests',
       retention: 'P13M',
     },
-    optional: { ...gdpr.categories.optional!, basis: 'consent', retention: 'P1Y' },
+    // The CCPA asks for notice at collection and an opt-out, not prior consent.
+    optional: { ...gdpr.categories.optional!, basis: 'legitimate-interests', retention: 'P1Y' },
     security: gdpr.categories.security!,
   },
   cookie: { maxAge: 'P13M' },

@@ -11,6 +11,9 @@ export const LEGAL_BASES = [
   'legitimate-interests',
 ] as const;
 
+/** One of {@link LEGAL_BASES}. */
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
 const durationHelp = "an ISO 8601 duration such as 'P30D', 'P6M' or 'P13M'";
 
 const tooLong = "is longer than 100 years ('P100Y'), the longest duration a policy may give";

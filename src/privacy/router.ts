@@ -74,7 +74,9 @@ function statusBody(decision: Decision) {
     dnt: decision.dnt,
     choice: decision.choice ?? null,
     objection: decision.objection,
+    consent: decision.consent,
     categories: decision.categories,
+    bases: decision.bases,
   };
 }
 
