@@ -296,6 +296,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           subjects: operations.subjects,
           siteHonoursGpc,
           logger,
+          onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
         },
         routerOptions,
       ),

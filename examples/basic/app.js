@@ -99,7 +99,16 @@ export function createApp({ store, secret, policy = presets.gdpr, ...otherOption
 
   app.use(logger);
   // POST /privacy/opt-out and /privacy/opt-in, GET /privacy/status and /.well-known/gpc.json.
-  app.use(logger.router());
+  // The notice at /privacy/notice names who answers for the log and how to reach them.
+  app.use(
+    logger.router({
+      notice: {
+        site: 'Example shop',
+        controller: 'Example Shop Ltd, 1 Example Street, 75001 Paris, France',
+        contact: 'privacy@shop.example',
+      },
+    }),
+  );
 
   app.get('/', (_req, res) => {
     const links = [...PRODUCTS]

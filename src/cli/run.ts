@@ -29,7 +29,7 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
   holds extend ID [--review DATE|DURATION] [--reason TEXT]
   holds release ID
 
-Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
+Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
          [--routes /privacy | --no-routes] [--recipient NAME ...] [--updated DATE]
   processing-record --policy P --controller NAME --contact ADDRESS [--format markdown|json]

@@ -1,5 +1,6 @@
 import { DAY_MS, describeDuration, parseDuration } from './duration.js';
 import type { PolicyIssue } from './errors.js';
+import { checkCnilExemption } from './exemption.js';
 import type { Policy } from './schema.js';
 
 /** RFC 6265bis: user agents cap a cookie's lifetime at 400 days. */
@@ -108,6 +109,10 @@ export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
       message:
         "security records cannot depend on consent: an attacker would simply not consent, and no attack could be investigated; use 'legitimate-interests' or 'legal-obligation'",
     });
+  }
+
+  if (policy.notice.consentExemption === 'cnil-audience-measurement') {
+    issues.push(...checkCnilExemption(policy, prefix));
   }
 
   // The record hangs on its essential category: nothing may outlive it (except security evidence,

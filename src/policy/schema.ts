@@ -164,6 +164,30 @@ export const policySchema = z.strictObject({
       maxAge: durationSchema.default('P13M'),
     })
     .prefault({}),
+  /** What the generated notice says beyond the categories: who answers for the log, and why. */
+  notice: z
+    .strictObject({
+      /** The controller: who decides what the log is for (a company or a person, by name). */
+      controller: z.string().trim().min(1).max(500).optional(),
+      /** How to reach the controller about privacy: an e-mail, web or postal address. */
+      contact: z.string().trim().min(1).max(500).optional(),
+      /** The data protection officer and how to reach them, where one is designated. */
+      dpo: z.string().trim().min(1).max(500).optional(),
+      /** Transfers outside the EEA (or the visitor's country) and their safeguards; none if empty. */
+      transfers: z.array(z.string().trim().min(1).max(500)).default([]),
+      /**
+       * `ccpa`: the notice also serves as the CCPA notice at collection (categories, purposes,
+       * sale and sharing, retention, the consumer's rights, non-discrimination, how to ask).
+       */
+      ccpa: z.boolean().default(false),
+      /**
+       * `cnil-audience-measurement`: nonessential data is audience measurement that the CNIL
+       * exempts from consent; `definePolicy` checks each condition, and the notice says why no
+       * consent is asked.
+       */
+      consentExemption: z.enum(['cnil-audience-measurement']).optional(),
+    })
+    .prefault({}),
   /** Browser signals treated as an objection (opt-out) to nonessential and optional data. */
   signals: z
     .strictObject({ gpc: z.boolean().default(true), dnt: z.boolean().default(true) })

@@ -15,8 +15,15 @@ import type { SubjectsApi } from './subjects.js';
 export interface RouterNoticeOptions {
   /** The site as visitors know it. Default `'this site'`. */
   site?: string;
-  /** Where to write about privacy: an e-mail or web address. Default: the site's operator. */
+  /**
+   * The controller, by name (a company or a person). Default: the policy's `notice.controller`;
+   * a notice served without one (or without a contact) warns once, `WRN_NOTICE_WITHOUT_CONTROLLER`.
+   */
+  controller?: string;
+  /** Where to write about privacy: an e-mail or web address. Default: the policy's `notice.contact`. */
   contact?: string;
+  /** The data protection officer and how to reach them. Default: the policy's `notice.dpo`. */
+  dpo?: string;
   /** Who else receives access-log data. Default: nobody. */
   recipients?: readonly string[];
   /** A "last updated" date. */
@@ -61,6 +68,8 @@ export interface RouterDeps {
   siteHonoursGpc?: boolean;
   /** Where route failures are reported. */
   logger?: DiagnosticLogger;
+  /** Called when a notice is served without a controller or a contact (it warns once). */
+  onNoticeWithoutController?: () => void;
   clock?: () => Date;
 }
 
@@ -104,9 +113,14 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
           timeoutMs: dataTimeoutMs,
         }
       : undefined;
+  const controller = options.notice?.controller ?? compiled.policy.notice.controller;
+  const contact = options.notice?.contact ?? compiled.policy.notice.contact;
+  const anonymous = controller === undefined || contact === undefined;
   const noticeOptions = {
     site: options.notice?.site ?? 'this site',
-    contact: options.notice?.contact ?? 'the operator of this site',
+    contact: contact ?? 'the operator of this site',
+    ...(controller === undefined ? {} : { controller }),
+    ...(options.notice?.dpo ? { dpo: options.notice.dpo } : {}),
     routes: prefix,
     ...(options.notice?.recipients ? { recipients: options.notice.recipients } : {}),
     ...(options.notice?.updated ? { updated: options.notice.updated } : {}),
@@ -152,6 +166,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
         return;
       }
       if (path === `${prefix}/notice`) {
+        if (anonymous) deps.onNoticeWithoutController?.();
         const markdown = req.query?.format === 'markdown';
         res.setHeader('Cache-Control', 'no-cache');
         res.setHeader('X-Content-Type-Options', 'nosniff');

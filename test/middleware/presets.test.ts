@@ -75,6 +75,14 @@ const expectations: Record<keyof typeof presets, Expectation> = {
     optional: 'unless-objection',
     geo: true,
   },
+  cnil: {
+    analytics: optOut,
+    ip: '8.8.0.0',
+    referrer: 'https://search.example',
+    cookie: true,
+    optional: false,
+    geo: true,
+  },
   cookieless: {
     analytics: optOut,
     ip: '8.8.8.0',
