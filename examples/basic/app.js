@@ -181,6 +181,7 @@ ${decision ? describeDecision(decision) : '<p>No decision available.</p>'}
 <h2>Your choice</h2>
 <form class="inline" method="post" action="/privacy/opt-out"><button>Opt out of analytics</button></form>
 <form class="inline" method="post" action="/privacy/opt-in"><button>Allow analytics</button></form>
+<form class="inline" method="post" action="/privacy/opt-out?erase=1"><button>Opt out and erase what was recorded</button></form>
 <p>Machine-readable: <a href="/privacy/status">/privacy/status</a> ·
 <a href="/.well-known/gpc.json">/.well-known/gpc.json</a></p>`,
       ),

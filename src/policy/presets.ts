@@ -107,6 +107,8 @@ const gdpr = definePolicy({
     },
   },
   cookie: { maxAge: 'P13M' },
+  // Withdrawing consent removes what was recorded under it, at once.
+  choices: { onWithdraw: 'erase' },
   signals: { gpc: true, dnt: true },
 });
 

@@ -162,6 +162,12 @@ export const policySchema = z.strictObject({
     .strictObject({
       cookieName: cookieNameSchema.default('pl_choice'),
       maxAge: durationSchema.default('P13M'),
+      /**
+       * What an opt-out does to the records already tied to the visitor id: `erase` removes them
+       * at once (GDPR Art. 17(1)(b) after a withdrawal of consent), `keep` leaves them until their
+       * retention ends (the visitor can still ask with `erase=1`).
+       */
+      onWithdraw: z.enum(['erase', 'keep']).default('keep'),
     })
     .prefault({}),
   /** What the generated notice says beyond the categories: who answers for the log, and why. */

@@ -165,3 +165,15 @@ export function exemptionBlocks(policy: DefinedPolicy): Block[] {
     ),
   ];
 }
+
+/** What withdrawing consent or opting out does to the records already tied to the visitor id. */
+export function withdrawalBlocks(policy: DefinedPolicy, prefix: string | undefined): Block[] {
+  if (policy.categories.nonessential?.visitor !== 'cookie' || prefix === undefined) return [];
+  return [
+    p(
+      policy.choices.onWithdraw === 'erase'
+        ? 'When you withdraw your consent or opt out, the records already tied to your visitor id are erased at once.'
+        : 'When you withdraw your consent or opt out, the records already tied to your visitor id are kept until their time is up, unless you ask for them to be erased in the same step (the erase button below, or opting out with erase=1).',
+    ),
+  ];
+}

@@ -6,7 +6,13 @@
 import { ASN_ATTRIBUTION } from '../enrich/company.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
-import { ccpaSection, exemptionBlocks, recipientBlocks, rightsSection } from './notice-rights.js';
+import {
+  ccpaSection,
+  exemptionBlocks,
+  recipientBlocks,
+  rightsSection,
+  withdrawalBlocks,
+} from './notice-rights.js';
 import {
   BASIS_TEXT,
   CATEGORY_LABELS,
@@ -283,6 +289,7 @@ function choices({ policy, prefix }: NoticeContext): Section {
         },
       );
     }
+    blocks.push(...withdrawalBlocks(policy, prefix));
   } else {
     blocks.push(p('No nonessential information is recorded, so there is nothing to opt out of.'));
   }

@@ -10,6 +10,7 @@ import { backTo, isCrossSite, wantsRedirect } from './http.js';
 import { renderNotice } from './notice.js';
 import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
 import type { SubjectsApi } from './subjects.js';
+import { withdraw } from './withdrawal.js';
 
 /** What `GET {prefix}/notice` says about the site; see `renderNotice`. */
 export interface RouterNoticeOptions {
@@ -138,20 +139,29 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
       app: appConsent(req),
     });
 
-  const choose = (req: Request, res: Response, choice: Choice) => {
+  const choose = async (req: Request, res: Response, choice: Choice) => {
     if (isCrossSite(req)) {
       res.status(403).json({ error: 'cross-site requests cannot change privacy choices' });
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
-    jar.setChoice(res, req.secure, choice);
     const state = jar.read(req);
+    // The visitor id is the only key to the records of this browser: use it before it expires.
+    const withdrawal =
+      choice === 'out'
+        ? await withdraw(
+            subjectDeps,
+            compiled.visitor === 'cookie' ? state.visitorId : undefined,
+            compiled.policy.choices.onWithdraw === 'erase' || req.query?.erase === '1',
+          )
+        : undefined;
+    jar.setChoice(res, req.secure, choice);
     const decision = decideNow(req, choice);
     const visitorId = jar.apply(res, req.secure, state, decision);
     // This very request's record follows the new choice too.
     req.privacyLog?.revise(decision, visitorId);
     if (wantsRedirect(req)) res.redirect(303, backTo(req));
-    else res.json({ ok: true, ...statusBody(decision) });
+    else res.json({ ok: true, ...statusBody(decision), ...(withdrawal ? { withdrawal } : {}) });
   };
 
   const routePrefix = `${prefix}/`;
@@ -191,8 +201,14 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
       return next();
     }
     if (req.method === 'POST') {
-      if (path === `${prefix}/opt-out`) return choose(req, res, 'out');
-      if (path === `${prefix}/opt-in`) return choose(req, res, 'in');
+      if (path === `${prefix}/opt-out`) {
+        void choose(req, res, 'out').catch(next);
+        return;
+      }
+      if (path === `${prefix}/opt-in`) {
+        void choose(req, res, 'in').catch(next);
+        return;
+      }
       if (path === `${prefix}/erase` && subjectDeps) {
         void eraseMyData(subjectDeps, req, res).catch(next);
         return;
