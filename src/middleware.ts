@@ -326,6 +326,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           siteHonoursGpc,
           logger,
           appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
+          onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
         },
         routerOptions,
       ),

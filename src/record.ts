@@ -5,7 +5,10 @@ export const RECORD_VERSION = 1 as const;
 export const CATEGORIES = ['client', 'nonessential', 'optional', 'security', 'essential'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** Where the nonessential category's lawful basis comes from for this record. */
+/**
+ * What let the visitor-dependent categories in: `consent` when consent admitted one, `opt-out` when
+ * nonessential data is kept on legitimate interests, `none` when neither.
+ */
 export type ConsentBasis = 'consent' | 'opt-out' | 'none';
 
 export interface ClientInfo {

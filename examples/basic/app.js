@@ -99,7 +99,16 @@ export function createApp({ store, secret, policy = presets.gdpr, ...otherOption
 
   app.use(logger);
   // POST /privacy/opt-out and /privacy/opt-in, GET /privacy/status and /.well-known/gpc.json.
-  app.use(logger.router());
+  // The notice at /privacy/notice names who answers for the log and how to reach them.
+  app.use(
+    logger.router({
+      notice: {
+        site: 'Example shop',
+        controller: 'Example Shop Ltd, 1 Example Street, 75001 Paris, France',
+        contact: 'privacy@shop.example',
+      },
+    }),
+  );
 
   // The traffic dashboard for the site owner, at /stats. DEMO PASSWORD ONLY: user "owner",
   // password from STATS_PASSWORD, else "demo". Use your own authentication in production.
@@ -155,8 +164,9 @@ ${links}
 <label>Message <textarea name="message" rows="5"></textarea></label>
 <button>Send</button>
 </form>
-<p>Your name and e-mail address are added to this request's access record unless you have
-objected (opt-out, Global Privacy Control or Do Not Track). Your message is not.</p>`,
+<p>Your name and e-mail address are added to this request's access record only if you have
+allowed it on the <a href="/privacy">privacy page</a>, and never after an objection (opt-out,
+Global Privacy Control or Do Not Track). Your message is not.</p>`,
       ),
     );
   });
@@ -183,6 +193,7 @@ ${decision ? describeDecision(decision) : '<p>No decision available.</p>'}
 <h2>Your choice</h2>
 <form class="inline" method="post" action="/privacy/opt-out"><button>Opt out of analytics</button></form>
 <form class="inline" method="post" action="/privacy/opt-in"><button>Allow analytics</button></form>
+<form class="inline" method="post" action="/privacy/opt-out?erase=1"><button>Opt out and erase what was recorded</button></form>
 <p>Machine-readable: <a href="/privacy/status">/privacy/status</a> ·
 <a href="/.well-known/gpc.json">/.well-known/gpc.json</a></p>`,
       ),

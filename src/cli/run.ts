@@ -35,7 +35,7 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
                                  traffic from the anonymous rollups (brought up to date first);
                                  figures below the policy's aggregates.k (default 10) are hidden
 
-Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
+Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
          [--routes /privacy | --no-routes] [--recipient NAME ...] [--updated DATE]
   processing-record --policy P --controller NAME --contact ADDRESS [--format markdown|json]

@@ -47,7 +47,9 @@ const KEY = /^(?:EU|default|unknown|[A-Z]{2}|[A-Z]{2}-[A-Z0-9]{1,3})$/;
 
 /**
  * Policies chosen per request by where the address is: `policyByRegion({ EU: presets.gdpr,
- * 'US-CA': presets.ccpa, default: presets.classic })`. The most specific key wins: subdivision,
+ * 'US-CA': presets.ccpa, default: presets.classic })`. For France, `FR: presets.cnil` is the natural
+ * choice: audience measurement within the CNIL's exemption, recorded without consent but with an
+ * opt-out, where `EU: presets.gdpr` would ask for consent. The most specific key wins: subdivision,
  * then country, then `EU`, then `default`. An address with no known location (private, reserved or
  * missing from the data) gets `unknown`, which is the most protective policy given unless named.
  * Every record says which policy decided (`policy`). Validated here: a bad key or policy throws

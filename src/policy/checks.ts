@@ -1,5 +1,6 @@
 import { DAY_MS, describeDuration, parseDuration } from './duration.js';
 import type { PolicyIssue } from './errors.js';
+import { checkCnilExemption } from './exemption.js';
 import type { Policy } from './schema.js';
 
 /** RFC 6265bis: user agents cap a cookie's lifetime at 400 days. */
@@ -90,6 +91,28 @@ export function checkPolicy(policy: Policy, prefix: string): PolicyIssue[] {
           message: `/${ip.ipv6Prefix} keeps more than /48 and can single out a household; use 48 or less, or set dangerouslyAllowFinePrefix: true`,
         });
     }
+  }
+
+  // A basis that depends on the visitor must be one the category can live with.
+  if (policy.categories.essential.basis === 'consent') {
+    issues.push({
+      key: at('categories.essential.basis'),
+      value: 'consent',
+      message:
+        "essential data cannot depend on consent: without consent a request would have no record at all, and the page still has to be delivered and secured; use 'legitimate-interests' (or another basis that does not depend on the visitor's choice)",
+    });
+  }
+  if (policy.categories.security?.basis === 'consent') {
+    issues.push({
+      key: at('categories.security.basis'),
+      value: 'consent',
+      message:
+        "security records cannot depend on consent: an attacker would simply not consent, and no attack could be investigated; use 'legitimate-interests' or 'legal-obligation'",
+    });
+  }
+
+  if (policy.notice.consentExemption === 'cnil-audience-measurement') {
+    issues.push(...checkCnilExemption(policy, prefix));
   }
 
   // The record hangs on its essential category: nothing may outlive it (except security evidence,

@@ -46,7 +46,8 @@ const classic = definePolicy({
     optional: {
       description: 'What you choose to send: your name, e-mail address, message and form answers',
       purposes: [contact, improvement],
-      basis: 'consent',
+      // The seed keeps what a visitor chooses to send; an objection still removes it.
+      basis: 'legitimate-interests',
       retention: 'forever',
       fields: ['name', 'email', 'message', 'form'],
     },
@@ -106,6 +107,8 @@ const gdpr = definePolicy({
     },
   },
   cookie: { maxAge: 'P13M' },
+  // Withdrawing consent removes what was recorded under it, at once.
+  choices: { onWithdraw: 'erase' },
   signals: { gpc: true, dnt: true },
 });
 
@@ -121,11 +124,53 @@ const ccpa = definePolicy({
       basis: 'legitimate-interests',
       retention: 'P13M',
     },
-    optional: { ...gdpr.categories.optional!, basis: 'consent', retention: 'P1Y' },
+    // The CCPA asks for notice at collection and an opt-out, not prior consent.
+    optional: { ...gdpr.categories.optional!, basis: 'legitimate-interests', retention: 'P1Y' },
     security: gdpr.categories.security!,
   },
   cookie: { maxAge: 'P13M' },
   signals: { gpc: true, dnt: true },
+  notice: { ccpa: true },
+});
+
+/**
+ * France: audience measurement the CNIL exempts from consent, configured as Matomo documents for
+ * its own exemption: IPv4 kept to /16 and IPv6 to /32, country only, a first-party cookie of at
+ * most 13 months that later visits never extend, data kept 25 months at most, the referrer as its
+ * origin, no optional data tied to the visitor id, no use beyond this site, and an opt-out.
+ * `definePolicy` checks each condition because the notice claims the exemption.
+ */
+const cnil = definePolicy({
+  name: 'cnil',
+  version: '1',
+  categories: {
+    client: {
+      description: 'Internet address shortened to its first two bytes, and its country',
+      purposes: [delivery, improvement],
+      basis: 'legitimate-interests',
+      retention: 'P25M',
+      ip: { mode: 'truncate', ipv4Prefix: 16, ipv6Prefix: 32 },
+      geo: 'country',
+    },
+    essential: {
+      description: 'The page requested, browser and operating system family, date and time',
+      purposes: [delivery, improvement],
+      basis: 'legitimate-interests',
+      retention: 'P25M',
+      userAgent: 'parsed',
+    },
+    nonessential: {
+      description: 'The origin of the site you came from, and a random visitor id in a cookie',
+      purposes: ['Measure the audience of this site, for this site only'],
+      basis: 'legitimate-interests',
+      retention: 'P25M',
+      referrer: 'origin',
+      visitor: 'cookie',
+    },
+  },
+  cookie: { maxAge: 'P13M' },
+  signals: { gpc: true, dnt: true },
+  notice: { consentExemption: 'cnil-audience-measurement' },
 });
 
 /** No cookie at all: a visitor is counted by a keyed hash whose key is replaced and destroyed daily. */
@@ -171,5 +216,5 @@ const strict = definePolicy({
 
 /** The built-in policies, frozen. Extend one with `definePolicy({ ...presets.gdpr, ... })`. */
 export const presets: Readonly<
-  Record<'classic' | 'gdpr' | 'ccpa' | 'cookieless' | 'strict', DefinedPolicy>
-> = Object.freeze({ classic, gdpr, ccpa, cookieless, strict });
+  Record<'classic' | 'gdpr' | 'ccpa' | 'cnil' | 'cookieless' | 'strict', DefinedPolicy>
+> = Object.freeze({ classic, gdpr, ccpa, cnil, cookieless, strict });

@@ -11,6 +11,9 @@ export const LEGAL_BASES = [
   'legitimate-interests',
 ] as const;
 
+/** One of {@link LEGAL_BASES}. */
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
 const durationHelp = "an ISO 8601 duration such as 'P30D', 'P6M' or 'P13M'";
 
 const tooLong = "is longer than 100 years ('P100Y'), the longest duration a policy may give";
@@ -159,6 +162,36 @@ export const policySchema = z.strictObject({
     .strictObject({
       cookieName: cookieNameSchema.default('pl_choice'),
       maxAge: durationSchema.default('P13M'),
+      /**
+       * What an opt-out does to the records already tied to the visitor id: `erase` removes them
+       * at once (GDPR Art. 17(1)(b) after a withdrawal of consent), `keep` leaves them until their
+       * retention ends (the visitor can still ask with `erase=1`).
+       */
+      onWithdraw: z.enum(['erase', 'keep']).default('keep'),
+    })
+    .prefault({}),
+  /** What the generated notice says beyond the categories: who answers for the log, and why. */
+  notice: z
+    .strictObject({
+      /** The controller: who decides what the log is for (a company or a person, by name). */
+      controller: z.string().trim().min(1).max(500).optional(),
+      /** How to reach the controller about privacy: an e-mail, web or postal address. */
+      contact: z.string().trim().min(1).max(500).optional(),
+      /** The data protection officer and how to reach them, where one is designated. */
+      dpo: z.string().trim().min(1).max(500).optional(),
+      /** Transfers outside the EEA (or the visitor's country) and their safeguards; none if empty. */
+      transfers: z.array(z.string().trim().min(1).max(500)).default([]),
+      /**
+       * `ccpa`: the notice also serves as the CCPA notice at collection (categories, purposes,
+       * sale and sharing, retention, the consumer's rights, non-discrimination, how to ask).
+       */
+      ccpa: z.boolean().default(false),
+      /**
+       * `cnil-audience-measurement`: nonessential data is audience measurement that the CNIL
+       * exempts from consent; `definePolicy` checks each condition, and the notice says why no
+       * consent is asked.
+       */
+      consentExemption: z.enum(['cnil-audience-measurement']).optional(),
     })
     .prefault({}),
   // --- traffic reports: settings of the anonymous rollups ---

@@ -28,6 +28,8 @@ export const WARNING_CODES = {
     'flagIncident() was called but the policy declares no security category, so nothing was kept',
   WRN_HOLD_REVIEW_DUE:
     'a legal hold is past its review date: extend it with a new review date or release it',
+  WRN_NOTICE_WITHOUT_CONTROLLER:
+    "the privacy notice was served without naming the controller or how to reach them: set router({ notice: { controller, contact } }) or the policy's notice.controller and notice.contact",
   WRN_INSECURE_COOKIES:
     "cookies are set over plain HTTP, without the __Host- prefix, so a sibling subdomain can plant a visitor id or a consent: serve the site over HTTPS (behind a proxy that ends TLS, set Express 'trust proxy' to that proxy)",
   WRN_STORE_CANNOT_ERASE:

@@ -7,6 +7,13 @@ import { ASN_ATTRIBUTION } from '../enrich/company.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
 import {
+  ccpaSection,
+  exemptionBlocks,
+  recipientBlocks,
+  rightsSection,
+  withdrawalBlocks,
+} from './notice-rights.js';
+import {
   appendOnlyLogText,
   BASIS_TEXT,
   CATEGORY_LABELS,
@@ -32,6 +39,10 @@ export interface NoticeContext {
   updated: string | undefined;
   /** How many stores cannot erase single records. */
   appendOnlyLogs: number;
+  /** Who answers for the log, by name; undefined when neither the options nor the policy say. */
+  controller: string | undefined;
+  dpo: string | undefined;
+  transfers: readonly string[];
 }
 
 /** The sections in the order of the seed policy. */
@@ -43,6 +54,8 @@ export function noticeSections(context: NoticeContext): Section[] {
     cookies(context),
     retention(context),
     choices(context),
+    rightsSection(context),
+    ...[ccpaSection(context)].filter((s): s is Section => s !== undefined),
     security(context),
     contact(context),
   ];
@@ -92,14 +105,19 @@ function optional({ policy }: NoticeContext): Section {
         ),
         list(category.fields.map(optionalFieldText)),
         p(
-          'Nothing else you type is recorded. If you object to nonessential information (see Your choices), this information is not recorded in the access log either.',
+          category.basis === 'consent'
+            ? 'Nothing else you type is recorded. This information is recorded in the access log only with your consent, and never after you object (see Your choices).'
+            : category.basis === 'legitimate-interests'
+              ? 'Nothing else you type is recorded. If you object to nonessential information (see Your choices), this information is not recorded in the access log either.'
+              : 'Nothing else you type is recorded.',
         ),
       ]
     : [p('The access log does not record any information you send us.')];
   return { id: 'optional', title: 'Optional information', blocks };
 }
 
-function use({ policy, recipients }: NoticeContext): Section {
+function use(context: NoticeContext): Section {
+  const { policy, recipients } = context;
   const items: Inline[][] = [];
   for (const name of CATEGORY_ORDER) {
     const category = policy.categories[name];
@@ -138,6 +156,7 @@ function use({ policy, recipients }: NoticeContext): Section {
       list([...recipients]),
     );
   }
+  blocks.push(...recipientBlocks(context));
   return { id: 'use', title: 'How the information is used', blocks };
 }
 
@@ -242,23 +261,25 @@ function choices({ policy, prefix }: NoticeContext): Section {
   }
   const optOut = route('opt-out');
   const optIn = route('opt-in');
+  blocks.push(...exemptionBlocks(policy));
   if (nonessential) {
     const remembered =
       prefix === undefined
         ? ''
         : 'Your choice is remembered in a cookie that holds no identifier (see Cookies).';
+    const cookie = nonessential.visitor === 'cookie';
     if (nonessential.basis === 'consent') {
       blocks.push(
         p(
           { strong: 'Consent' },
-          `: nonessential technical information and the visitor id cookie are recorded only with your consent. Withdrawing consent is as easy as giving it. ${remembered}`,
+          `: nonessential technical information${cookie ? ' and the visitor id cookie are' : ' is'} recorded only with your consent. Withdrawing consent is as easy as giving it. ${remembered}`,
         ),
       );
     } else {
       blocks.push(
         p(
           { strong: 'Opt-out' },
-          `: you can object to nonessential technical information${optionalCategory ? ' and optional information' : ''} at any time; from then on neither is recorded and the visitor id cookie is removed. ${remembered}`,
+          `: you can object to nonessential technical information${optionalCategory ? ' and optional information' : ''} at any time; from then on ${optionalCategory ? 'neither is' : 'it is not'} recorded${cookie ? ' and the visitor id cookie is removed' : ''}. ${remembered}`,
         ),
       );
     }
@@ -273,6 +294,7 @@ function choices({ policy, prefix }: NoticeContext): Section {
         },
       );
     }
+    blocks.push(...withdrawalBlocks(policy, prefix));
   } else {
     blocks.push(p('No nonessential information is recorded, so there is nothing to opt out of.'));
   }
@@ -358,10 +380,16 @@ function contact(context: NoticeContext): Section {
     title: 'Contact',
     blocks: [
       p(
+        context.controller
+          ? `The controller responsible for the access log is ${context.controller}.`
+          : `The controller responsible for the access log is the operator of ${context.site}.`,
+      ),
+      p(
         'Questions, comments or concerns about this notice or about the information kept about you: ',
         context.contact,
         '.',
       ),
+      ...(context.dpo ? [p(`Our data protection officer: ${context.dpo}.`)] : []),
       p(
         'You also have the right to lodge a complaint with a data protection supervisory authority.',
       ),

@@ -9,6 +9,10 @@ export interface NoticeOptions {
   site: string;
   /** Where to write: an e-mail address, a web address, or a postal address as text. */
   contact: string;
+  /** The controller, by name (a company or a person). Default: the policy's `notice.controller`. */
+  controller?: string;
+  /** The data protection officer and how to reach them. Default: the policy's `notice.dpo`. */
+  dpo?: string;
   /** Default `'markdown'`. HTML is a complete page with no script. */
   format?: 'markdown' | 'html';
   /**
@@ -61,6 +65,9 @@ export function noticeDocument(input: PolicyInput, options: NoticeOptions): Docu
     recipients: options.recipients ?? [],
     updated: options.updated,
     appendOnlyLogs: options.appendOnlyLogs ?? 0,
+    controller: (options.controller ?? policy.notice.controller)?.trim() || undefined,
+    dpo: (options.dpo ?? policy.notice.dpo)?.trim() || undefined,
+    transfers: policy.notice.transfers,
   };
   return {
     title: `Privacy notice of ${context.site}`,

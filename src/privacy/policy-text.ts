@@ -228,7 +228,7 @@ export function cookieRows(policy: DefinedPolicy, withRoutes: boolean): CookieRo
       nonessential.basis === 'consent' ? 'Set only after you agree.' : 'Not set if you object.';
     rows.push({
       names: [policy.cookie.name, `__Host-${policy.cookie.name}`],
-      purpose: `A random visitor id, signed so that it cannot be forged, to recognise your browser on later visits and analyse traffic patterns. It gives us no access to your personal information. ${when}`,
+      purpose: `A random visitor id, signed so that it cannot be forged, to recognise your browser on later visits and analyse traffic patterns. The id says nothing about you by itself, but it links your visits together${policy.categories.optional ? ', and to what you send us with them (such as your name or e-mail address)' : ''}. ${when}`,
       lifetime: `${durationText(policy.cookie.maxAge)} from your first visit; later visits do not extend it`,
       firstParty: true,
     });

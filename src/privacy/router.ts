@@ -10,13 +10,21 @@ import { backTo, isCrossSite, wantsRedirect } from './http.js';
 import { renderNotice } from './notice.js';
 import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
 import type { SubjectsApi } from './subjects.js';
+import { withdraw } from './withdrawal.js';
 
 /** What `GET {prefix}/notice` says about the site; see `renderNotice`. */
 export interface RouterNoticeOptions {
   /** The site as visitors know it. Default `'this site'`. */
   site?: string;
-  /** Where to write about privacy: an e-mail or web address. Default: the site's operator. */
+  /**
+   * The controller, by name (a company or a person). Default: the policy's `notice.controller`;
+   * a notice served without one (or without a contact) warns once, `WRN_NOTICE_WITHOUT_CONTROLLER`.
+   */
+  controller?: string;
+  /** Where to write about privacy: an e-mail or web address. Default: the policy's `notice.contact`. */
   contact?: string;
+  /** The data protection officer and how to reach them. Default: the policy's `notice.dpo`. */
+  dpo?: string;
   /** Who else receives access-log data. Default: nobody. */
   recipients?: readonly string[];
   /** A "last updated" date. */
@@ -61,6 +69,8 @@ export interface RouterDeps {
   siteHonoursGpc?: boolean;
   /** Where route failures are reported. */
   logger?: DiagnosticLogger;
+  /** Called when a notice is served without a controller or a contact (it warns once). */
+  onNoticeWithoutController?: () => void;
   clock?: () => Date;
   /** How many of the logger's stores cannot erase single records; the notice says so. */
   appendOnlyLogs?: number;
@@ -76,7 +86,9 @@ function statusBody(decision: Decision) {
     dnt: decision.dnt,
     choice: decision.choice ?? null,
     objection: decision.objection,
+    consent: decision.consent,
     categories: decision.categories,
+    bases: decision.bases,
   };
 }
 
@@ -104,9 +116,14 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
           timeoutMs: dataTimeoutMs,
         }
       : undefined;
+  const controller = options.notice?.controller ?? compiled.policy.notice.controller;
+  const contact = options.notice?.contact ?? compiled.policy.notice.contact;
+  const anonymous = controller === undefined || contact === undefined;
   const noticeOptions = {
     site: options.notice?.site ?? 'this site',
-    contact: options.notice?.contact ?? 'the operator of this site',
+    contact: contact ?? 'the operator of this site',
+    ...(controller === undefined ? {} : { controller }),
+    ...(options.notice?.dpo ? { dpo: options.notice.dpo } : {}),
     routes: prefix,
     appendOnlyLogs: deps.appendOnlyLogs ?? 0,
     ...(options.notice?.recipients ? { recipients: options.notice.recipients } : {}),
@@ -125,20 +142,29 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
       app: appConsent(req),
     });
 
-  const choose = (req: Request, res: Response, choice: Choice) => {
+  const choose = async (req: Request, res: Response, choice: Choice) => {
     if (isCrossSite(req)) {
       res.status(403).json({ error: 'cross-site requests cannot change privacy choices' });
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
-    jar.setChoice(res, req.secure, choice);
     const state = jar.read(req);
+    // The visitor id is the only key to the records of this browser: use it before it expires.
+    const withdrawal =
+      choice === 'out'
+        ? await withdraw(
+            subjectDeps,
+            compiled.visitor === 'cookie' ? state.visitorId : undefined,
+            compiled.policy.choices.onWithdraw === 'erase' || req.query?.erase === '1',
+          )
+        : undefined;
+    jar.setChoice(res, req.secure, choice);
     const decision = decideNow(req, choice);
     const visitorId = jar.apply(res, req.secure, state, decision);
     // This very request's record follows the new choice too.
     req.privacyLog?.revise(decision, visitorId);
     if (wantsRedirect(req)) res.redirect(303, backTo(req));
-    else res.json({ ok: true, ...statusBody(decision) });
+    else res.json({ ok: true, ...statusBody(decision), ...(withdrawal ? { withdrawal } : {}) });
   };
 
   const routePrefix = `${prefix}/`;
@@ -153,6 +179,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
         return;
       }
       if (path === `${prefix}/notice`) {
+        if (anonymous) deps.onNoticeWithoutController?.();
         const markdown = req.query?.format === 'markdown';
         res.setHeader('Cache-Control', 'no-cache');
         res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -177,8 +204,14 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
       return next();
     }
     if (req.method === 'POST') {
-      if (path === `${prefix}/opt-out`) return choose(req, res, 'out');
-      if (path === `${prefix}/opt-in`) return choose(req, res, 'in');
+      if (path === `${prefix}/opt-out`) {
+        void choose(req, res, 'out').catch(next);
+        return;
+      }
+      if (path === `${prefix}/opt-in`) {
+        void choose(req, res, 'in').catch(next);
+        return;
+      }
       if (path === `${prefix}/erase` && subjectDeps) {
         void eraseMyData(subjectDeps, req, res).catch(next);
         return;

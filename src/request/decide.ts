@@ -1,6 +1,37 @@
 import type { CompiledPolicy } from '../policy/compile.js';
+import type { LegalBasis } from '../policy/schema.js';
 import type { Category, ConsentBasis } from '../record.js';
 import type { Choice } from './cookies.js';
+
+/**
+ * Why a category is in or out of this request's record:
+ * - `consent`: its basis is consent and the visitor gave it (opt-in cookie or the app's `true`);
+ * - `no-consent`: its basis is consent and there is none (or an objection overrides it);
+ * - `no-objection`: its basis is legitimate interests and the visitor has not objected;
+ * - `objection`: its basis is legitimate interests and the visitor objected (GPC, DNT where
+ *   honoured, the opt-out marker, or the app's `false`);
+ * - `overriding-grounds`: the essential record and security records are kept despite an
+ *   objection, because without them the site could not deliver or secure the page (GDPR
+ *   Art. 21(1) lets a controller show compelling grounds); the objection still removes everything
+ *   else;
+ * - `basis`: a basis that does not depend on the visitor's choice (contract, legal obligation,
+ *   vital interests, public task).
+ */
+export type AdmissionReason =
+  | 'consent'
+  | 'no-consent'
+  | 'no-objection'
+  | 'objection'
+  | 'overriding-grounds'
+  | 'basis';
+
+/** One declared category in a decision: its basis, whether it is recorded, and why. */
+export interface CategoryDecision {
+  readonly category: Category;
+  readonly basis: LegalBasis;
+  readonly recorded: boolean;
+  readonly reason: AdmissionReason;
+}
 
 /** What one request may record, decided before any store sees it (S4) and shown to the page (S5). */
 export interface Decision {
@@ -8,6 +39,10 @@ export interface Decision {
   readonly policy: string;
   /** Whether nonessential data (referrer, visitor id, analytics cookie) may be recorded. */
   readonly analytics: boolean;
+  /**
+   * `consent` when the visitor's consent let in a category under consent, `opt-out` when
+   * nonessential data is recorded on legitimate interests, `none` otherwise.
+   */
   readonly basis: ConsentBasis;
   /** The request carried `Sec-GPC: 1`. */
   readonly gpc: boolean;
@@ -15,10 +50,14 @@ export interface Decision {
   readonly dnt: boolean;
   /** The visitor objected: an honoured GPC or DNT signal, the opt-out marker, or the app said no. */
   readonly objection: boolean;
+  /** The visitor consented (opt-in marker or the app said yes) and did not object. */
+  readonly consent: boolean;
   /** The visitor's remembered choice, if any. */
   readonly choice: Choice | undefined;
   /** The categories this request's record may hold. */
   readonly categories: readonly Category[];
+  /** Every declared category with the basis that let it in, or why it was left out. */
+  readonly bases: readonly CategoryDecision[];
   /** Lookups beyond what the essential category needs (GeoIP, domain, company) are allowed (S2). */
   readonly enrich: boolean;
 }
@@ -31,6 +70,31 @@ export interface Signals {
   app: boolean | undefined;
 }
 
+/** The order of `Decision.categories`, kept from before bases gated every category. */
+const ORDER = ['client', 'essential', 'nonessential', 'optional', 'security'] as const;
+
+/** Categories a request cannot go without: an objection does not remove them. */
+const NEEDED: ReadonlySet<Category> = new Set(['essential', 'security']);
+
+function admit(
+  category: Category,
+  basis: LegalBasis,
+  consent: boolean,
+  objection: boolean,
+): CategoryDecision {
+  let reason: AdmissionReason;
+  if (basis === 'consent') reason = consent ? 'consent' : 'no-consent';
+  else if (basis === 'legitimate-interests') {
+    reason = !objection
+      ? 'no-objection'
+      : NEEDED.has(category)
+        ? 'overriding-grounds'
+        : 'objection';
+  } else reason = 'basis';
+  const recorded = reason !== 'no-consent' && reason !== 'objection';
+  return Object.freeze({ category, basis, recorded, reason });
+}
+
 function computeDecision(compiled: CompiledPolicy, s: Signals): Decision {
   const { categories } = compiled.policy;
   const objection =
@@ -38,23 +102,20 @@ function computeDecision(compiled: CompiledPolicy, s: Signals): Decision {
     (compiled.honourDnt && s.dnt) ||
     s.choice === 'out' ||
     s.app === false;
-  let analytics = false;
-  let basis: ConsentBasis = 'none';
-  if (compiled.mode !== 'none' && !objection) {
-    if (compiled.mode === 'opt-out') {
-      analytics = true;
-      basis = 'opt-out';
-    } else if (s.choice === 'in' || s.app === true) {
-      analytics = true;
-      basis = 'consent';
-    }
-  }
+  // An honoured objection overrides an earlier consent: withdrawing must be as easy as giving.
+  const consent = !objection && (s.choice === 'in' || s.app === true);
+  const bases: CategoryDecision[] = [];
   const allowed: Category[] = [];
-  if (categories.client) allowed.push('client');
-  allowed.push('essential');
-  if (analytics) allowed.push('nonessential');
-  if (categories.optional && !objection) allowed.push('optional');
-  if (categories.security) allowed.push('security');
+  for (const name of ORDER) {
+    const category = categories[name];
+    if (!category) continue;
+    const entry = admit(name, category.basis, consent, objection);
+    bases.push(entry);
+    if (entry.recorded) allowed.push(name);
+  }
+  const analytics = allowed.includes('nonessential');
+  const byConsent = bases.some((b) => b.recorded && b.reason === 'consent');
+  const basis: ConsentBasis = byConsent ? 'consent' : analytics ? 'opt-out' : 'none';
   return Object.freeze({
     policy: compiled.id,
     analytics,
@@ -62,8 +123,10 @@ function computeDecision(compiled: CompiledPolicy, s: Signals): Decision {
     gpc: s.gpc,
     dnt: s.dnt,
     objection,
+    consent,
     choice: s.choice,
     categories: Object.freeze(allowed),
+    bases: Object.freeze(bases),
     enrich: !objection,
   });
 }

@@ -94,8 +94,21 @@ describe('example app', () => {
 
   const form = { name: 'Ann Example', email: 'ann@example.org', message: 'private words' };
 
-  it('contact form: name and e-mail are kept when the visitor has not objected, never the message', async () => {
+  it('contact form: without consent nothing optional is kept', async () => {
     const res = await request(app).post('/contact').type('form').send(form);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Nothing you sent was added to the access log.');
+    const record = await lastRecord();
+    expect(record).not.toHaveProperty('optional');
+    expect(JSON.stringify(record)).not.toContain('ann@example.org');
+  });
+
+  it('contact form: with consent name and e-mail are kept, never the message', async () => {
+    const res = await request(app)
+      .post('/contact')
+      .set('Cookie', 'pl_choice=in')
+      .type('form')
+      .send(form);
     expect(res.status).toBe(200);
     expect(res.text).toContain('Recorded with this request: name, email.');
     const record = await lastRecord();

@@ -25,6 +25,7 @@ const COOKIE_BY_DEFAULT: Record<Preset, boolean> = {
   classic: true,
   gdpr: false,
   ccpa: true,
+  cnil: true,
   cookieless: false,
   strict: false,
 };
@@ -33,6 +34,7 @@ const COOKIE_WITH_CONSENT: Record<Preset, boolean> = {
   classic: true,
   gdpr: true,
   ccpa: true,
+  cnil: true,
   cookieless: false,
   strict: false,
 };

@@ -23,7 +23,8 @@ interface Expectation {
   ip: string | undefined;
   referrer: string;
   cookie: boolean;
-  optional: boolean;
+  /** Optional data: kept unless objected to, kept only with consent, or never declared. */
+  optional: 'unless-objection' | 'with-consent' | false;
   geo: boolean;
 }
 
@@ -55,7 +56,7 @@ const expectations: Record<keyof typeof presets, Expectation> = {
     ip: CLIENT,
     referrer: 'https://search.example/results',
     cookie: true,
-    optional: true,
+    optional: 'unless-objection',
     geo: true,
   },
   gdpr: {
@@ -63,7 +64,7 @@ const expectations: Record<keyof typeof presets, Expectation> = {
     ip: '8.8.8.0',
     referrer: 'https://search.example',
     cookie: true,
-    optional: true,
+    optional: 'with-consent',
     geo: true,
   },
   ccpa: {
@@ -71,7 +72,15 @@ const expectations: Record<keyof typeof presets, Expectation> = {
     ip: '8.8.8.0',
     referrer: 'https://search.example',
     cookie: true,
-    optional: true,
+    optional: 'unless-objection',
+    geo: true,
+  },
+  cnil: {
+    analytics: optOut,
+    ip: '8.8.0.0',
+    referrer: 'https://search.example',
+    cookie: true,
+    optional: false,
     geo: true,
   },
   cookieless: {
@@ -135,9 +144,10 @@ describe.each(Object.keys(expectations) as (keyof typeof presets)[])('preset %s'
       expect(text).not.toContain('q=');
 
       // Client information: the raw address only where the policy keeps it in full (P1).
-      if (expected.ip === undefined) expect(record.client).toBeUndefined();
+      // The address rests on legitimate interests in every preset: an objection removes it.
+      if (expected.ip === undefined || objection) expect(record.client).toBeUndefined();
       else expect(record.client?.ip).toBe(expected.ip);
-      if (expected.ip !== CLIENT) expect(text).not.toContain(CLIENT);
+      if (expected.ip !== CLIENT || objection) expect(text).not.toContain(CLIENT);
       // No enrichment beyond what the essential category needs under an objection (S2).
       if (expected.geo && !objection) expect(record.client?.geo?.country).toBe('US');
       else expect(record.client?.geo).toBeUndefined();
@@ -179,7 +189,7 @@ describe.each(Object.keys(expectations) as (keyof typeof presets)[])('preset %s'
       else expect(Date.parse(record.expires.essential!)).toBeGreaterThan(Date.now());
     });
 
-    it('keeps optional data only where declared and not objected to', async () => {
+    it('keeps optional data only where declared, on its basis', async () => {
       const { record } = await visit('/contact', {
         email: 'ada@example.org',
         password: 'hunter2',
@@ -187,7 +197,11 @@ describe.each(Object.keys(expectations) as (keyof typeof presets)[])('preset %s'
       });
       const text = JSON.stringify(record);
       expect(text).not.toContain('hunter2');
-      if (expected.optional && !objection) {
+      const kept =
+        !objection &&
+        (expected.optional === 'unless-objection' ||
+          (expected.optional === 'with-consent' && scenario === 'consent given'));
+      if (kept) {
         expect(record.optional?.email).toBe('ada@example.org');
       } else {
         expect(record).not.toHaveProperty('optional');

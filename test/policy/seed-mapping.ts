@@ -91,7 +91,7 @@ export const SEED_MAPPING: readonly SeedRow[] = [
     statement:
       'No other information is collected ... except when you deliberately decide to send it to us',
     setting: 'categories.optional.basis',
-    value: 'consent',
+    value: 'legitimate-interests',
   },
   {
     statement:

@@ -206,7 +206,7 @@ export const SEED_STATEMENTS: readonly SeedStatement[] = [
       {
         section: 'cookies',
         phrases: [
-          'It gives us no access to your personal information',
+          'The id says nothing about you by itself, but it links your visits together',
           'recognise your browser on later visits',
         ],
       },
