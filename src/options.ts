@@ -7,6 +7,7 @@ import type { PathHook } from './pipeline/process.js';
 import type { RegionalPolicy } from './policy/by-region.js';
 import { fromZodIssues, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
+import type { DetectHook } from './security/detectors.js';
 import type { Store } from './stores/store.js';
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
@@ -136,6 +137,13 @@ export const optionsSchema = z.strictObject({
    * For ids the built-in rules miss (`/orders/A7K-22`); if it throws, the built-in result is kept.
    */
   redactPath: fn<PathHook>('(path, { route }) => string').optional(),
+  /**
+   * Security investigations: the app's own attack detector, run in the background beside the
+   * built-in ones: `({ method, target, userAgent, status, timeMs }) => reason | reasons | undefined`.
+   */
+  detect: fn<DetectHook>(
+    '({ method, target, userAgent, status, timeMs }) => string | string[]',
+  ).optional(),
   /**
    * The retention schedule: `purge(now)` on every store that has it, then a review of legal holds.
    * Turn it off (`enabled: false`) when retention runs elsewhere, such as the command line from

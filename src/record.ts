@@ -61,6 +61,17 @@ export interface SecurityInfo {
    * like an address, but no one's to contact or block) or the full address.
    */
   ip?: string;
+  // Security investigations: the evidence a flagged request keeps, and nothing else does.
+  /** The full request target, path and query, as the client sent it. */
+  target?: string;
+  /** The raw User-Agent. */
+  userAgent?: string;
+  /** Allow-listed request headers (never `Cookie` or `Authorization`). */
+  headers?: Record<string, string>;
+  /** `1.1`, `2.0`. */
+  httpVersion?: string;
+  /** The client's source port (RFC 6302), when the client connected directly. */
+  port?: number;
   prev?: string;
   hash?: string;
 }

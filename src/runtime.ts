@@ -12,6 +12,7 @@ import type { Captured } from './request/capture.js';
 import { CookieJar } from './request/cookie-jar.js';
 import { Decider } from './request/decide.js';
 import type { HandleContext } from './request/handle.js';
+import { createDetection, type DetectHook } from './security/detectors.js';
 
 /** What every policy's runtime shares. */
 export interface RuntimeShared {
@@ -21,6 +22,9 @@ export interface RuntimeShared {
   redactPath: PathHook | undefined;
   onHookError: (err: unknown) => void;
   onIncidentWithoutCategory: () => void;
+  /** Security investigations: the app's own detector, and where its errors go. */
+  detect?: DetectHook | undefined;
+  onDetectError?: ((err: unknown) => void) | undefined;
 }
 
 /**
@@ -63,6 +67,11 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
     securityKey,
     redactPath: shared.redactPath,
     onHookError: shared.onHookError,
+    detection: policy.categories.security
+      ? createDetection(policy.categories.security.detect, shared.detect, (err) =>
+          shared.onDetectError?.(err),
+        )
+      : undefined,
   });
   const lookups = compiled.domain || compiled.company;
   return {

@@ -17,6 +17,8 @@ import {
   RECORD_VERSION,
 } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import type { Detection } from '../security/detectors.js';
+import { addEvidence } from '../security/evidence.js';
 import { IsoTimestamps } from './timestamps.js';
 
 export interface ProcessorDeps {
@@ -37,6 +39,8 @@ export interface ProcessorDeps {
    */
   redactPath?: PathHook | undefined;
   onHookError?: ((err: unknown) => void) | undefined;
+  /** Security investigations: the policy's attack detectors, when it has a security category. */
+  detection?: Detection | undefined;
 }
 
 /** A user's last word on a path: `(path, { route }) => path`. */
@@ -55,6 +59,7 @@ export function lookupAddress(ip: NormalIp, compiled: CompiledPolicy): string {
 const MAX_HOST = 255;
 const MAX_ROUTE = 512;
 const MAX_UA = 512;
+const MAX_REASONS = 16;
 
 function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
   const { essential } = deps.compiled.policy.categories;
@@ -209,6 +214,27 @@ function securityIpOf(ip: NormalIp | undefined, deps: ProcessorDeps): string | u
   return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
 }
 
+/** The app's incidents and the detectors' findings, each reason once. */
+function reasonsOf(c: Captured, ip: NormalIp | undefined, deps: ProcessorDeps): string[] {
+  const reasons: string[] = [];
+  if (c.incidents) for (const r of c.incidents) reasons.push(cleanText(r, 200));
+  if (deps.detection) {
+    const found = deps.detection.detect(
+      {
+        method: c.method,
+        target: c.url,
+        userAgent: c.userAgent,
+        status: c.status,
+        timeMs: c.startMs,
+      },
+      ip,
+    );
+    for (const r of found) if (!reasons.includes(r)) reasons.push(r);
+  }
+  // A record keeps at most sixteen reasons, whoever gave them.
+  return reasons.length > MAX_REASONS ? reasons.slice(0, MAX_REASONS) : reasons;
+}
+
 /** The categories whose expiry a record carries, in the order `expires` lists them. */
 const EXPIRY_ORDER = ['essential', 'client', 'nonessential', 'optional', 'security'] as const;
 
@@ -252,7 +278,8 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
   const needsAddress =
     client !== undefined ||
     deps.compiled.visitor === 'daily-hash' ||
-    deps.compiled.securityIp !== 'none';
+    deps.compiled.securityIp !== 'none' ||
+    deps.detection !== undefined;
   return (c) => {
     const { decision } = c;
     const allowed = decision.categories;
@@ -284,8 +311,11 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
       const optional = optionalOf(c, deps);
       if (optional) record.optional = optional;
     }
-    if (allowed.includes('security') && c.incidents && c.incidents.length > 0) {
-      record.security = { reasons: c.incidents.map((r) => cleanText(r, 200)), hold: false };
+    // Security investigations: the detectors run here, in the background, never on the request path.
+    const reasons = allowed.includes('security') ? reasonsOf(c, ip, deps) : [];
+    if (reasons.length > 0) {
+      record.security = { reasons, hold: false };
+      addEvidence(record.security, c.url, c.userAgent, c.evidence);
       const securityIp = securityIpOf(ip, deps);
       if (securityIp !== undefined) record.security.ip = securityIp;
     }

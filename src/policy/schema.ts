@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, parseDuration } from './duration.js';
+import { detectSchema } from './security-detect-schema.js';
 
 /** GDPR Art. 6 lawful bases, as short names. */
 export const LEGAL_BASES = [
@@ -122,6 +123,8 @@ const securitySchema = z.strictObject({
    * that rotates like `categories.client.ip.keyRotation`; `full` keeps the address.
    */
   ip: z.enum(['none', 'prefix-preserving', 'full']).default('none'),
+  // Security investigations: the built-in attack detectors.
+  detect: detectSchema,
 });
 
 const cookieNameSchema = z

@@ -165,6 +165,11 @@ describe('security incidents and optional data', () => {
       reasons: ['sql injection probe'],
       hold: false,
       ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+      // The evidence a flagged request keeps (security investigations).
+      target: '/attack',
+      httpVersion: '1.1',
+      port: expect.any(Number),
+      headers: expect.objectContaining({ host: expect.any(String) }),
     });
     expect(record.security?.ip).not.toBe('127.0.0.1');
     const year = Date.parse(record.expires.security!);
