@@ -23,6 +23,7 @@ import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
 import { RequestTracker } from './request/tracker.js';
 import { createRuntime, type PolicyRuntime } from './runtime.js';
+import { createSecurityApi, type SecurityApi } from './security/api.js';
 import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 import { SqliteStore } from './stores/sqlite-store.js';
@@ -58,6 +59,8 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   readonly holds: HoldsApi;
   /** Subject access and erasure across every store; the app authenticates who asks. */
   readonly subjects: SubjectsApi;
+  /** Security investigations: flag records already stored. */
+  readonly security: SecurityApi;
   /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
   stats(): PrivacyLogStats;
 }
@@ -296,7 +299,14 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   };
   middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
   middleware.purge = (now) => operations.purge(now);
-  Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
+  Object.assign(middleware, {
+    holds: operations.holds,
+    subjects: operations.subjects,
+    security: createSecurityApi(
+      operations.holds,
+      policies.find((p) => p.categories.security)?.categories.security?.retention,
+    ),
+  });
   middleware.router = (routerOptions = {}) => {
     const siteHonoursGpc = runtimes.every((rt) => rt.compiled.honourGpc);
     const routers = runtimes.map((rt) =>

@@ -314,7 +314,7 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
     // Security investigations: the detectors run here, in the background, never on the request path.
     const reasons = allowed.includes('security') ? reasonsOf(c, ip, deps) : [];
     if (reasons.length > 0) {
-      record.security = { reasons, hold: false };
+      record.security = { reasons, hold: deps.compiled.policy.categories.security?.hold ?? true };
       addEvidence(record.security, c.url, c.userAgent, c.evidence);
       const securityIp = securityIpOf(ip, deps);
       if (securityIp !== undefined) record.security.ip = securityIp;

@@ -123,8 +123,10 @@ const securitySchema = z.strictObject({
    * that rotates like `categories.client.ip.keyRotation`; `full` keeps the address.
    */
   ip: z.enum(['none', 'prefix-preserving', 'full']).default('none'),
-  // Security investigations: the built-in attack detectors.
+  // Security investigations: the built-in attack detectors, and whether flagged records are held
+  // (neither purged nor erased at the visitor's request) until someone releases them.
   detect: detectSchema,
+  hold: z.boolean().default(true),
 });
 
 const cookieNameSchema = z

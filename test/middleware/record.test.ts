@@ -163,7 +163,8 @@ describe('security incidents and optional data', () => {
     // gdpr keeps a prefix-preserving pseudonym of the address, never the address (127.0.0.1).
     expect(record.security).toEqual({
       reasons: ['sql injection probe'],
-      hold: false,
+      // Held by default: neither retention nor the visitor's erasure removes evidence.
+      hold: true,
       ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
       // The evidence a flagged request keeps (security investigations).
       target: '/attack',
