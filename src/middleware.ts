@@ -136,6 +136,8 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       },
       onIncidentWithoutCategory: () => warnings.emit('WRN_INCIDENT_WITHOUT_SECURITY'),
       detect: opts.detect,
+      signingKey: opts.security.signingKey,
+      checkpointEvery: opts.security.checkpointEvery,
       onDetectError: (err) => {
         // Once: a hook that throws on every request must not flood the diagnostic log.
         if (detectReported) return;
@@ -304,7 +306,10 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     subjects: operations.subjects,
     security: createSecurityApi(
       operations.holds,
+      operations.storeSet,
       policies.find((p) => p.categories.security)?.categories.security?.retention,
+      opts.security.signingKey,
+      () => middleware.flush(),
     ),
   });
   middleware.router = (routerOptions = {}) => {

@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { CompanyResolver } from './enrich/company.js';
@@ -141,6 +142,24 @@ export const optionsSchema = z.strictObject({
    * Security investigations: the app's own attack detector, run in the background beside the
    * built-in ones: `({ method, target, userAgent, status, timeMs }) => reason | reasons | undefined`.
    */
+  /**
+   * Security investigations: `signingKey` is the Ed25519 private key (a KeyObject or PEM text)
+   * that signs checkpoints of the security records' hash chain, one on every `checkpointEvery`-th
+   * flagged record (default: every one; flagged requests are rare and a signature is cheap).
+   */
+  security: z
+    .strictObject({
+      signingKey: z
+        .custom<KeyObject | string>(
+          (v) =>
+            typeof v === 'string' ||
+            (v instanceof KeyObject && v.type === 'private' && v.asymmetricKeyType === 'ed25519'),
+          { message: 'must be an Ed25519 private key: a KeyObject or PEM text' },
+        )
+        .optional(),
+      checkpointEvery: z.number().int().min(1).max(1_000_000).default(1),
+    })
+    .prefault({}),
   detect: fn<DetectHook>(
     '({ method, target, userAgent, status, timeMs }) => string | string[]',
   ).optional(),

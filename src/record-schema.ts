@@ -107,6 +107,18 @@ const securitySchema = z.strictObject({
     .regex(/^\d\.\d$/)
     .exactOptional(),
   port: z.number().int().min(0).max(65535).exactOptional(),
+  chain: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/)
+    .exactOptional(),
+  seq: z.number().int().min(0).exactOptional(),
+  checkpoint: z
+    .strictObject({
+      count: z.number().int().min(0),
+      time: isoTime,
+      sig: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+    })
+    .exactOptional(),
   prev: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/)

@@ -72,8 +72,17 @@ export interface SecurityInfo {
   httpVersion?: string;
   /** The client's source port (RFC 6302), when the client connected directly. */
   port?: number;
+  // Tamper evidence: the record's place in its hash chain.
+  /** The chain (one per logger instance). */
+  chain?: string;
+  /** Position in the chain, from 0. */
+  seq?: number;
+  /** The `hash` of the chain's previous record. */
   prev?: string;
+  /** SHA-256 (base64url) of the canonical record, `prev` included, `hash` left out. */
   hash?: string;
+  /** An Ed25519 signature over the chain, `seq` as the count before it, `prev` as head, and `time`. */
+  checkpoint?: { count: number; time: string; sig: string };
 }
 
 /** One access record, version 1. A category the policy or the visitor excludes is absent, not empty. */

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { GeoLookup } from './enrich/geo.js';
 import { UserAgentParser } from './enrich/user-agent.js';
 import { normalizeIp } from './minimize/ip.js';
@@ -12,6 +13,7 @@ import type { Captured } from './request/capture.js';
 import { CookieJar } from './request/cookie-jar.js';
 import { Decider } from './request/decide.js';
 import type { HandleContext } from './request/handle.js';
+import { SecurityChain } from './security/chain.js';
 import { createDetection, type DetectHook } from './security/detectors.js';
 
 /** What every policy's runtime shares. */
@@ -25,6 +27,9 @@ export interface RuntimeShared {
   /** Security investigations: the app's own detector, and where its errors go. */
   detect?: DetectHook | undefined;
   onDetectError?: ((err: unknown) => void) | undefined;
+  /** The Ed25519 key that signs checkpoints of the security chain, and how often. */
+  signingKey?: KeyObject | string | undefined;
+  checkpointEvery?: number | undefined;
 }
 
 /**
@@ -71,6 +76,9 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
       ? createDetection(policy.categories.security.detect, shared.detect, (err) =>
           shared.onDetectError?.(err),
         )
+      : undefined,
+    chain: policy.categories.security
+      ? new SecurityChain(shared.signingKey, shared.checkpointEvery ?? 1)
       : undefined,
   });
   const lookups = compiled.domain || compiled.company;

@@ -4,6 +4,7 @@ import { eraseCommand, exportCommand, purgeCommand, statsCommand } from './data-
 import { noticeCommand, processingRecordCommand } from './document-commands.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
 import { holdsCommand } from './hold-commands.js';
+import { verifyCommand } from './security-commands.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
 
 export type { CliIo } from './context.js';
@@ -28,6 +29,9 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
                                  place a hold; --review takes 2026-06-30 or P90D
   holds extend ID [--review DATE|DURATION] [--reason TEXT]
   holds release ID
+  verify [--public-key FILE]     check the security records' hash chains and signed checkpoints;
+                                 names every edited, deleted, inserted or reordered record;
+                                 exit 0 only when everything verifies
 
 Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
@@ -52,6 +56,7 @@ const COMMANDS: Record<string, Command> = {
   holds: holdsCommand,
   notice: noticeCommand,
   'processing-record': processingRecordCommand,
+  verify: verifyCommand,
 };
 
 function version(): string {

@@ -17,6 +17,7 @@ import {
   RECORD_VERSION,
 } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import type { SecurityChain } from '../security/chain.js';
 import type { Detection } from '../security/detectors.js';
 import { addEvidence } from '../security/evidence.js';
 import { IsoTimestamps } from './timestamps.js';
@@ -41,6 +42,8 @@ export interface ProcessorDeps {
   onHookError?: ((err: unknown) => void) | undefined;
   /** Security investigations: the policy's attack detectors, when it has a security category. */
   detection?: Detection | undefined;
+  /** Security investigations: the hash chain flagged records join. */
+  chain?: SecurityChain | undefined;
 }
 
 /** A user's last word on a path: `(path, { route }) => path`. */
@@ -320,6 +323,8 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
       if (securityIp !== undefined) record.security.ip = securityIp;
     }
     expiryOf(record, c.startMs, deps.compiled, state);
+    // Last: the chain hash covers the finished record.
+    if (record.security !== undefined) deps.chain?.link(record);
     return record;
   };
 }

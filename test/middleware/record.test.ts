@@ -171,6 +171,11 @@ describe('security incidents and optional data', () => {
       httpVersion: '1.1',
       port: expect.any(Number),
       headers: expect.objectContaining({ host: expect.any(String) }),
+      // Its place in the logger's hash chain (tamper evidence).
+      chain: expect.any(String),
+      seq: expect.any(Number),
+      prev: expect.any(String),
+      hash: expect.any(String),
     });
     expect(record.security?.ip).not.toBe('127.0.0.1');
     const year = Date.parse(record.expires.security!);
