@@ -138,6 +138,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       detect: opts.detect,
       signingKey: opts.security.signingKey,
       checkpointEvery: opts.security.checkpointEvery,
+      investigatorKey: opts.security.investigatorKey,
       onDetectError: (err) => {
         // Once: a hook that throws on every request must not flood the diagnostic log.
         if (detectReported) return;

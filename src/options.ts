@@ -158,6 +158,15 @@ export const optionsSchema = z.strictObject({
         )
         .optional(),
       checkpointEvery: z.number().int().min(1).max(1_000_000).default(1),
+      /**
+       * The investigator's X25519 public key (KeyObject or PEM text), for a policy whose
+       * `categories.security.ip` is `'sealed'`: flagged records keep the address encrypted to it.
+       */
+      investigatorKey: z
+        .custom<KeyObject | string>((v) => typeof v === 'string' || v instanceof KeyObject, {
+          message: 'must be an X25519 public key: a KeyObject or PEM text',
+        })
+        .optional(),
     })
     .prefault({}),
   detect: fn<DetectHook>(

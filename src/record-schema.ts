@@ -107,6 +107,10 @@ const securitySchema = z.strictObject({
     .regex(/^\d\.\d$/)
     .exactOptional(),
   port: z.number().int().min(0).max(65535).exactOptional(),
+  sealedIp: z
+    .string()
+    .regex(/^x25519\.v1(\.[A-Za-z0-9_-]{1,200}){4}$/)
+    .exactOptional(),
   chain: z
     .string()
     .regex(/^[0-9a-f-]{36}$/)

@@ -72,6 +72,8 @@ export interface SecurityInfo {
   httpVersion?: string;
   /** The client's source port (RFC 6302), when the client connected directly. */
   port?: number;
+  /** The full address sealed to the investigator's key (`security.ip: 'sealed'`); no one else can read it. */
+  sealedIp?: string;
   // Tamper evidence: the record's place in its hash chain.
   /** The chain (one per logger instance). */
   chain?: string;

@@ -15,6 +15,7 @@ import { Decider } from './request/decide.js';
 import type { HandleContext } from './request/handle.js';
 import { SecurityChain } from './security/chain.js';
 import { createDetection, type DetectHook } from './security/detectors.js';
+import { investigatorPublicKey } from './security/seal.js';
 
 /** What every policy's runtime shares. */
 export interface RuntimeShared {
@@ -30,6 +31,8 @@ export interface RuntimeShared {
   /** The Ed25519 key that signs checkpoints of the security chain, and how often. */
   signingKey?: KeyObject | string | undefined;
   checkpointEvery?: number | undefined;
+  /** The investigator's public key for sealed addresses. */
+  investigatorKey?: KeyObject | string | undefined;
 }
 
 /**
@@ -49,6 +52,18 @@ export interface PolicyRuntime {
   readonly skip: (c: Captured) => boolean;
   /** Destroy the keys: after the last record is processed. */
   close(): void;
+}
+
+function sealKeyOf(
+  compiled: CompiledPolicy,
+  key: KeyObject | string | undefined,
+): KeyObject | undefined {
+  if (compiled.securityIp !== 'sealed') return undefined;
+  if (key === undefined)
+    throw new TypeError(
+      "categories.security.ip 'sealed' needs security.investigatorKey (an X25519 public key) in the options",
+    );
+  return investigatorPublicKey(key);
 }
 
 export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): PolicyRuntime {
@@ -77,6 +92,7 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
           shared.onDetectError?.(err),
         )
       : undefined,
+    sealTo: sealKeyOf(compiled, shared.investigatorKey),
     chain: policy.categories.security
       ? new SecurityChain(shared.signingKey, shared.checkpointEvery ?? 1)
       : undefined,

@@ -4,7 +4,7 @@ import { eraseCommand, exportCommand, purgeCommand, statsCommand } from './data-
 import { noticeCommand, processingRecordCommand } from './document-commands.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
 import { holdsCommand } from './hold-commands.js';
-import { verifyCommand } from './security-commands.js';
+import { openCommand, verifyCommand } from './security-commands.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
 
 export type { CliIo } from './context.js';
@@ -32,6 +32,8 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
   verify [--public-key FILE]     check the security records' hash chains and signed checkpoints;
                                  names every edited, deleted, inserted or reordered record;
                                  exit 0 only when everything verifies
+  open --private-key FILE [--record ID ...]
+                                 open sealed addresses with the investigator's X25519 key
 
 Documents from a policy (--policy gdpr|classic|ccpa|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
@@ -57,6 +59,7 @@ const COMMANDS: Record<string, Command> = {
   notice: noticeCommand,
   'processing-record': processingRecordCommand,
   verify: verifyCommand,
+  open: openCommand,
 };
 
 function version(): string {

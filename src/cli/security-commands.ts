@@ -1,11 +1,12 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { StoreSet } from '../privacy/store-set.js';
 import { readAll } from '../security/api.js';
+import { openSealed, SealError } from '../security/seal.js';
 import { verifyChains } from '../security/verify.js';
 import { noPositionals, parseCommand, STORE_OPTIONS } from './args.js';
 import type { CommandContext } from './context.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, UsageError } from './errors.js';
 
 /** The Ed25519 public key in a PEM file (a private key file gives its public half). */
 async function publicKeyFrom(path: string): Promise<KeyObject> {
@@ -56,5 +57,53 @@ export async function verifyCommand(context: CommandContext, args: string[]): Pr
       context.info('no --public-key: checkpoint signatures could not be checked');
     context.print(report.ok ? 'verified: every record and checkpoint is intact' : 'NOT verified');
     return report.ok ? EXIT.ok : EXIT.failure;
+  });
+}
+
+/**
+ * `open --private-key FILE [--record ID ...]`: open the sealed addresses of security records with
+ * the investigator's X25519 private key. Exit 1, naming no address, when any does not open.
+ */
+export async function openCommand(context: CommandContext, args: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('open', args, {
+    ...STORE_OPTIONS,
+    'private-key': { type: 'string' },
+    record: { type: 'string', multiple: true },
+  });
+  noPositionals('open', positionals);
+  const path = values['private-key'];
+  if (path === undefined) throw new UsageError('open needs --private-key FILE');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new CliError(`${path} holds no private key: ${(err as Error).message}`);
+  }
+  if (key.asymmetricKeyType !== 'x25519') throw new CliError(`${path} holds no X25519 key`);
+  const wanted = values.record === undefined ? undefined : new Set(values.record);
+  return context.withStore(values.store, async (opened) => {
+    const set = new StoreSet([opened.store]);
+    const entry = set.with('read')[0];
+    if (entry === undefined) throw new CliError(`the store at ${opened.label} cannot be read`);
+    const found: { id: string; ip: string }[] = [];
+    let failed = 0;
+    for (const record of await set.use(entry, readAll)) {
+      const sealed = record.security?.sealedIp;
+      if (sealed === undefined || (wanted !== undefined && !wanted.has(record.id))) continue;
+      try {
+        found.push({ id: record.id, ip: openSealed(sealed, key, record.id) });
+      } catch (err) {
+        if (!(err instanceof SealError)) throw err;
+        failed++;
+        context.info(`${record.id}: ${err.message}`);
+      }
+    }
+    if (values.json) context.printJson({ opened: found, failed });
+    else for (const f of found) context.print(`${f.id} ${f.ip}`);
+    if (failed > 0) {
+      context.info(`${failed} sealed address(es) did not open with this key`);
+      return EXIT.failure;
+    }
+    return EXIT.ok;
   });
 }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { GeoCache, type GeoLookup } from '../enrich/geo.js';
 import type { ParsedAgent, UserAgentParser } from '../enrich/user-agent.js';
 import { uuidv7 } from '../ids.js';
@@ -20,6 +21,7 @@ import type { Captured } from '../request/capture.js';
 import type { SecurityChain } from '../security/chain.js';
 import type { Detection } from '../security/detectors.js';
 import { addEvidence } from '../security/evidence.js';
+import { seal } from '../security/seal.js';
 import { IsoTimestamps } from './timestamps.js';
 
 export interface ProcessorDeps {
@@ -44,6 +46,8 @@ export interface ProcessorDeps {
   detection?: Detection | undefined;
   /** Security investigations: the hash chain flagged records join. */
   chain?: SecurityChain | undefined;
+  /** The investigator's X25519 public key, for `security.ip: 'sealed'`. */
+  sealTo?: KeyObject | undefined;
 }
 
 /** A user's last word on a path: `(path, { route }) => path`. */
@@ -214,6 +218,7 @@ function securityIpOf(ip: NormalIp | undefined, deps: ProcessorDeps): string | u
   if (mode === 'none') return undefined;
   if (ip === undefined) return undefined;
   if (mode === 'full') return ip.address;
+  if (mode === 'sealed') return undefined;
   return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
 }
 
@@ -319,6 +324,9 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
     if (reasons.length > 0) {
       record.security = { reasons, hold: deps.compiled.policy.categories.security?.hold ?? true };
       addEvidence(record.security, c.url, c.userAgent, c.evidence);
+      // Sealed: only the investigator's private key opens it; the store never sees it in clear.
+      if (deps.sealTo !== undefined && ip !== undefined)
+        record.security.sealedIp = seal(ip.address, deps.sealTo, record.id);
       const securityIp = securityIpOf(ip, deps);
       if (securityIp !== undefined) record.security.ip = securityIp;
     }
