@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MemoryStore, NdjsonStore, presets, privacyLog, SqliteStore } from 'express-privacy-log';
 import { dropPostgresTables, localReverse } from './app.js';
+import { benchDetection } from './detection.js';
 import { fixed, median, mib, table, thousands } from './lib.js';
 import { simulate } from './simulate.js';
 import {
@@ -388,6 +389,14 @@ for (const [name, options] of [
   );
   await logger.close();
 }
+
+// --- Security detection ------------------------------------------------------------------------
+
+results.detection = await benchDetection({
+  quick,
+  targets: pool.map((r) => ({ target: r.path, userAgent: r.headers['user-agent'] })),
+});
+console.log('');
 
 // --- Stores ------------------------------------------------------------------------------------
 

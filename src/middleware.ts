@@ -25,6 +25,8 @@ import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
 import { RequestTracker } from './request/tracker.js';
 import { createRuntime, type PolicyRuntime } from './runtime.js';
+import { createSecurityApi, type SecurityApi } from './security/api.js';
+import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
@@ -59,6 +61,8 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   readonly holds: HoldsApi;
   /** Subject access and erasure across every store; the app authenticates who asks. */
   readonly subjects: SubjectsApi;
+  /** Security investigations: flag records already stored. */
+  readonly security: SecurityApi;
   /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
   stats(): PrivacyLogStats;
   /** Traffic reports from anonymous rollups that outlive the raw records. */
@@ -119,6 +123,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   const ready = wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined;
   const selector = regional && geo ? new RegionSelector(regional, geo) : undefined;
   let hookReported = false;
+  let detectReported = false;
   const runtimes: PolicyRuntime[] = policies.map((policy) =>
     createRuntime(policy, {
       secrets,
@@ -136,6 +141,16 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
         );
       },
       onIncidentWithoutCategory: () => warnings.emit('WRN_INCIDENT_WITHOUT_SECURITY'),
+      detect: opts.detect,
+      signingKey: opts.security.signingKey,
+      checkpointEvery: opts.security.checkpointEvery,
+      investigatorKey: opts.security.investigatorKey,
+      onDetectError: (err) => {
+        // Once: a hook that throws on every request must not flood the diagnostic log.
+        if (detectReported) return;
+        detectReported = true;
+        report(logger, 'error', { err, code: 'ERR_DETECT_HOOK' }, 'the detect hook threw');
+      },
     }),
   );
   const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
@@ -221,12 +236,14 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       watchInsecure = false;
       warnings.emit('WRN_INSECURE_COOKIES');
     }
+    // Read once: under `trust proxy` every read of req.ip parses the forwarding chain again.
+    const ip = req.ip;
     const captured: Captured = {
       startMs,
       startPerf,
       method: req.method,
       url: req.originalUrl,
-      ip: req.ip,
+      ip,
       host: headers.host,
       userAgent: headers['user-agent'],
       referer: decision.analytics ? headers.referer : undefined,
@@ -240,6 +257,8 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       aborted: false,
       route: undefined,
       hints: compiled.readHints ? captureHints(headers) : undefined,
+      // Security investigations: references only; stored only if the request is flagged.
+      evidence: compiled.policy.categories.security ? captureEvidence(req, ip) : undefined,
     };
     tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
@@ -312,6 +331,13 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     holds: operations.holds,
     subjects: operations.subjects,
     reports: reports.api,
+    security: createSecurityApi(
+      operations.holds,
+      operations.storeSet,
+      policies.find((p) => p.categories.security)?.categories.security?.retention,
+      opts.security.signingKey,
+      () => middleware.flush(),
+    ),
   });
   middleware.router = (routerOptions = {}) => {
     const siteHonoursGpc = runtimes.every((rt) => rt.compiled.honourGpc);

@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { CompanyResolver } from './enrich/company.js';
@@ -7,6 +8,7 @@ import type { PathHook } from './pipeline/process.js';
 import type { RegionalPolicy } from './policy/by-region.js';
 import { fromZodIssues, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
+import type { DetectHook } from './security/detectors.js';
 import type { Store } from './stores/store.js';
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
@@ -136,6 +138,40 @@ export const optionsSchema = z.strictObject({
    * For ids the built-in rules miss (`/orders/A7K-22`); if it throws, the built-in result is kept.
    */
   redactPath: fn<PathHook>('(path, { route }) => string').optional(),
+  /**
+   * Security investigations: the app's own attack detector, run in the background beside the
+   * built-in ones: `({ method, target, userAgent, status, timeMs }) => reason | reasons | undefined`.
+   */
+  /**
+   * Security investigations: `signingKey` is the Ed25519 private key (a KeyObject or PEM text)
+   * that signs checkpoints of the security records' hash chain, one on every `checkpointEvery`-th
+   * flagged record (default: every one; flagged requests are rare and a signature is cheap).
+   */
+  security: z
+    .strictObject({
+      signingKey: z
+        .custom<KeyObject | string>(
+          (v) =>
+            typeof v === 'string' ||
+            (v instanceof KeyObject && v.type === 'private' && v.asymmetricKeyType === 'ed25519'),
+          { message: 'must be an Ed25519 private key: a KeyObject or PEM text' },
+        )
+        .optional(),
+      checkpointEvery: z.number().int().min(1).max(1_000_000).default(1),
+      /**
+       * The investigator's X25519 public key (KeyObject or PEM text), for a policy whose
+       * `categories.security.ip` is `'sealed'`: flagged records keep the address encrypted to it.
+       */
+      investigatorKey: z
+        .custom<KeyObject | string>((v) => typeof v === 'string' || v instanceof KeyObject, {
+          message: 'must be an X25519 public key: a KeyObject or PEM text',
+        })
+        .optional(),
+    })
+    .prefault({}),
+  detect: fn<DetectHook>(
+    '({ method, target, userAgent, status, timeMs }) => string | string[]',
+  ).optional(),
   /**
    * The retention schedule: `purge(now)` on every store that has it, then a review of legal holds.
    * Turn it off (`enabled: false`) when retention runs elsewhere, such as the command line from

@@ -98,6 +98,31 @@ const securitySchema = z.strictObject({
   reasons: z.array(text(200, 'reason')).min(1).max(16),
   hold: z.boolean(),
   ip: canonicalIp.exactOptional(),
+  // Security investigations: evidence kept for flagged requests only.
+  target: text(16 * 1024, 'request target').exactOptional(),
+  userAgent: text(2048, 'User-Agent').exactOptional(),
+  headers: z.record(z.string().regex(/^[a-z][a-z-]{0,63}$/), text(2048, 'header')).exactOptional(),
+  httpVersion: z
+    .string()
+    .regex(/^\d\.\d$/)
+    .exactOptional(),
+  port: z.number().int().min(0).max(65535).exactOptional(),
+  sealedIp: z
+    .string()
+    .regex(/^x25519\.v1(\.[A-Za-z0-9_-]{1,200}){4}$/)
+    .exactOptional(),
+  chain: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/)
+    .exactOptional(),
+  seq: z.number().int().min(0).exactOptional(),
+  checkpoint: z
+    .strictObject({
+      count: z.number().int().min(0),
+      time: isoTime,
+      sig: z.string().regex(/^[A-Za-z0-9_-]{86}$/),
+    })
+    .exactOptional(),
   prev: z
     .string()
     .regex(/^[A-Za-z0-9_-]{16,128}$/)

@@ -64,8 +64,30 @@ export interface SecurityInfo {
    * like an address, but no one's to contact or block) or the full address.
    */
   ip?: string;
+  // Security investigations: the evidence a flagged request keeps, and nothing else does.
+  /** The full request target, path and query, as the client sent it. */
+  target?: string;
+  /** The raw User-Agent. */
+  userAgent?: string;
+  /** Allow-listed request headers (never `Cookie` or `Authorization`). */
+  headers?: Record<string, string>;
+  /** `1.1`, `2.0`. */
+  httpVersion?: string;
+  /** The client's source port (RFC 6302), when the client connected directly. */
+  port?: number;
+  /** The full address sealed to the investigator's key (`security.ip: 'sealed'`); no one else can read it. */
+  sealedIp?: string;
+  // Tamper evidence: the record's place in its hash chain.
+  /** The chain (one per logger instance). */
+  chain?: string;
+  /** Position in the chain, from 0. */
+  seq?: number;
+  /** The `hash` of the chain's previous record. */
   prev?: string;
+  /** SHA-256 (base64url) of the canonical record, `prev` included, `hash` left out. */
   hash?: string;
+  /** An Ed25519 signature over the chain, `seq` as the count before it, `prev` as head, and `time`. */
+  checkpoint?: { count: number; time: string; sig: string };
 }
 
 /** One access record, version 1. A category the policy or the visitor excludes is absent, not empty. */

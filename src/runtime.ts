@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { GeoLookup } from './enrich/geo.js';
 import { UserAgentParser } from './enrich/user-agent.js';
 import { normalizeIp } from './minimize/ip.js';
@@ -12,6 +13,9 @@ import type { Captured } from './request/capture.js';
 import { CookieJar } from './request/cookie-jar.js';
 import { Decider } from './request/decide.js';
 import type { HandleContext } from './request/handle.js';
+import { SecurityChain } from './security/chain.js';
+import { createDetection, type DetectHook } from './security/detectors.js';
+import { investigatorPublicKey } from './security/seal.js';
 
 /** What every policy's runtime shares. */
 export interface RuntimeShared {
@@ -21,6 +25,14 @@ export interface RuntimeShared {
   redactPath: PathHook | undefined;
   onHookError: (err: unknown) => void;
   onIncidentWithoutCategory: () => void;
+  /** Security investigations: the app's own detector, and where its errors go. */
+  detect?: DetectHook | undefined;
+  onDetectError?: ((err: unknown) => void) | undefined;
+  /** The Ed25519 key that signs checkpoints of the security chain, and how often. */
+  signingKey?: KeyObject | string | undefined;
+  checkpointEvery?: number | undefined;
+  /** The investigator's public key for sealed addresses. */
+  investigatorKey?: KeyObject | string | undefined;
 }
 
 /**
@@ -40,6 +52,18 @@ export interface PolicyRuntime {
   readonly skip: (c: Captured) => boolean;
   /** Destroy the keys: after the last record is processed. */
   close(): void;
+}
+
+function sealKeyOf(
+  compiled: CompiledPolicy,
+  key: KeyObject | string | undefined,
+): KeyObject | undefined {
+  if (compiled.securityIp !== 'sealed') return undefined;
+  if (key === undefined)
+    throw new TypeError(
+      "categories.security.ip 'sealed' needs security.investigatorKey (an X25519 public key) in the options",
+    );
+  return investigatorPublicKey(key);
 }
 
 export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): PolicyRuntime {
@@ -63,6 +87,15 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
     securityKey,
     redactPath: shared.redactPath,
     onHookError: shared.onHookError,
+    detection: policy.categories.security
+      ? createDetection(policy.categories.security.detect, shared.detect, (err) =>
+          shared.onDetectError?.(err),
+        )
+      : undefined,
+    sealTo: sealKeyOf(compiled, shared.investigatorKey),
+    chain: policy.categories.security
+      ? new SecurityChain(shared.signingKey, shared.checkpointEvery ?? 1)
+      : undefined,
   });
   const lookups = compiled.domain || compiled.company;
   return {

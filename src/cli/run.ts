@@ -5,6 +5,7 @@ import { noticeCommand, processingRecordCommand } from './document-commands.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
 import { holdsCommand } from './hold-commands.js';
 import { reportCommand } from './report-command.js';
+import { openCommand, verifyCommand } from './security-commands.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
 
 export type { CliIo } from './context.js';
@@ -34,6 +35,11 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
          [--by page|entry|referrer|browser|os|device|country|region|status] [--csv]
                                  traffic from the anonymous rollups (brought up to date first);
                                  figures below the policy's aggregates.k (default 10) are hidden
+  verify [--public-key FILE]     check the security records' hash chains and signed checkpoints;
+                                 names every edited, deleted, inserted or reordered record;
+                                 exit 0 only when everything verifies
+  open --private-key FILE [--record ID ...]
+                                 open sealed addresses with the investigator's X25519 key
 
 Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
@@ -61,6 +67,8 @@ const COMMANDS: Record<string, Command> = {
   notice: noticeCommand,
   'processing-record': processingRecordCommand,
   report: reportCommand,
+  verify: verifyCommand,
+  open: openCommand,
 };
 
 function version(): string {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { GeoCache, type GeoLookup } from '../enrich/geo.js';
 import type { ParsedAgent, UserAgentParser } from '../enrich/user-agent.js';
 import { uuidv7 } from '../ids.js';
@@ -17,6 +18,10 @@ import {
   RECORD_VERSION,
 } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import type { SecurityChain } from '../security/chain.js';
+import type { Detection } from '../security/detectors.js';
+import { addEvidence } from '../security/evidence.js';
+import { seal } from '../security/seal.js';
 import { IsoTimestamps } from './timestamps.js';
 
 export interface ProcessorDeps {
@@ -37,6 +42,12 @@ export interface ProcessorDeps {
    */
   redactPath?: PathHook | undefined;
   onHookError?: ((err: unknown) => void) | undefined;
+  /** Security investigations: the policy's attack detectors, when it has a security category. */
+  detection?: Detection | undefined;
+  /** Security investigations: the hash chain flagged records join. */
+  chain?: SecurityChain | undefined;
+  /** The investigator's X25519 public key, for `security.ip: 'sealed'`. */
+  sealTo?: KeyObject | undefined;
 }
 
 /** A user's last word on a path: `(path, { route }) => path`. */
@@ -55,6 +66,7 @@ export function lookupAddress(ip: NormalIp, compiled: CompiledPolicy): string {
 const MAX_HOST = 255;
 const MAX_ROUTE = 512;
 const MAX_UA = 512;
+const MAX_REASONS = 16;
 
 function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
   const { essential } = deps.compiled.policy.categories;
@@ -206,7 +218,29 @@ function securityIpOf(ip: NormalIp | undefined, deps: ProcessorDeps): string | u
   if (mode === 'none') return undefined;
   if (ip === undefined) return undefined;
   if (mode === 'full') return ip.received ?? ip.address;
+  if (mode === 'sealed') return undefined;
   return deps.securityKey?.withKey((key) => prefixPreservingPseudonym(ip, key));
+}
+
+/** The app's incidents and the detectors' findings, each reason once. */
+function reasonsOf(c: Captured, ip: NormalIp | undefined, deps: ProcessorDeps): string[] {
+  const reasons: string[] = [];
+  if (c.incidents) for (const r of c.incidents) reasons.push(cleanText(r, 200));
+  if (deps.detection) {
+    const found = deps.detection.detect(
+      {
+        method: c.method,
+        target: c.url,
+        userAgent: c.userAgent,
+        status: c.status,
+        timeMs: c.startMs,
+      },
+      ip,
+    );
+    for (const r of found) if (!reasons.includes(r)) reasons.push(r);
+  }
+  // A record keeps at most sixteen reasons, whoever gave them.
+  return reasons.length > MAX_REASONS ? reasons.slice(0, MAX_REASONS) : reasons;
 }
 
 /** The categories whose expiry a record carries, in the order `expires` lists them. */
@@ -252,7 +286,8 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
   const needsAddress =
     client !== undefined ||
     deps.compiled.visitor === 'daily-hash' ||
-    deps.compiled.securityIp !== 'none';
+    deps.compiled.securityIp !== 'none' ||
+    deps.detection !== undefined;
   return (c) => {
     const { decision } = c;
     const allowed = decision.categories;
@@ -284,12 +319,20 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
       const optional = optionalOf(c, deps);
       if (optional) record.optional = optional;
     }
-    if (allowed.includes('security') && c.incidents && c.incidents.length > 0) {
-      record.security = { reasons: c.incidents.map((r) => cleanText(r, 200)), hold: false };
+    // Security investigations: the detectors run here, in the background, never on the request path.
+    const reasons = allowed.includes('security') ? reasonsOf(c, ip, deps) : [];
+    if (reasons.length > 0) {
+      record.security = { reasons, hold: deps.compiled.policy.categories.security?.hold ?? true };
+      addEvidence(record.security, c.url, c.userAgent, c.evidence);
+      // Sealed: only the investigator's private key opens it; the store never sees it in clear.
+      if (deps.sealTo !== undefined && ip !== undefined)
+        record.security.sealedIp = seal(ip.address, deps.sealTo, record.id);
       const securityIp = securityIpOf(ip, deps);
       if (securityIp !== undefined) record.security.ip = securityIp;
     }
     expiryOf(record, c.startMs, deps.compiled, state);
+    // Last: the chain hash covers the finished record.
+    if (record.security !== undefined) deps.chain?.link(record);
     return record;
   };
 }

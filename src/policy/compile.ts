@@ -34,7 +34,7 @@ export interface CompiledPolicy {
   /** The `Accept-CH` value to send, or undefined to ask for nothing beyond what browsers send. */
   readonly acceptCh: string | undefined;
   /** The address kept in a security record. */
-  readonly securityIp: 'none' | 'prefix-preserving' | 'full';
+  readonly securityIp: 'none' | 'prefix-preserving' | 'full' | 'sealed';
   /** Key period of the hashed and pseudonymised addresses, in ms. */
   readonly keyRotationMs: number;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, parseDuration } from './duration.js';
+import { detectSchema } from './security-detect-schema.js';
 
 /** GDPR Art. 6 lawful bases, as short names. */
 export const LEGAL_BASES = [
@@ -124,7 +125,11 @@ const securitySchema = z.strictObject({
    * network structure (two addresses sharing a /n prefix share a /n pseudonym prefix), with a key
    * that rotates like `categories.client.ip.keyRotation`; `full` keeps the address.
    */
-  ip: z.enum(['none', 'prefix-preserving', 'full']).default('none'),
+  ip: z.enum(['none', 'prefix-preserving', 'full', 'sealed']).default('none'),
+  // Security investigations: the built-in attack detectors, and whether flagged records are held
+  // (neither purged nor erased at the visitor's request) until someone releases them.
+  detect: detectSchema,
+  hold: z.boolean().default(true),
 });
 
 const cookieNameSchema = z

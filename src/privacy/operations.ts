@@ -42,6 +42,8 @@ export interface PrivacyOperations {
   purge(now?: Date): Promise<RetentionReport>;
   holds: HoldsApi;
   subjects: SubjectsApi;
+  /** The stores, for security verification. */
+  storeSet: StoreSet;
   /** Stop the schedule and wait for running operations (at most `timeoutMs`). */
   close(timeoutMs: number): Promise<void>;
 }
@@ -119,6 +121,7 @@ export function createOperations(deps: OperationsDeps): PrivacyOperations {
     },
     holds,
     subjects,
+    storeSet: set,
     async close(timeoutMs) {
       // A run in progress is waited for through the set, within the deadline; `stop` alone would
       // wait for a hung store forever.

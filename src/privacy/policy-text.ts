@@ -204,6 +204,8 @@ export function securityText(policy: DefinedPolicy): string | undefined {
     'prefix-preserving':
       'with a pseudonym of your Internet address that keeps its network structure, so that an attack from one network can be traced',
     full: 'with your full Internet address',
+    sealed:
+      'with your full Internet address encrypted so that only the person appointed to investigate, who holds the key, can read it',
   }[security.ip];
   return `When an attempt to breach the security of this site is detected, the whole access record of the request is kept as a security record, ${address}.`;
 }

@@ -25,9 +25,12 @@ export interface SubjectRouteDeps {
 interface VisitorExport {
   exportedAt: string;
   policy: string;
-  /** Records under legal hold: an erasure leaves them until the hold is released. */
-  held: number;
-  records: { held: boolean; record: unknown }[];
+  /**
+   * The visitor's records, without security records and without hold flags: the controller may
+   * restrict access while an investigation runs (GDPR Art. 23), and showing either would tip off
+   * the person investigated. The operator's export shows everything.
+   */
+  records: { record: unknown }[];
   /** Stores that could not be reached in time: the export lacks what they keep. */
   unavailable: string[];
 }
@@ -47,7 +50,6 @@ export async function myData(deps: SubjectRouteDeps, req: Request, res: Response
   const body: VisitorExport = {
     exportedAt: deps.clock().toISOString(),
     policy: deps.compiled.id,
-    held: 0,
     records: [],
     unavailable: [],
   };
@@ -55,8 +57,9 @@ export async function myData(deps: SubjectRouteDeps, req: Request, res: Response
     try {
       const found = await deps.subjects.export({ visitorId }, { timeoutMs: deps.timeoutMs });
       body.exportedAt = found.exportedAt;
-      body.held = found.held;
-      body.records = found.records.map(({ held, record }) => ({ held, record }));
+      body.records = found.records
+        .filter(({ record }) => record.security === undefined)
+        .map(({ record }) => ({ record }));
       body.unavailable = unreachable(deps, found.unavailable, 'exported');
     } catch (err) {
       failed(

@@ -1,4 +1,6 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
+import type { CapturedEvidence } from '../security/evidence.js';
+import { evidenceSize } from '../security/evidence.js';
 import type { Decision } from './decide.js';
 
 /**
@@ -33,12 +35,15 @@ export interface Captured {
   hints?: ClientHintHeaders | undefined;
   /** Reverse-DNS domain and company, filled after the response by the enrichment stage. */
   network?: { domain?: string; company?: string } | undefined;
+  /** Security investigations: kept only when the policy has a security category. */
+  evidence?: CapturedEvidence | undefined;
 }
 
 /** A rough byte count of a captured request, for the queue's byte bound. */
 export function capturedSize(c: Captured): number {
   let size = 200 + c.url.length + (c.userAgent?.length ?? 0) + (c.referer?.length ?? 0);
   if (c.hints) size += c.hints.ua.length + (c.hints.fullVersionList?.length ?? 0) + 64;
+  size += evidenceSize(c.evidence);
   if (c.optional) for (const key in c.optional) size += key.length + c.optional[key]!.length;
   return size * 2;
 }

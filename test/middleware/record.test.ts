@@ -163,8 +163,19 @@ describe('security incidents and optional data', () => {
     // gdpr keeps a prefix-preserving pseudonym of the address, never the address (127.0.0.1).
     expect(record.security).toEqual({
       reasons: ['sql injection probe'],
-      hold: false,
+      // Held by default: neither retention nor the visitor's erasure removes evidence.
+      hold: true,
       ip: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+      // The evidence a flagged request keeps (security investigations).
+      target: '/attack',
+      httpVersion: '1.1',
+      port: expect.any(Number),
+      headers: expect.objectContaining({ host: expect.any(String) }),
+      // Its place in the logger's hash chain (tamper evidence).
+      chain: expect.any(String),
+      seq: expect.any(Number),
+      prev: expect.any(String),
+      hash: expect.any(String),
     });
     expect(record.security?.ip).not.toBe('127.0.0.1');
     const year = Date.parse(record.expires.security!);

@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import { cleanText } from '../minimize/text.js';
+import type { SecurityInfo } from '../record.js';
+
+/**
+ * Request headers a flagged record may keep. An allow-list, so that a credential in a header the
+ * list does not name is never stored: `Cookie`, `Authorization` and `Proxy-Authorization` are
+ * never on it, nor the forwarding headers that carry addresses in clear.
+ */
+export const EVIDENCE_HEADERS = [
+  'host',
+  'accept',
+  'accept-language',
+  'accept-encoding',
+  'content-type',
+  'content-length',
+  'origin',
+  'referer',
+  'x-requested-with',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'upgrade-insecure-requests',
+  'connection',
+  'te',
+  'via',
+] as const;
+
+/**
+ * What the request path keeps for a possible investigation: references to strings Node already
+ * parsed, and two numbers. No parsing and no copying of values; the background stage decides
+ * whether any of it is stored.
+ */
+export interface CapturedEvidence {
+  httpVersion: string;
+  /** The TCP peer's source port, only when that peer is the client (no proxy hop in between). */
+  port: number | undefined;
+  headers: Partial<Record<(typeof EVIDENCE_HEADERS)[number], string>>;
+}
+
+/** Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. */
+export function captureEvidence(req: IncomingMessage, ip: string | undefined): CapturedEvidence {
+  const source = req.headers;
+  const headers: CapturedEvidence['headers'] = {};
+  for (const name of EVIDENCE_HEADERS) {
+    const value = source[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const socket = req.socket;
+  return {
+    httpVersion: req.httpVersion,
+    // Behind a proxy the socket's port is the proxy's, which says nothing about the client.
+    port: socket !== undefined && socket.remoteAddress === ip ? socket.remotePort : undefined,
+    headers,
+  };
+}
+
+/** A rough byte count of captured evidence, for the queue's byte bound. */
+export function evidenceSize(e: CapturedEvidence | undefined): number {
+  if (e === undefined) return 0;
+  let size = 32;
+  for (const key in e.headers)
+    size += key.length + (e.headers[key as keyof typeof e.headers]?.length ?? 0);
+  return size;
+}
+
+const MAX_TARGET = 16 * 1024;
+const MAX_HEADER = 2048;
+const MAX_USER_AGENT = 2048;
+
+/**
+ * Write what an investigation needs into a flagged record's security category: the full request
+ * target with its query, the raw User-Agent, the allow-listed headers, the HTTP version and the
+ * source port. Only flagged records get this; every other record is minimised as always.
+ */
+export function addEvidence(
+  security: SecurityInfo,
+  target: string,
+  userAgent: string | undefined,
+  evidence: CapturedEvidence | undefined,
+): void {
+  security.target = cleanText(target, MAX_TARGET);
+  if (userAgent !== undefined) security.userAgent = cleanText(userAgent, MAX_USER_AGENT);
+  if (evidence === undefined) return;
+  security.httpVersion = cleanText(evidence.httpVersion, 8);
+  if (evidence.port !== undefined) security.port = evidence.port;
+  const headers: Record<string, string> = {};
+  let any = false;
+  for (const name of EVIDENCE_HEADERS) {
+    const value = evidence.headers[name];
+    if (value !== undefined) {
+      headers[name] = cleanText(value, MAX_HEADER);
+      any = true;
+    }
+  }
+  if (any) security.headers = headers;
+}
