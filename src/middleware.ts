@@ -25,6 +25,7 @@ import { hasDnt, hasGpc } from './request/signals.js';
 import { RequestTracker } from './request/tracker.js';
 import { createRuntime, type PolicyRuntime } from './runtime.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
+import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
 
@@ -98,12 +99,9 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   }
   const logger = opts.logger ?? defaultLogger();
   const warnings = new Warnings(logger, opts.warnings);
-  const stores: Store[] =
-    opts.store === undefined
-      ? [new SqliteStore()]
-      : Array.isArray(opts.store)
-        ? [...opts.store]
-        : [opts.store];
+  const stores: Store[] = (
+    opts.store === undefined ? [new SqliteStore()] : [opts.store].flat()
+  ).map((s) => (isModuleStoreSpec(s) ? new ModuleStore(s) : s));
   for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
   const lookups = createLookups(policies, opts.enrich, keyOf);
 

@@ -7,12 +7,19 @@ import type { PathHook } from './pipeline/process.js';
 import type { RegionalPolicy } from './policy/by-region.js';
 import { fromZodIssues, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
+import { isModuleStoreSpec } from './stores/module-store.js';
 import type { Store } from './stores/store.js';
+import type { ModuleStoreSpec } from './stores/worker-config.js';
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 const isStore = (v: unknown): v is Store =>
   isObject(v) && typeof (v as { write?: unknown }).write === 'function';
+
+/** A store, or a module to load one from. */
+export type StoreOption = Store | ModuleStoreSpec;
+
+const isStoreOption = (v: unknown): v is StoreOption => isStore(v) || isModuleStoreSpec(v);
 
 const fn = <T>(signature: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `must be a function ${signature}` });
@@ -50,16 +57,20 @@ export const optionsSchema = z.strictObject({
       message: 'must be a policy object, e.g. presets.gdpr, or policyByRegion({ ... })',
     })
     .optional(),
-  /** One store or several; default a `SqliteStore` at `./access-log.sqlite`. */
+  /**
+   * One store or several; default a `SqliteStore` at `./access-log.sqlite`. A store may also be
+   * given as `{ module, options }`, loaded from that module on first use.
+   */
   store: z
-    .custom<Store | Store[]>(
-      (v) => isStore(v) || (Array.isArray(v) && v.length > 0 && v.every(isStore)),
+    .custom<StoreOption | StoreOption[]>(
+      (v) => isStoreOption(v) || (Array.isArray(v) && v.length > 0 && v.every(isStoreOption)),
       {
         message:
-          'must be a store (an object with a write(records) method, e.g. new SqliteStore()) or a non-empty list of stores',
+          'must be a store (an object with a write(records) method, e.g. new SqliteStore()), { module, options } naming a module that exports one, or a non-empty list of these',
       },
     )
     .optional(),
+
   /** Signs the analytics cookie. A list rotates secrets: the first signs, all verify. */
   secret: z.union([secretSchema, z.array(secretSchema).min(1)]).optional(),
   /**

@@ -1,5 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
+import { type OwnedPgPool, ownedPgPool, type PgPoolConfig } from './owned-connections.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
 import { migrateSchema } from './postgres-schema.js';
@@ -22,6 +23,7 @@ import {
 } from './postgres-sql.js';
 import { emptyPurgeResult } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export type { PgClient, PgPool, PgResult } from './postgres-session.js';
@@ -31,9 +33,17 @@ export interface PostgresStoreOptions {
   /**
    * A `pg.Pool` (or anything with the same `connect()`), owned by the caller: the store borrows
    * connections and never ends the pool. Give the pool an `'error'` listener, as pg asks, and a
-   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends.
+   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends. Give
+   * this, or `connectionString` or `poolConfig`.
    */
-  pool: PgPool;
+  pool?: PgPool;
+  /**
+   * A connection string: the store makes its own pool (pg loaded on first use) and ends it on
+   * `close()`. Being plain data, it lets the logger's worker thread open the store there.
+   */
+  connectionString?: string;
+  /** pg pool options as plain data (`host`, `database`, `max`...): like `connectionString`. */
+  poolConfig?: PgPoolConfig;
   /** Base table name; the store also uses `<table>_holds`, `<table>_schema` and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
   table?: string;
   /** Name for stats and diagnostics. Default `'PostgresStore'`. */
@@ -93,6 +103,9 @@ export class PostgresStore implements Store {
   /** Name for stats and diagnostics. */
   readonly name: string;
   readonly #pool: PgPool;
+  /** The pool the store made itself (from a connection string or options), and how. */
+  readonly #owned: OwnedPgPool | undefined;
+  readonly #ownedConfig: Omit<PostgresStoreOptions, 'pool'> | undefined;
   readonly #t: TableNames;
   readonly #limits: SessionLimits;
   readonly #purgeTimeoutMs: number;
@@ -106,16 +119,26 @@ export class PostgresStore implements Store {
 
   /** @param options see {@link PostgresStoreOptions}; no I/O happens here. */
   constructor(options: PostgresStoreOptions) {
-    if (typeof options?.pool?.connect !== 'function') {
+    const { pool, connectionString, poolConfig, ...settings } = options ?? {};
+    const given = [pool, connectionString, poolConfig].filter((v) => v !== undefined).length;
+    if (given !== 1 || (pool !== undefined && typeof pool.connect !== 'function')) {
       throw new TypeError(
-        'PostgresStore: options.pool must be a pg.Pool (an object with connect())',
+        'PostgresStore: give options.pool (a pg.Pool: an object with connect()), or options.connectionString, or options.poolConfig',
       );
     }
-    this.#pool = options.pool;
+    const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 5000);
+    if (pool === undefined) {
+      this.#ownedConfig =
+        poolConfig === undefined
+          ? { ...settings, connectionString: connectionString! }
+          : { ...settings, poolConfig };
+      this.#owned = ownedPgPool(poolConfig ?? { connectionString }, connectTimeoutMs);
+    }
+    this.#pool = pool ?? this.#owned!;
     this.#t = tableNames(options.table ?? 'access_records');
     this.name = options.name ?? 'PostgresStore';
     this.#limits = {
-      connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 5000),
+      connectTimeoutMs,
       statementTimeoutMs: positive('statementTimeoutMs', options.statementTimeoutMs, 10_000),
       lockTimeoutMs: positive('lockTimeoutMs', options.lockTimeoutMs, 2000),
     };
@@ -356,10 +379,20 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Stop accepting calls and wait for those running (each bounded by its timeouts). The pool stays open. */
+  /**
+   * Stop accepting calls and wait for those running (each bounded by its timeouts). A pool given
+   * as `pool` stays open; one the store made is ended.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#running]);
+    await this.#owned?.end();
+  }
+
+  /** Made from plain data, the store can be made again in the logger's worker thread. */
+  [toWorkerConfig](): WorkerStoreConfig | undefined {
+    const config = this.#ownedConfig;
+    return config === undefined ? undefined : { kind: 'postgres', options: { ...config } };
   }
 
   #migrate(): Promise<void> {
