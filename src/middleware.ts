@@ -4,9 +4,10 @@ import type { GeoLookup } from './enrich/geo.js';
 import { loadGeo, loadGeoSync } from './enrich/geo.js';
 import { defaultLogger } from './logger.js';
 import { type PrivacyLogOptions, parseOptions } from './options.js';
-import { Dispatcher, type DispatcherStats } from './pipeline/dispatcher.js';
-import { type EnrichmentStats, EnrichStage } from './pipeline/enrich-stage.js';
-import { createLookups } from './pipeline/lookups.js';
+import type { DispatcherStats } from './pipeline/dispatcher.js';
+import type { EnrichmentStats } from './pipeline/enrich-stage.js';
+import { inProcessPipeline, type RecordPipeline } from './pipeline/in-process.js';
+import { checkLookups, createLookups } from './pipeline/lookups.js';
 import { report } from './pipeline/store-call.js';
 import { isRegionalPolicy } from './policy/by-region.js';
 import { type DefinedPolicy, definePolicy } from './policy/define.js';
@@ -18,7 +19,7 @@ import { createOperations } from './privacy/operations.js';
 import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
-import { type Captured, capturedSize } from './request/capture.js';
+import type { Captured } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
@@ -28,6 +29,7 @@ import { handleShutdownSignals } from './shutdown-signals.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
+import { startWorkerPipeline } from './worker/worker-mode.js';
 
 declare global {
   namespace Express {
@@ -103,13 +105,13 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     opts.store === undefined ? [new SqliteStore()] : [opts.store].flat()
   ).map((s) => (isModuleStoreSpec(s) ? new ModuleStore(s) : s));
   for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
-  const lookups = createLookups(policies, opts.enrich, keyOf);
+  checkLookups(policies, opts.enrich, keyOf);
 
   // A regional policy places every request before deciding, so GeoIP must be there from the
-  // first request: it loads now, synchronously. Otherwise it loads in the background.
+  // first request: it loads now, synchronously. Otherwise it loads in the background, where the
+  // records are made.
   let geo: GeoLookup | undefined = regional ? loadGeoSync() : undefined;
   const wantsGeo = policies.some((p) => (p.categories.client?.geo ?? 'none') !== 'none');
-  const ready = wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined;
   const selector = regional && geo ? new RegionSelector(regional, geo) : undefined;
   let hookReported = false;
   const runtimes: PolicyRuntime[] = policies.map((policy) =>
@@ -134,32 +136,20 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
   const only = runtimes.length === 1 ? runtimes[0]! : undefined;
   const runtimeOf = (c: Captured) => only ?? byId.get(c.decision.policy)!;
-  const dispatcher = new Dispatcher<Captured>({
-    stores,
-    process: only ? only.process : (c) => runtimeOf(c).process(c),
-    sizeOf: capturedSize,
-    ...(ready ? { ready } : {}),
-    logger,
-    maxRecords: opts.queue.maxRecords,
-    maxBytes: opts.queue.maxBytes,
-    batchSize: opts.batch.size,
-    maxDelayMs: opts.batch.maxDelayMs,
-    writeTimeoutMs: opts.writeTimeoutMs,
-    maxRetries: opts.retries,
-    retryMaxMs: opts.retryMaxDelayMs,
-  });
-
-  const stage = new EnrichStage({
-    sink: (c) => dispatcher.push(c),
-    plan: (c) => runtimeOf(c).plan(c),
-    skip: (c) => runtimeOf(c).skip(c),
-    domains: lookups.domains,
-    company: lookups.company,
-    companyReady: lookups.companyReady,
-    timeoutMs: opts.enrich.timeoutMs,
-    maxPending: opts.queue.maxRecords,
-    logger,
-  });
+  const offThread = opts.worker
+    ? startWorkerPipeline({ options: opts, policies, secrets, stores, logger, warnings })
+    : undefined;
+  const pipeline: RecordPipeline =
+    offThread?.pipeline ??
+    inProcessPipeline({
+      stores,
+      runtimeOf,
+      only,
+      lookups: createLookups(policies, opts.enrich, keyOf),
+      ready: wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined,
+      logger,
+      options: opts,
+    });
   /** The runtime whose policy governs a request: by region, or the only one. */
   const runtimeFor = (req: Request): PolicyRuntime =>
     only ?? runtimes[selector ? selector.select(req.ip) : regional!.unknown]!;
@@ -232,17 +222,14 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     // completes only once, and `once` would allocate a wrapper as well.
     res.on('close', () => {
       const done = tracker.complete(res);
-      if (done !== undefined) stage.push(done);
+      if (done !== undefined) pipeline.push(done);
     });
     next();
   } as PrivacyLogMiddleware;
 
-  middleware.flush = async () => {
-    await stage.drain();
-    await dispatcher.flush();
-  };
+  middleware.flush = () => pipeline.flush();
   const operations = createOperations({
-    stores,
+    stores: pipeline.stores,
     logger,
     warnings,
     flush: () => middleware.flush(),
@@ -262,12 +249,11 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     stopSignals?.();
     // Retention and subject requests finish (or time out) before their stores are closed.
     await operations.close(closeOptions?.timeoutMs ?? 10_000);
-    stage.close();
-    await dispatcher.close(closeOptions);
+    await pipeline.close(closeOptions);
     // Keys go only after the last record is processed: hashing with a closed key throws.
     for (const rt of runtimes) rt.close();
   };
-  middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
+  middleware.stats = () => pipeline.stats();
   middleware.purge = (now) => operations.purge(now);
   Object.assign(middleware, { holds: operations.holds, subjects: operations.subjects });
   middleware.router = (routerOptions = {}) => {

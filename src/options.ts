@@ -59,7 +59,7 @@ export const optionsSchema = z.strictObject({
     .optional(),
   /**
    * One store or several; default a `SqliteStore` at `./access-log.sqlite`. A store may also be
-   * given as `{ module, options }`, loaded from that module on first use.
+   * given as `{ module, options }`, loaded from that module (in the worker, in worker mode).
    */
   store: z
     .custom<StoreOption | StoreOption[]>(
@@ -70,7 +70,13 @@ export const optionsSchema = z.strictObject({
       },
     )
     .optional(),
-
+  /**
+   * Process records and write the stores in a worker thread, so that the thread serving requests
+   * only reads headers, decides and hands requests over. Stores holding the app's own objects stay
+   * on the serving thread. Falls back to in-process (warning `WRN_WORKER_FALLBACK`) when the worker
+   * cannot do it, e.g. with a `redactPath` hook. Default false.
+   */
+  worker: z.boolean().default(false),
   /** Signs the analytics cookie. A list rotates secrets: the first signs, all verify. */
   secret: z.union([secretSchema, z.array(secretSchema).min(1)]).optional(),
   /**

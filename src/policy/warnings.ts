@@ -28,6 +28,8 @@ export const WARNING_CODES = {
     'flagIncident() was called but the policy declares no security category, so nothing was kept',
   WRN_HOLD_REVIEW_DUE:
     'a legal hold is past its review date: extend it with a new review date or release it',
+  WRN_WORKER_FALLBACK:
+    'worker mode was asked for but the pipeline runs on the serving thread (see the reason given)',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

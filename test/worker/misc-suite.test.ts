@@ -1,0 +1,16 @@
+import { afterAll, expect, vi } from 'vitest';
+import { fallbacks, made } from './worker-default.js';
+
+// Cookies, configuration errors and shutdown signals, run again with every logger in worker mode.
+vi.mock('../../src/middleware.js', async (importOriginal) =>
+  (await import('./worker-default.js')).workerByDefault(importOriginal),
+);
+
+await import('../request/cookie-jar.test.js');
+await import('../policy/errors.test.js');
+await import('../shutdown-signals.test.js');
+
+afterAll(() => {
+  expect(made.count).toBeGreaterThan(5);
+  expect(fallbacks).toEqual([]);
+});
