@@ -29,6 +29,7 @@ import { handleShutdownSignals } from './shutdown-signals.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
+import { canResolveAddresses } from './worker/client-address.js';
 import { startWorkerPipeline } from './worker/worker-mode.js';
 
 declare global {
@@ -150,6 +151,8 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       logger,
       options: opts,
     });
+  // The worker resolves the client address unless a regional policy needs it here to choose.
+  const addresses = offThread && !regional && canResolveAddresses() ? offThread.trusts : undefined;
   /** The runtime whose policy governs a request: by region, or the only one. */
   const runtimeFor = (req: Request): PolicyRuntime =>
     only ?? runtimes[selector ? selector.select(req.ip) : regional!.unknown]!;
@@ -200,7 +203,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       startPerf,
       method: req.method,
       url: req.originalUrl,
-      ip: req.ip,
+      ip: addresses ? undefined : req.ip,
       host: headers.host,
       userAgent: headers['user-agent'],
       referer: decision.analytics ? headers.referer : undefined,
@@ -215,6 +218,17 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       route: undefined,
       hints: compiled.readHints ? captureHints(headers) : undefined,
     };
+    if (addresses) {
+      // Copied here (the socket's address is gone by the time the response closes), resolved in
+      // the worker; a `trust proxy` function cannot cross, so then Express resolves it here.
+      const trust = addresses.indexOf(req);
+      if (trust < 0) captured.ip = req.ip;
+      else {
+        captured.trust = trust;
+        captured.remoteAddress = req.socket?.remoteAddress;
+        captured.forwardedFor = headers['x-forwarded-for'] as string | undefined;
+      }
+    }
     tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
     // A closure, not a property on `res`: Express's response objects are large, and adding a

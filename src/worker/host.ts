@@ -13,6 +13,7 @@ import { createRuntime, type PolicyRuntime } from '../runtime.js';
 import { ModuleStore } from '../stores/module-store.js';
 import type { Store } from '../stores/store.js';
 import { PendingCalls } from './calls.js';
+import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from './client-address.js';
 import { toSerialError } from './errors.js';
 import type { StoreMethod, ToWorker, WorkerSetup } from './protocol.js';
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
@@ -47,6 +48,8 @@ export class WorkerHost {
   readonly #lookups: Lookups;
   readonly #ready: Promise<unknown> | undefined;
   readonly #decisions: Decision[];
+  readonly #trusts: TrustSetting[];
+  readonly #trustFns: TrustFn[] = [];
   readonly #counters: SharedCounters;
   readonly #lastErrors: (string | undefined)[];
   #pipeline: Pipeline | undefined;
@@ -60,6 +63,7 @@ export class WorkerHost {
     this.#post = post;
     this.#logger = relayLogger(post);
     this.#decisions = [...setup.decisions];
+    this.#trusts = [...setup.trusts];
     this.#counters = new SharedCounters(setup.stats, setup.stores.length);
     this.#lastErrors = setup.stores.map(() => undefined);
     // Structured clone drops the mark `definePolicy` leaves: each policy is checked again here.
@@ -144,9 +148,10 @@ export class WorkerHost {
     switch (message.t) {
       case 'batch':
         applyTables(this.#decisions, message.decisions);
+        applyTables(this.#trusts, message.trusts);
         decodeBatch(
           message,
-          { decisions: this.#decisions },
+          { decisions: this.#decisions, resolve: (i, a, f) => this.#resolve(i, a, f) },
           (c) => pipeline.stage.push(c),
           () => pipeline.dispatcher.push(UNDECODABLE),
         );
@@ -209,6 +214,22 @@ export class WorkerHost {
       logger: this.#logger,
     });
     return { stores, stage, dispatcher };
+  }
+
+  #resolve(index: number, remote: string | undefined, forwarded: string | undefined) {
+    let trust = this.#trustFns[index];
+    if (trust === undefined) {
+      const setting = this.#trusts[index];
+      try {
+        trust = setting === undefined ? () => false : compileTrust(setting);
+      } catch {
+        // Express compiled the same value when the app set it, so this is not expected; trusting
+        // no proxy keeps a forged header from choosing the address.
+        trust = () => false;
+      }
+      this.#trustFns[index] = trust;
+    }
+    return resolveAddress(remote, forwarded, trust);
   }
 
   /** Run a call and post its answer, publishing the counters first so they agree with it. */

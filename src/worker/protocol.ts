@@ -1,6 +1,7 @@
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Decision } from '../request/decide.js';
 import type { WorkerStoreConfig } from '../stores/worker-config.js';
+import type { TrustSetting } from './client-address.js';
 import type { SerialError } from './errors.js';
 
 /**
@@ -56,8 +57,9 @@ export interface WorkerSetup {
   readonly stores: readonly StoreSlot[];
   /** The counters the worker keeps and the serving thread reads (see `shared-stats.ts`). */
   readonly stats: SharedArrayBuffer;
-  /** The decisions known so far; later ones come with the batches. */
+  /** The decisions and trust settings known so far; later ones come with the batches. */
   readonly decisions: readonly Decision[];
+  readonly trusts: readonly TrustSetting[];
 }
 
 /** New entries of a table that both threads index the same way; `from` is the first index. */
@@ -74,6 +76,7 @@ export interface BatchMessage {
   readonly strings: readonly (string | undefined)[];
   readonly extras: readonly unknown[];
   readonly decisions: TableUpdate<Decision> | undefined;
+  readonly trusts: TableUpdate<TrustSetting> | undefined;
 }
 
 /** Messages to the worker. */

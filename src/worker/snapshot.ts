@@ -1,6 +1,7 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
 import type { Captured } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
+import type { TrustSetting } from './client-address.js';
 import type { BatchMessage, TableUpdate } from './protocol.js';
 
 /**
@@ -12,10 +13,10 @@ import type { BatchMessage, TableUpdate } from './protocol.js';
  * about one for a structured clone of the captured object.
  */
 
-/** Numbers per request: start, decision, status, duration, bytes, aborted. */
-const NUMBERS = 6;
-/** Strings per request, in the order {@link SnapshotWriter.push} writes them. */
-const STRINGS = 8;
+/** Numbers per request: start, trust setting, decision, status, duration, bytes, aborted. */
+const NUMBERS = 7;
+/** Strings per request, in {@link encode}'s order. */
+const STRINGS = 10;
 
 /** Encodes finished requests into batches; one per logger, on the serving thread. */
 export class SnapshotWriter {
@@ -28,12 +29,19 @@ export class SnapshotWriter {
   readonly decisions: Decision[] = [];
   readonly #decisionIds = new Map<Decision, number>();
   #decisionsSent = 0;
+  /** The trust settings, by index (the serving thread's `TrustSettings.table`). */
+  readonly #trusts: readonly TrustSetting[];
+  #trustsSent = 0;
   #lastDecision: Decision | undefined;
   #lastDecisionId = -1;
 
-  /** @param capacity requests per batch. */
-  constructor(capacity: number) {
+  /**
+   * @param capacity requests per batch.
+   * @param trusts the table the requests' trust indexes point into; it may grow.
+   */
+  constructor(capacity: number, trusts: readonly TrustSetting[]) {
     this.#capacity = capacity;
+    this.#trusts = trusts;
     this.#numbers = new Float64Array(capacity * NUMBERS);
   }
 
@@ -52,12 +60,24 @@ export class SnapshotWriter {
     const row = this.#count * NUMBERS;
     const n = this.#numbers;
     n[row] = c.startMs;
-    n[row + 1] = this.#decisionId(c.decision);
-    n[row + 2] = c.status;
-    n[row + 3] = c.durationMs;
-    n[row + 4] = c.bytes ?? Number.NaN;
-    n[row + 5] = c.aborted ? 1 : 0;
-    this.#strings.push(c.method, c.url, c.ip, c.host, c.userAgent, c.referer, c.visitorId, c.route);
+    n[row + 1] = c.trust ?? -1;
+    n[row + 2] = this.#decisionId(c.decision);
+    n[row + 3] = c.status;
+    n[row + 4] = c.durationMs;
+    n[row + 5] = c.bytes ?? Number.NaN;
+    n[row + 6] = c.aborted ? 1 : 0;
+    this.#strings.push(
+      c.method,
+      c.url,
+      c.ip,
+      c.remoteAddress,
+      c.forwardedFor,
+      c.host,
+      c.userAgent,
+      c.referer,
+      c.visitorId,
+      c.route,
+    );
     if (c.optional !== undefined || c.incidents !== undefined || c.hints !== undefined) {
       this.#extras.push(this.#count, flatOptional(c.optional), c.incidents, flatHints(c.hints));
     }
@@ -74,8 +94,10 @@ export class SnapshotWriter {
       strings: this.#strings,
       extras: this.#extras,
       decisions: update(this.decisions, this.#decisionsSent),
+      trusts: update(this.#trusts, this.#trustsSent),
     };
     this.#decisionsSent = this.decisions.length;
+    this.#trustsSent = this.#trusts.length;
     this.#numbers = new Float64Array(this.#capacity * NUMBERS);
     this.#strings = [];
     this.#extras = [];
@@ -117,6 +139,12 @@ function flatHints(hints: ClientHintHeaders | undefined): (string | undefined)[]
 /** What decoding needs: the tables, kept up to date by {@link applyTables}. */
 export interface DecodeTables {
   readonly decisions: Decision[];
+  /** Resolve a socket address and `X-Forwarded-For` under the trust setting of this index. */
+  readonly resolve: (
+    trust: number,
+    remoteAddress: string | undefined,
+    forwardedFor: string | undefined,
+  ) => string | undefined;
 }
 
 /** Take in the table entries a batch carries (idempotent: entries are set by index). */
@@ -142,7 +170,7 @@ export function decodeBatch(
   for (let i = 0; i < batch.count; i++) {
     const row = i * NUMBERS;
     const col = i * STRINGS;
-    const decision = tables.decisions[n[row + 1]!];
+    const decision = tables.decisions[n[row + 2]!];
     const hasExtra = extras[extra] === i;
     const optional = hasExtra ? (extras[extra + 1] as string[] | undefined) : undefined;
     const incidents = hasExtra ? (extras[extra + 2] as string[] | undefined) : undefined;
@@ -152,25 +180,28 @@ export function decodeBatch(
       invalid();
       continue;
     }
-    const bytes = n[row + 4]!;
+    const trust = n[row + 1]!;
+    const remoteAddress = s[col + 3];
+    const forwardedFor = s[col + 4];
+    const bytes = n[row + 5]!;
     sink({
       startMs: n[row]!,
       startPerf: 0,
       method: s[col] ?? '',
       url: s[col + 1] ?? '',
-      ip: s[col + 2],
-      host: s[col + 3],
-      userAgent: s[col + 4],
-      referer: s[col + 5],
+      ip: trust < 0 ? s[col + 2] : tables.resolve(trust, remoteAddress, forwardedFor),
+      host: s[col + 5],
+      userAgent: s[col + 6],
+      referer: s[col + 7],
       decision,
-      visitorId: s[col + 6],
+      visitorId: s[col + 8],
       optional: optional === undefined ? undefined : unflatOptional(optional),
       incidents,
-      status: n[row + 2]!,
-      durationMs: n[row + 3]!,
+      status: n[row + 3]!,
+      durationMs: n[row + 4]!,
       bytes: Number.isNaN(bytes) ? undefined : bytes,
-      aborted: n[row + 5] === 1,
-      route: s[col + 7],
+      aborted: n[row + 6] === 1,
+      route: s[col + 9],
       hints: hints === undefined ? undefined : unflatHints(hints),
     });
   }

@@ -4,6 +4,7 @@ import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
 import { type Store, storeName } from '../stores/store.js';
 import { workerConfigOf } from '../stores/worker-config.js';
+import { TrustSettings } from './client-address.js';
 import { workerEntry } from './entry-url.js';
 import type { PipelineSettings, RelayMethod, StoreSlot } from './protocol.js';
 import { WorkerPipeline } from './worker-pipeline.js';
@@ -27,11 +28,13 @@ export interface WorkerModeInput {
 /**
  * Plan and start worker mode. What runs where:
  *
- * - Serving thread: reading headers, `req.ip`, the decision (with the app's consent function),
- *   cookies; stores that hold the app's live objects (a `MemoryStore`, a store given a `pg.Pool`
+ * - Serving thread: reading headers, the decision (with the app's consent function), cookies, and
+ *   `req.ip` when a regional policy must place the request or the app's `trust proxy` is a
+ *   function; stores that hold the app's live objects (a `MemoryStore`, a store given a `pg.Pool`
  *   or a connected client, any custom store object): the worker sends them their batches; the
  *   app's reverse-DNS and company functions: the worker calls them here; the diagnostic logger.
- * - Worker: User-Agent and GeoIP, reverse DNS and company lookups, minimisation, records, batching, retries, and the
+ * - Worker: the client address (from the socket address and `X-Forwarded-For`), User-Agent and
+ *   GeoIP, reverse DNS and company lookups, minimisation, records, batching, retries, and the
  *   stores built from plain data (`SqliteStore({ path })`, `PostgresStore({ connectionString })`,
  *   `RedisStreamStore({ url })`, `{ module, options }`).
  *
@@ -42,7 +45,7 @@ export interface WorkerModeInput {
  */
 export function startWorkerPipeline(
   input: WorkerModeInput,
-): { pipeline: WorkerPipeline } | undefined {
+): { pipeline: WorkerPipeline; trusts: TrustSettings } | undefined {
   const { options: opts, warnings } = input;
   const fallback = (reason: string): undefined => {
     warnings.emit('WRN_WORKER_FALLBACK', { reason });
@@ -62,6 +65,7 @@ export function startWorkerPipeline(
   } catch (err) {
     return fallback(`the policy or a store description cannot be copied to a thread: ${err}`);
   }
+  const trusts = new TrustSettings();
   const pipeline = new WorkerPipeline({
     entry,
     policies: input.policies,
@@ -73,10 +77,11 @@ export function startWorkerPipeline(
     logger: input.logger,
     reverse: opts.enrich.reverse,
     company: opts.enrich.company,
+    trusts,
     handover: { records: HANDOVER_RECORDS, delayMs: Math.min(HANDOVER_MS, opts.batch.maxDelayMs) },
     maxWaiting: opts.queue.maxRecords,
   });
-  return { pipeline };
+  return { pipeline, trusts };
 }
 
 function slotOf(store: Store): StoreSlot {

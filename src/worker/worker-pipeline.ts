@@ -12,6 +12,7 @@ import type { Captured } from '../request/capture.js';
 import type { Store } from '../stores/store.js';
 import { Accounting } from './accounting.js';
 import { PendingCalls } from './calls.js';
+import type { TrustSettings } from './client-address.js';
 import { restoreDetails, toSerialError } from './errors.js';
 import {
   type FromWorker,
@@ -48,6 +49,7 @@ export interface WorkerPipelineOptions {
   readonly logger: DiagnosticLogger;
   readonly reverse: ReverseLookup | undefined;
   readonly company: CompanyResolver | undefined;
+  readonly trusts: TrustSettings;
   /** Requests per batch that crosses, and the longest in ms a request waits to cross. */
   readonly handover: { readonly records: number; readonly delayMs: number };
   /** Requests that may wait here while no worker runs; more are dropped (`bufferFull`). */
@@ -87,7 +89,7 @@ export class WorkerPipeline implements RecordPipeline {
   constructor(options: WorkerPipelineOptions) {
     this.#o = options;
     this.#accounting = new Accounting(options.names);
-    this.#writer = new SnapshotWriter(options.handover.records);
+    this.#writer = new SnapshotWriter(options.handover.records, options.trusts.table);
     this.#remote = options.slots.map((slot, index) => {
       if (slot.where === 'main') return undefined;
       const given = options.stores[index]!;
@@ -185,6 +187,7 @@ export class WorkerPipeline implements RecordPipeline {
       stores: this.#o.slots,
       stats,
       decisions: this.#writer.decisions,
+      trusts: this.#o.trusts.table,
     };
     let worker: Worker;
     try {

@@ -48,7 +48,7 @@ function captured(overrides: Partial<Captured> = {}): Captured {
 }
 
 /** What the worker sees: the batch after a structured clone, decoded against its own tables. */
-function crossAndDecode(batches: BatchMessage[]) {
+function crossAndDecode(batches: BatchMessage[], resolve = () => 'resolved') {
   const decisions: Decision[] = [];
   const out: Captured[] = [];
   let invalid = 0;
@@ -57,7 +57,7 @@ function crossAndDecode(batches: BatchMessage[]) {
     applyTables(decisions, batch.decisions);
     decodeBatch(
       batch,
-      { decisions },
+      { decisions, resolve },
       (c) => out.push(c),
       () => invalid++,
     );
@@ -67,7 +67,7 @@ function crossAndDecode(batches: BatchMessage[]) {
 
 describe('the hand-over encoding', () => {
   it('gives the worker every field the record is made from, rare ones included', () => {
-    const writer = new SnapshotWriter(8);
+    const writer = new SnapshotWriter(8, []);
     const optional = Object.assign(Object.create(null) as Record<string, string>, {
       email: 'jane@example.org',
       ['__proto__']: 'a field, not a prototype',
@@ -110,7 +110,7 @@ describe('the hand-over encoding', () => {
   });
 
   it('sends each decision once, and a later batch only the new ones', () => {
-    const writer = new SnapshotWriter(4);
+    const writer = new SnapshotWriter(4, []);
     writer.push(captured());
     writer.push(captured());
     const first = writer.take()!;
@@ -123,8 +123,25 @@ describe('the hand-over encoding', () => {
     expect(out.map((c) => c.decision.analytics)).toEqual([true, true, false, true]);
   });
 
+  it('leaves the address to the worker when the request carries a trust setting', () => {
+    const trusts = ['loopback'];
+    const writer = new SnapshotWriter(2, trusts);
+    writer.push(
+      captured({ ip: undefined, trust: 0, remoteAddress: '127.0.0.1', forwardedFor: '8.8.8.8' }),
+    );
+    const batch = writer.take()!;
+    expect(batch.trusts).toEqual({ from: 0, list: ['loopback'] });
+    const asked: unknown[][] = [];
+    const { out } = crossAndDecode([batch], (...args: unknown[]) => {
+      asked.push(args);
+      return '8.8.8.8';
+    });
+    expect(asked).toEqual([[0, '127.0.0.1', '8.8.8.8']]);
+    expect(out[0]!.ip).toBe('8.8.8.8');
+  });
+
   it('a row whose decision the worker does not know is counted, not guessed', () => {
-    const writer = new SnapshotWriter(2);
+    const writer = new SnapshotWriter(2, []);
     writer.push(captured());
     const batch = writer.take()!;
     const { out, invalid } = crossAndDecode([{ ...batch, decisions: undefined }]);
@@ -133,7 +150,7 @@ describe('the hand-over encoding', () => {
   });
 
   it('is full at its capacity and starts a new batch after take()', () => {
-    const writer = new SnapshotWriter(2);
+    const writer = new SnapshotWriter(2, []);
     writer.push(captured());
     expect(writer.full).toBe(false);
     writer.push(captured());
