@@ -79,6 +79,8 @@ export function faultScenarios(
     const site = await startSite(backend.store, options);
     try {
       expect(await site.load(3)).toBeLessThan(FAST_MS);
+      // Connected and writing before the cut (in worker mode the worker may still be starting).
+      await site.log.flush();
       proxy.cut();
       expect(await site.load(3)).toBeLessThan(FAST_MS);
       site.invariant();
@@ -98,6 +100,9 @@ export function faultScenarios(
     const site = await startSite(backend.store, { ...options, writeTimeoutMs: 2000 });
     try {
       expect(await site.load(2)).toBeLessThan(FAST_MS);
+      // Connected and writing before the latency starts, so that writes time out rather than
+      // connection attempts (in worker mode the worker may still be starting).
+      await site.log.flush();
       proxy.latencyMs = 5000;
       const started = Date.now();
       while (Date.now() - started < 5500) {

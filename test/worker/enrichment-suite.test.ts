@@ -5,6 +5,9 @@ import { fallbacks, made } from './worker-default.js';
 vi.mock('../../src/middleware.js', async (importOriginal) =>
   (await import('./worker-default.js')).workerByDefault(importOriginal),
 );
+// Every logger here starts a thread that loads the library (and GeoIP, for most policies) anew: on
+// a loaded machine that takes seconds, so the budget per test is larger than the suites' own.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 await import('../middleware/enrichment.test.js');
 await import('../middleware/no-raw-address.test.js');
