@@ -53,6 +53,34 @@ export function ownedPgPool(config: PgPoolConfig, connectTimeoutMs: number): Own
   };
 }
 
+/** What a PostgresStore's options say about its pool; see {@link storePool}. */
+interface PoolChoice {
+  readonly pool?: PgPool | undefined;
+  readonly connectionString?: string | undefined;
+  readonly poolConfig?: PgPoolConfig | undefined;
+}
+
+/**
+ * The pool a PostgresStore uses: the caller's `pool`, or one it makes from `connectionString` or
+ * `poolConfig` (exactly one of the three), with the options that make the same store again.
+ */
+export function storePool<O extends PoolChoice>(
+  options: O,
+  connectTimeoutMs: number,
+): { pool: PgPool; owned?: { pool: OwnedPgPool; options: Record<string, unknown> } } {
+  const { pool, connectionString, poolConfig, ...settings } = options ?? ({} as O);
+  const given = [pool, connectionString, poolConfig].filter((v) => v !== undefined).length;
+  if (given !== 1 || (pool !== undefined && typeof pool.connect !== 'function')) {
+    throw new TypeError(
+      'PostgresStore: give options.pool (a pg.Pool: an object with connect()), or options.connectionString, or options.poolConfig',
+    );
+  }
+  if (pool !== undefined) return { pool };
+  const made = ownedPgPool(poolConfig ?? { connectionString }, connectTimeoutMs);
+  const how = poolConfig === undefined ? { connectionString } : { poolConfig };
+  return { pool: made, owned: { pool: made, options: { ...settings, ...how } } };
+}
+
 /** A Redis client the store owns: connected by {@link OwnedRedisClient.connect}. */
 export interface OwnedRedisClient extends RedisLike {
   /** Connect, once; a failed attempt is tried again on the next call. */

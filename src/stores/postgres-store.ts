@@ -1,6 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
-import { type OwnedPgPool, ownedPgPool, type PgPoolConfig } from './owned-connections.js';
+import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
 import { migrateSchema } from './postgres-schema.js';
@@ -33,16 +33,12 @@ export interface PostgresStoreOptions {
   /**
    * A `pg.Pool` (or anything with the same `connect()`), owned by the caller: the store borrows
    * connections and never ends the pool. Give the pool an `'error'` listener, as pg asks, and a
-   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends. Give
-   * this, or `connectionString` or `poolConfig`.
+   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends. Or:
    */
   pool?: PgPool;
-  /**
-   * A connection string: the store makes its own pool (pg loaded on first use) and ends it on
-   * `close()`. Being plain data, it lets the logger's worker thread open the store there.
-   */
+  /** A connection string: the store makes its own pool and ends it on `close()` (worker-ready). */
   connectionString?: string;
-  /** pg pool options as plain data (`host`, `database`, `max`...): like `connectionString`. */
+  /** pg pool options as plain data (`host`, `database`, `max`...), used as `connectionString`. */
   poolConfig?: PgPoolConfig;
   /** Base table name; the store also uses `<table>_holds`, `<table>_schema` and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
   table?: string;
@@ -103,9 +99,8 @@ export class PostgresStore implements Store {
   /** Name for stats and diagnostics. */
   readonly name: string;
   readonly #pool: PgPool;
-  /** The pool the store made itself (from a connection string or options), and how. */
-  readonly #owned: OwnedPgPool | undefined;
-  readonly #ownedConfig: Omit<PostgresStoreOptions, 'pool'> | undefined;
+  /** The pool the store made itself (from a connection string or options), and the options. */
+  readonly #owned: { pool: OwnedPgPool; options: Record<string, unknown> } | undefined;
   readonly #t: TableNames;
   readonly #limits: SessionLimits;
   readonly #purgeTimeoutMs: number;
@@ -119,22 +114,10 @@ export class PostgresStore implements Store {
 
   /** @param options see {@link PostgresStoreOptions}; no I/O happens here. */
   constructor(options: PostgresStoreOptions) {
-    const { pool, connectionString, poolConfig, ...settings } = options ?? {};
-    const given = [pool, connectionString, poolConfig].filter((v) => v !== undefined).length;
-    if (given !== 1 || (pool !== undefined && typeof pool.connect !== 'function')) {
-      throw new TypeError(
-        'PostgresStore: give options.pool (a pg.Pool: an object with connect()), or options.connectionString, or options.poolConfig',
-      );
-    }
-    const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 5000);
-    if (pool === undefined) {
-      this.#ownedConfig =
-        poolConfig === undefined
-          ? { ...settings, connectionString: connectionString! }
-          : { ...settings, poolConfig };
-      this.#owned = ownedPgPool(poolConfig ?? { connectionString }, connectTimeoutMs);
-    }
-    this.#pool = pool ?? this.#owned!;
+    const connectTimeoutMs = positive('connectTimeoutMs', options?.connectTimeoutMs, 5000);
+    const { pool, owned } = storePool(options, connectTimeoutMs);
+    this.#pool = pool;
+    this.#owned = owned;
     this.#t = tableNames(options.table ?? 'access_records');
     this.name = options.name ?? 'PostgresStore';
     this.#limits = {
@@ -379,20 +362,16 @@ export class PostgresStore implements Store {
     );
   }
 
-  /**
-   * Stop accepting calls and wait for those running (each bounded by its timeouts). A pool given
-   * as `pool` stays open; one the store made is ended.
-   */
+  /** Stop accepting calls and wait for those running; end the pool if the store made it. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#running]);
-    await this.#owned?.end();
+    await this.#owned?.pool.end();
   }
 
   /** Made from plain data, the store can be made again in the logger's worker thread. */
   [toWorkerConfig](): WorkerStoreConfig | undefined {
-    const config = this.#ownedConfig;
-    return config === undefined ? undefined : { kind: 'postgres', options: { ...config } };
+    return this.#owned && { kind: 'postgres', options: { ...this.#owned.options } };
   }
 
   #migrate(): Promise<void> {

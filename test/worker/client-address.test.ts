@@ -2,7 +2,7 @@ import express from 'express';
 import express4 from 'express4';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, presets, privacyLog } from '../../src/index.js';
+import { definePolicy, MemoryStore, presets, privacyLog } from '../../src/index.js';
 import {
   compileTrust,
   resolveAddress,
@@ -10,6 +10,16 @@ import {
   TrustSettings,
 } from '../../src/worker/client-address.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
+
+/** A policy that keeps the address as it is, so the record shows what was resolved. */
+const FULL_ADDRESS = definePolicy({
+  ...presets.ccpa,
+  name: 'full-address',
+  categories: {
+    ...presets.ccpa.categories,
+    client: { ...presets.ccpa.categories.client!, ip: { mode: 'full' }, geo: 'none' },
+  },
+});
 
 const SETTINGS: TrustSetting[] = [
   false,
@@ -133,7 +143,7 @@ describe('the worker resolves the client address exactly as Express does', () =>
     async (setting, forwarded) => {
       const store = new MemoryStore();
       const log = privacyLog({
-        policy: presets.classic,
+        policy: FULL_ADDRESS,
         store,
         secret: SECRET,
         worker: true,
