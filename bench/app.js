@@ -22,6 +22,8 @@ export const VARIANTS = [
   { name: 'strict', label: 'strict + MemoryStore' },
   { name: 'gdpr', label: 'gdpr + SQLite (the default pipeline)' },
   { name: 'classic', label: 'classic, full enrichment + SQLite' },
+  { name: 'strict-worker', label: 'strict + MemoryStore, worker mode' },
+  { name: 'gdpr-worker', label: 'gdpr + SQLite, worker mode' },
   {
     name: 'postgres',
     label: 'gdpr + PostgreSQL',
@@ -170,22 +172,26 @@ export async function createVariant(name, { dir, pgUrl }) {
       closeExtra = async () => destination.flushSync();
       break;
     }
-    case 'strict': {
+    case 'strict':
+    case 'strict-worker': {
       const { MemoryStore, presets, privacyLog } = await library();
       logger = privacyLog({
         policy: presets.strict,
         store: new MemoryStore(),
         warnings: false,
+        worker: name === 'strict-worker',
       });
       break;
     }
-    case 'gdpr': {
+    case 'gdpr':
+    case 'gdpr-worker': {
       const { privacyLog, SqliteStore } = await library();
       // The defaults: the gdpr policy and a SqliteStore (here in a temporary folder).
       logger = privacyLog({
         secret: SECRET,
         store: new SqliteStore({ path: join(dir, 'access-log.sqlite') }),
         warnings: false,
+        worker: name === 'gdpr-worker',
       });
       break;
     }

@@ -200,6 +200,8 @@ async function measure(variant, round) {
       round,
       requests: m.requests,
       cpuUsPerRequest: (m.userUs + m.systemUs) / m.requests,
+      // The serving thread alone (Linux): what worker mode moves off it shows here.
+      mainUsPerRequest: m.mainThreadUs === undefined ? undefined : m.mainThreadUs / m.requests,
       userUsPerRequest: m.userUs / m.requests,
       systemUsPerRequest: m.systemUs / m.requests,
       // Requests over the server's own window, first to last request (the client's clock ticks).
@@ -277,6 +279,12 @@ if (!args['micro-only']) {
       label: variant.label,
       cpuUsPerRequest: lib.median(list.map((r) => r.cpuUsPerRequest)),
       ratioToBare: lib.median(ratios),
+      mainUsPerRequest: list.every((r) => r.mainUsPerRequest !== undefined)
+        ? lib.median(list.map((r) => r.mainUsPerRequest))
+        : undefined,
+      mainRatioToBare: list.every((r) => r.mainUsPerRequest !== undefined)
+        ? lib.median(list.map((r) => r.mainUsPerRequest / bare[r.round].mainUsPerRequest))
+        : undefined,
       reqPerSec: lib.median(list.map((r) => r.reqPerSec)),
       p99Ms: lib.median(list.map((r) => r.p99Ms)),
       peakRssBytes: Math.max(...list.map((r) => r.peakRssBytes)),
@@ -285,18 +293,30 @@ if (!args['micro-only']) {
       rounds: list,
     });
   }
-  const header = ['variant', 'CPU us/req', 'x bare', 'spread', 'req/s', 'p99 ms', 'peak RSS MiB'];
+  const header = [
+    'variant',
+    'CPU us/req',
+    'x bare',
+    'main us/req',
+    'main x bare',
+    'spread',
+    'req/s',
+    'p99 ms',
+    'peak RSS MiB',
+  ];
   const rows = results.variants.map((v) => [
     v.label,
     lib.fixed(v.cpuUsPerRequest),
     lib.fixed(v.ratioToBare, 2),
+    v.mainUsPerRequest === undefined ? 'n/a' : lib.fixed(v.mainUsPerRequest),
+    v.mainRatioToBare === undefined ? 'n/a' : lib.fixed(v.mainRatioToBare, 2),
     `${Math.round(v.spread * 100)}%`,
     Math.round(v.reqPerSec),
     lib.fixed(v.p99Ms, 0),
     lib.mib(v.peakRssBytes),
   ]);
   console.log(
-    '\nServer CPU time per request (user + system, measured by the server itself), median of rounds',
+    "\nServer CPU time per request (user + system, all threads, measured by the server itself; 'main': the serving thread alone), median of rounds",
   );
   console.log(lib.table(header, rows));
   results.markdown = lib.markdownTable(header, rows);

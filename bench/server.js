@@ -4,6 +4,7 @@
 // first waits for the access log to write everything captured in the window, so the figure
 // includes the background stage and the store, not only the request path.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { setImmediate as tick } from 'node:timers/promises';
 import { createVariant } from './app.js';
@@ -31,6 +32,20 @@ server.listen(0, '127.0.0.1');
 await once(server, 'listening');
 
 let started;
+/**
+ * CPU microseconds of the thread that serves requests alone (user + system), where Linux tells
+ * (`/proc/self/task/<pid>/stat`, in ticks of 10 ms); undefined elsewhere. In worker mode the
+ * process total includes the worker; this is the serving thread's share.
+ */
+function mainThreadUs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
 /** Let 'close' handlers of the last responses run, then wait until the log wrote everything. */
 async function settle() {
   await tick();
@@ -43,19 +58,27 @@ const handlers = {
     globalThis.gc?.();
     requests = 0;
     counting = true;
-    started = { cpu: process.cpuUsage(), time: process.hrtime.bigint(), at: performance.now() };
+    started = {
+      cpu: process.cpuUsage(),
+      main: mainThreadUs(),
+      time: process.hrtime.bigint(),
+      at: performance.now(),
+    };
     return {};
   },
   async stop() {
     counting = false;
     await settle();
     const cpu = process.cpuUsage(started.cpu);
+    const main = mainThreadUs();
     const elapsedMs = Number(process.hrtime.bigint() - started.time) / 1e6;
     const memory = process.memoryUsage();
     return {
       requests,
       userUs: cpu.user,
       systemUs: cpu.system,
+      mainThreadUs:
+        main === undefined || started.main === undefined ? undefined : main - started.main,
       elapsedMs,
       // From the start of the window to the last request's arrival: the load, without the wait.
       activeMs: lastRequestAt - started.at,

@@ -4,9 +4,10 @@ import type { GeoLookup } from './enrich/geo.js';
 import { loadGeo, loadGeoSync } from './enrich/geo.js';
 import { defaultLogger, report } from './logger.js';
 import { type PrivacyLogOptions, parseOptions } from './options.js';
-import { Dispatcher, type DispatcherStats } from './pipeline/dispatcher.js';
-import { type EnrichmentStats, EnrichStage } from './pipeline/enrich-stage.js';
-import { createLookups } from './pipeline/lookups.js';
+import type { DispatcherStats } from './pipeline/dispatcher.js';
+import type { EnrichmentStats } from './pipeline/enrich-stage.js';
+import { inProcessPipeline, type RecordPipeline } from './pipeline/in-process.js';
+import { checkLookups, createLookups } from './pipeline/lookups.js';
 import { isRegionalPolicy } from './policy/by-region.js';
 import { type DefinedPolicy, definePolicy } from './policy/define.js';
 import { PolicyError } from './policy/errors.js';
@@ -19,7 +20,7 @@ import { createRouter, type RouterOptions } from './privacy/router.js';
 import type { SubjectsApi } from './privacy/subjects.js';
 import { createDashboard, type DashboardOptions } from './reports/dashboard/router.js';
 import { createReports, type ReportsApi } from './reports/reports-api.js';
-import { type Captured, capturedSize } from './request/capture.js';
+import type { Captured } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
@@ -28,8 +29,11 @@ import { createRuntime, type PolicyRuntime } from './runtime.js';
 import { createSecurityApi, type SecurityApi } from './security/api.js';
 import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
+import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
+import { canResolveAddresses } from './worker/client-address.js';
+import { startWorkerPipeline } from './worker/worker-mode.js';
 
 declare global {
   namespace Express {
@@ -107,20 +111,17 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   }
   const logger = opts.logger ?? defaultLogger();
   const warnings = new Warnings(logger, opts.warnings);
-  const stores: Store[] =
-    opts.store === undefined
-      ? [new SqliteStore()]
-      : Array.isArray(opts.store)
-        ? [...opts.store]
-        : [opts.store];
+  const stores: Store[] = (
+    opts.store === undefined ? [new SqliteStore()] : [opts.store].flat()
+  ).map((s) => (isModuleStoreSpec(s) ? new ModuleStore(s) : s));
   for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
-  const lookups = createLookups(policies, opts.enrich, keyOf);
+  checkLookups(policies, opts.enrich, keyOf);
 
   // A regional policy places every request before deciding, so GeoIP must be there from the
-  // first request: it loads now, synchronously. Otherwise it loads in the background.
+  // first request: it loads now, synchronously. Otherwise it loads in the background, where the
+  // records are made.
   let geo: GeoLookup | undefined = regional ? loadGeoSync() : undefined;
   const wantsGeo = policies.some((p) => (p.categories.client?.geo ?? 'none') !== 'none');
-  const ready = wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined;
   const selector = regional && geo ? new RegionSelector(regional, geo) : undefined;
   let hookReported = false;
   let detectReported = false;
@@ -156,32 +157,22 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
   const only = runtimes.length === 1 ? runtimes[0]! : undefined;
   const runtimeOf = (c: Captured) => only ?? byId.get(c.decision.policy)!;
-  const dispatcher = new Dispatcher<Captured>({
-    stores,
-    process: only ? only.process : (c) => runtimeOf(c).process(c),
-    sizeOf: capturedSize,
-    ...(ready ? { ready } : {}),
-    logger,
-    maxRecords: opts.queue.maxRecords,
-    maxBytes: opts.queue.maxBytes,
-    batchSize: opts.batch.size,
-    maxDelayMs: opts.batch.maxDelayMs,
-    writeTimeoutMs: opts.writeTimeoutMs,
-    maxRetries: opts.retries,
-    retryMaxMs: opts.retryMaxDelayMs,
-  });
-
-  const stage = new EnrichStage({
-    sink: (c) => dispatcher.push(c),
-    plan: (c) => runtimeOf(c).plan(c),
-    skip: (c) => runtimeOf(c).skip(c),
-    domains: lookups.domains,
-    company: lookups.company,
-    companyReady: lookups.companyReady,
-    timeoutMs: opts.enrich.timeoutMs,
-    maxPending: opts.queue.maxRecords,
-    logger,
-  });
+  const offThread = opts.worker
+    ? startWorkerPipeline({ options: opts, policies, secrets, stores, logger, warnings })
+    : undefined;
+  const pipeline: RecordPipeline =
+    offThread?.pipeline ??
+    inProcessPipeline({
+      stores,
+      runtimeOf,
+      only,
+      lookups: createLookups(policies, opts.enrich, keyOf),
+      ready: wantsGeo && !geo ? loadGeo().then((g) => (geo = g)) : undefined,
+      logger,
+      options: opts,
+    });
+  // The worker resolves the client address unless a regional policy needs it here to choose.
+  const addresses = offThread && !regional && canResolveAddresses() ? offThread.trusts : undefined;
   /** The runtime whose policy governs a request: by region, or the only one. */
   const runtimeFor = (req: Request): PolicyRuntime =>
     only ?? runtimes[selector ? selector.select(req.ip) : regional!.unknown]!;
@@ -236,8 +227,9 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       watchInsecure = false;
       warnings.emit('WRN_INSECURE_COOKIES');
     }
-    // Read once: under `trust proxy` every read of req.ip parses the forwarding chain again.
-    const ip = req.ip;
+    // Read once: under `trust proxy` every read of req.ip parses the forwarding chain again. In
+    // worker mode the worker resolves it, unless security evidence needs it here.
+    const ip = addresses === undefined || compiled.policy.categories.security ? req.ip : undefined;
     const captured: Captured = {
       startMs,
       startPerf,
@@ -260,6 +252,17 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       // Security investigations: references only; stored only if the request is flagged.
       evidence: compiled.policy.categories.security ? captureEvidence(req, ip) : undefined,
     };
+    if (addresses && ip === undefined) {
+      // Copied here (the socket's address is gone by the time the response closes), resolved in
+      // the worker; a `trust proxy` function cannot cross, so then Express resolves it here.
+      const trust = addresses.indexOf(req);
+      if (trust < 0) captured.ip = req.ip;
+      else {
+        captured.trust = trust;
+        captured.remoteAddress = req.socket?.remoteAddress;
+        captured.forwardedFor = headers['x-forwarded-for'] as string | undefined;
+      }
+    }
     tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
     // A closure, not a property on `res`: Express's response objects are large, and adding a
@@ -267,15 +270,12 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     // completes only once, and `once` would allocate a wrapper as well.
     res.on('close', () => {
       const done = tracker.complete(res);
-      if (done !== undefined) stage.push(done);
+      if (done !== undefined) pipeline.push(done);
     });
     next();
   } as PrivacyLogMiddleware;
 
-  middleware.flush = async () => {
-    await stage.drain();
-    await dispatcher.flush();
-  };
+  middleware.flush = () => pipeline.flush();
   // --- traffic reports ---
   const reports = createReports({
     stores,
@@ -292,15 +292,12 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   });
   // --- end traffic reports ---
   const operations = createOperations({
-    stores,
+    stores: pipeline.stores,
     policies,
     logger,
     warnings,
     // Per store and bounded: a visitor's request must not wait for another store's retries.
-    flush: async (names, timeoutMs) => {
-      await stage.drain();
-      await dispatcher.flush({ stores: names, timeoutMs });
-    },
+    flush: (names, timeoutMs) => pipeline.flushStores(names, timeoutMs),
     retention: opts.retention,
     purgeUpTo: reports.purgeUpTo,
   });
@@ -319,13 +316,12 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     // Retention and subject requests finish (or time out) before their stores are closed.
     await operations.close(closeOptions?.timeoutMs ?? 10_000);
     await reports.close();
-    stage.close();
-    await dispatcher.close(closeOptions);
+    await pipeline.close(closeOptions);
     // Keys go only after the last record is processed: hashing with a closed key throws.
     for (const rt of runtimes) rt.close();
   };
   middleware.dashboard = (dashboardOptions) => createDashboard(reports.snapshot, dashboardOptions);
-  middleware.stats = () => ({ ...dispatcher.stats(), enrichment: stage.stats() });
+  middleware.stats = () => pipeline.stats();
   middleware.purge = (now) => operations.purge(now);
   Object.assign(middleware, {
     holds: operations.holds,

@@ -9,12 +9,19 @@ import type { RegionalPolicy } from './policy/by-region.js';
 import { fromZodIssues, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
 import type { DetectHook } from './security/detectors.js';
+import { isModuleStoreSpec } from './stores/module-store.js';
 import type { Store } from './stores/store.js';
+import type { ModuleStoreSpec } from './stores/worker-config.js';
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 const isStore = (v: unknown): v is Store =>
   isObject(v) && typeof (v as { write?: unknown }).write === 'function';
+
+/** A store, or a module to load one from. */
+export type StoreOption = Store | ModuleStoreSpec;
+
+const isStoreOption = (v: unknown): v is StoreOption => isStore(v) || isModuleStoreSpec(v);
 
 const fn = <T>(signature: string) =>
   z.custom<T>((v) => typeof v === 'function', { message: `must be a function ${signature}` });
@@ -52,16 +59,26 @@ export const optionsSchema = z.strictObject({
       message: 'must be a policy object, e.g. presets.gdpr, or policyByRegion({ ... })',
     })
     .optional(),
-  /** One store or several; default a `SqliteStore` at `./access-log.sqlite`. */
+  /**
+   * One store or several; default a `SqliteStore` at `./access-log.sqlite`. A store may also be
+   * given as `{ module, options }`, loaded from that module (in the worker, in worker mode).
+   */
   store: z
-    .custom<Store | Store[]>(
-      (v) => isStore(v) || (Array.isArray(v) && v.length > 0 && v.every(isStore)),
+    .custom<StoreOption | StoreOption[]>(
+      (v) => isStoreOption(v) || (Array.isArray(v) && v.length > 0 && v.every(isStoreOption)),
       {
         message:
-          'must be a store (an object with a write(records) method, e.g. new SqliteStore()) or a non-empty list of stores',
+          'must be a store (an object with a write(records) method, e.g. new SqliteStore()), { module, options } naming a module that exports one, or a non-empty list of these',
       },
     )
     .optional(),
+  /**
+   * Process records and write the stores in a worker thread, so that the thread serving requests
+   * only reads headers, decides and hands requests over. Stores holding the app's own objects stay
+   * on the serving thread. Falls back to in-process (warning `WRN_WORKER_FALLBACK`) when the worker
+   * cannot do it, e.g. with a `redactPath` hook. Default false.
+   */
+  worker: z.boolean().default(false),
   /** Signs the analytics cookie. A list rotates secrets: the first signs, all verify. */
   secret: z.union([secretSchema, z.array(secretSchema).min(1)]).optional(),
   /**

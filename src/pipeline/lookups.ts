@@ -1,4 +1,5 @@
 import {
+  type AsnDataFiles,
   type CompanyResolver,
   findAsnData,
   loadAsnResolver,
@@ -26,6 +27,33 @@ export interface Lookups {
   company: () => CompanyResolver | undefined;
   /** Settles when the built-in company data has loaded (or failed to). */
   companyReady: Promise<unknown> | undefined;
+}
+
+/**
+ * The startup check of {@link createLookups} alone, loading nothing: a policy asking for the
+ * company with neither a resolver of the user's nor the optional data package installed throws a
+ * {@link PolicyError} that says what to install. Returns the built-in data's files when they are
+ * to be used.
+ */
+export function checkLookups(
+  policies: readonly DefinedPolicy[],
+  settings: Pick<LookupSettings, 'company'>,
+  keyOf: (policy: DefinedPolicy) => string,
+  findData: typeof findAsnData = findAsnData,
+): AsnDataFiles | undefined {
+  const companyPolicies = policies.filter((p) => p.categories.client?.company === true);
+  if (companyPolicies.length === 0 || settings.company !== undefined) return undefined;
+  const files = findData();
+  if (files === undefined) {
+    throw new PolicyError(
+      companyPolicies.map((p) => ({
+        key: `${keyOf(p)}.categories.client.company`,
+        value: true,
+        message: missingAsnMessage(),
+      })),
+    );
+  }
+  return files;
 }
 
 /**
@@ -58,16 +86,7 @@ export function createLookups(
   }
   const own = settings.company;
   if (own !== undefined) return { domains, company: () => own, companyReady: undefined };
-  const files = findData();
-  if (files === undefined) {
-    throw new PolicyError(
-      companyPolicies.map((p) => ({
-        key: `${keyOf(p)}.categories.client.company`,
-        value: true,
-        message: missingAsnMessage(),
-      })),
-    );
-  }
+  const files = checkLookups(policies, settings, keyOf, findData)!;
   let builtIn: CompanyResolver | undefined;
   const companyReady = loadAsnResolver(files).then((resolver) => {
     builtIn = resolver;

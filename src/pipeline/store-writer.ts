@@ -22,11 +22,19 @@ import {
  * - `closed`: the request completed after this store stopped taking records: during `close()`,
  *   once it had written everything it held (or at the deadline), or after `close()`.
  * - `invalid`: `sizeOf` or `process` threw for that item (or `process` returned no object).
+ * - `workerCrash`: in worker mode, the worker thread stopped (crashed, or was ended) while the
+ *   record was on its way; the worker is restarted. Never counted in-process.
  *
  * Attempts that time out are not a reason of their own: they are failures, counted in
  * {@link StoreStats.timeouts}, and become `storeError` drops only when retries run out.
  */
-export type DropReason = 'bufferFull' | 'storeError' | 'shutdown' | 'closed' | 'invalid';
+export type DropReason =
+  | 'bufferFull'
+  | 'storeError'
+  | 'shutdown'
+  | 'closed'
+  | 'invalid'
+  | 'workerCrash';
 
 /** Dropped records of one store, by {@link DropReason}. */
 export type DropCounts = Record<DropReason, number>;
@@ -103,6 +111,7 @@ export class StoreWriter {
     shutdown: 0,
     closed: 0,
     invalid: 0,
+    workerCrash: 0,
   };
   private failures = 0;
   private timeouts = 0;

@@ -36,6 +36,8 @@ export const WARNING_CODES = {
     'a store has no erase(): an erasure request leaves what it keeps in place until you rotate or delete it; where the store can, it records the request and no longer serves those records',
   WRN_STORE_CANNOT_PURGE:
     'a store has no purge(): retention does not reach what it keeps; rotate or delete it within the shortest retention of the policy',
+  WRN_WORKER_FALLBACK:
+    'worker mode was asked for but the pipeline runs on the serving thread (see the reason given)',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -16,6 +16,14 @@ export interface Captured {
   url: string;
   /** `req.ip` as Express computed it under `trust proxy`; raw, never stored as is unless `ip: 'full'`. */
   ip: string | undefined;
+  /**
+   * In worker mode, what `ip` is resolved from off the serving thread: the socket's address, the
+   * `X-Forwarded-For` header and the index of the app's `trust proxy` setting. Absent (and `trust`
+   * undefined) when `ip` was read from `req.ip`.
+   */
+  remoteAddress?: string | undefined;
+  forwardedFor?: string | undefined;
+  trust?: number | undefined;
   host: string | undefined;
   userAgent: string | undefined;
   /** Only captured when the decision allows a referrer. */

@@ -1,5 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
+import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
 import { PostgresRollups } from './postgres-rollups.js';
@@ -24,6 +25,7 @@ import {
 import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
 import { emptyPurgeResult } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export type { PgClient, PgPool, PgResult } from './postgres-session.js';
@@ -33,9 +35,13 @@ export interface PostgresStoreOptions {
   /**
    * A `pg.Pool` (or anything with the same `connect()`), owned by the caller: the store borrows
    * connections and never ends the pool. Give the pool an `'error'` listener, as pg asks, and a
-   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends.
+   * `connectionTimeoutMillis`, so that a connection attempt to an unreachable server ends. Or:
    */
-  pool: PgPool;
+  pool?: PgPool;
+  /** A connection string: the store makes its own pool and ends it on `close()` (worker-ready). */
+  connectionString?: string;
+  /** pg pool options as plain data (`host`, `database`, `max`...), used as `connectionString`. */
+  poolConfig?: PgPoolConfig;
   /** Base table name; the store also uses `<table>_holds`, `<table>_schema` and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
   table?: string;
   /** Name for stats and diagnostics. Default `'PostgresStore'`. */
@@ -95,6 +101,8 @@ export class PostgresStore implements Store {
   /** Name for stats and diagnostics. */
   readonly name: string;
   readonly #pool: PgPool;
+  /** The pool the store made itself (from a connection string or options), and the options. */
+  readonly #owned: { pool: OwnedPgPool; options: Record<string, unknown> } | undefined;
   readonly #t: TableNames;
   readonly #limits: SessionLimits;
   readonly #purgeTimeoutMs: number;
@@ -108,16 +116,14 @@ export class PostgresStore implements Store {
 
   /** @param options see {@link PostgresStoreOptions}; no I/O happens here. */
   constructor(options: PostgresStoreOptions) {
-    if (typeof options?.pool?.connect !== 'function') {
-      throw new TypeError(
-        'PostgresStore: options.pool must be a pg.Pool (an object with connect())',
-      );
-    }
-    this.#pool = options.pool;
+    const connectTimeoutMs = positive('connectTimeoutMs', options?.connectTimeoutMs, 5000);
+    const { pool, owned } = storePool(options, connectTimeoutMs);
+    this.#pool = pool;
+    this.#owned = owned;
     this.#t = tableNames(options.table ?? 'access_records');
     this.name = options.name ?? 'PostgresStore';
     this.#limits = {
-      connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 5000),
+      connectTimeoutMs,
       statementTimeoutMs: positive('statementTimeoutMs', options.statementTimeoutMs, 10_000),
       lockTimeoutMs: positive('lockTimeoutMs', options.lockTimeoutMs, 2000),
     };
@@ -394,10 +400,16 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Stop accepting calls and wait for those running (each bounded by its timeouts). The pool stays open. */
+  /** Stop accepting calls and wait for those running; end the pool if the store made it. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#running]);
+    await this.#owned?.pool.end();
+  }
+
+  /** Made from plain data, the store can be made again in the logger's worker thread. */
+  [toWorkerConfig](): WorkerStoreConfig | undefined {
+    return this.#owned && { kind: 'postgres', options: { ...this.#owned.options } };
   }
 
   #migrate(): Promise<void> {

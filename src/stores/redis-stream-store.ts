@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
+import { type OwnedRedisClient, ownedRedisClient } from './owned-connections.js';
 import {
   assemble,
   canonical,
@@ -24,6 +25,7 @@ import {
   subjectValue,
 } from './retention.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 /**
  * A connected Redis client the caller owns: the part of node-redis's client the store uses.
@@ -38,8 +40,16 @@ export interface RedisLike {
 
 /** Options of {@link RedisStreamStore}. */
 export interface RedisStreamStoreOptions {
-  /** A connected node-redis 6 client (`createClient(...).connect()`), owned by the caller. */
-  client: RedisLike;
+  /** A connected node-redis 6 client (`createClient(...).connect()`), owned by the caller. Or give `url`. */
+  client?: RedisLike;
+  /**
+   * A Redis URL: the store makes its own client (node-redis loaded on first use, connected by
+   * `init()`, closed by `close()`). Being plain data, it lets the logger's worker thread open the
+   * store there.
+   */
+  url?: string;
+  /** With `url`: longest wait in ms for a connection. Default 5000. */
+  connectTimeoutMs?: number;
   /** Prefix of every key, inside a `{...}` hash tag. Letters, digits, `_`, `-`, `.`, `:`. Default `'epl'`. */
   prefix?: string;
   /** Name for stats and diagnostics. Default `'RedisStreamStore'`. */
@@ -92,13 +102,24 @@ export class RedisStreamStore implements Store {
   /** The key prefix, with its hash tag: every key starts with it. */
   readonly keyPrefix: string;
   readonly #client: RedisLike;
+  /** The client the store made itself from a URL, and how. */
+  readonly #owned: OwnedRedisClient | undefined;
+  readonly #ownedConfig: Omit<RedisStreamStoreOptions, 'client'> | undefined;
   readonly #maxPending: number;
   #pending = 0;
   #closed = false;
 
   /** @param options see {@link RedisStreamStoreOptions}; no I/O happens here. */
   constructor(options: RedisStreamStoreOptions) {
-    const client = options?.client;
+    const { client: given, url, ...settings } = options ?? {};
+    if ((given === undefined) === (typeof url !== 'string')) {
+      throw new TypeError('RedisStreamStore: give exactly one of options.client and options.url');
+    }
+    if (url !== undefined) {
+      this.#ownedConfig = { ...settings, url };
+      this.#owned = ownedRedisClient(url, options.connectTimeoutMs ?? 5000);
+    }
+    const client = given ?? this.#owned;
     if (typeof client?.sendCommand !== 'function') {
       throw new TypeError('RedisStreamStore: options.client must be a connected node-redis client');
     }
@@ -122,6 +143,8 @@ export class RedisStreamStore implements Store {
 
   /** Load the scripts into Redis. Rejects while the client is not connected. */
   async init(): Promise<void> {
+    if (this.#closed) throw new Error(`${this.name}: init() after close()`);
+    await this.#owned?.connect();
     this.#ready('init');
     for (const { source } of Object.values(SCRIPTS)) {
       await this.#client.sendCommand(['SCRIPT', 'LOAD', source]);
@@ -317,9 +340,16 @@ export class RedisStreamStore implements Store {
       .sort((a, b) => compareKeys(a.createdAt, b.createdAt) || compareKeys(a.id, b.id));
   }
 
-  /** Stop accepting calls. The client stays connected: it belongs to the caller. */
+  /** Stop accepting calls. A client given as `client` stays connected; one made from `url` closes. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#owned?.close();
+  }
+
+  /** Made from a URL, the store can be made again in the logger's worker thread. */
+  [toWorkerConfig](): WorkerStoreConfig | undefined {
+    const config = this.#ownedConfig;
+    return config === undefined ? undefined : { kind: 'redis', options: { ...config } };
   }
 
   #subjectKey(subject: Subject): string | undefined {

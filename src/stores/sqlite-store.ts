@@ -9,6 +9,7 @@ import { RowWriter } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import { WalTruncation } from './sqlite-wal.js';
 import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 
@@ -105,6 +106,18 @@ export class SqliteStore implements Store {
     this.path = options.path ?? './access-log.sqlite';
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5;
     this.#mode = options.mode ?? 0o600;
+  }
+
+  /** A file database can be opened by the logger's worker thread; one in memory only here. */
+  [toWorkerConfig](): WorkerStoreConfig | undefined {
+    if (this.path === ':memory:') return undefined;
+    const options: SqliteStoreOptions = {
+      path: this.path,
+      name: this.name,
+      busyTimeoutMs: this.#busyTimeoutMs,
+      mode: this.#mode,
+    };
+    return { kind: 'sqlite', options: { ...options } };
   }
 
   /**

@@ -12,7 +12,10 @@ const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefo
  * A running site that logs every request to `store` (strict policy: one essential record per
  * request), on 127.0.0.1, for tests that watch requests while the store misbehaves.
  */
-export async function startSite(store: Store, options: Partial<PrivacyLogOptions> = {}) {
+export async function startSite(
+  store: Store | NonNullable<PrivacyLogOptions['store']>,
+  options: Partial<PrivacyLogOptions> = {},
+) {
   const logger = spyLogger();
   const log = privacyLog({
     policy: presets.strict,

@@ -17,31 +17,27 @@ const withDomain = definePolicy({
 });
 
 describe('reverse DNS never delays a response', () => {
-  it('a resolver that takes 5 s: the response returns first, the record goes without the domain, the timeout is counted', async () => {
+  it('a resolver that answers late: the response returns first, the record goes without the domain, the timeout is counted', async () => {
     const pending: { address: string; settle: () => void }[] = [];
+    // It answers only when the test says so: however slow the machine, it is late.
     const slowReverse = (address: string) =>
       new Promise<string[]>((resolve) => {
-        const timer = setTimeout(() => resolve(['dns.google']), 5_000);
-        pending.push({
-          address,
-          settle: () => {
-            clearTimeout(timer);
-            resolve(['dns.google']);
-          },
-        });
+        pending.push({ address, settle: () => resolve(['dns.google']) });
       });
     const { app, log, store } = makeApp({
       policy: withDomain,
       warnings: false,
-      enrich: { reverse: slowReverse },
+      // An unanswered lookup is abandoned after ten deadlines: 10 s here, well after the flush
+      // below even when the records wait for a worker to load the GeoIP data.
+      enrich: { reverse: slowReverse, timeoutMs: 1000 },
     });
     const res = await request(app).get('/').set('X-Forwarded-For', '8.8.8.8');
     expect(res.status).toBe(200);
-    // The response is complete while the lookup it started is still unanswered.
-    expect(pending).toHaveLength(1);
-    expect(pending[0]!.address).toBe('8.8.8.8');
+    // The record is written while the lookup it started is still unanswered (in worker mode the
+    // lookup only starts once the request has crossed to the worker, after the response).
     const record = (await storedAfter(log, store)).at(-1)!;
     expect(pending).toHaveLength(1);
+    expect(pending[0]!.address).toBe('8.8.8.8');
     expect(record.client?.ip).toBe('8.8.8.0');
     expect(record.client).not.toHaveProperty('domain');
     expect(log.stats().enrichment.domain).toMatchObject({ lookups: 1, timeouts: 1, inFlight: 1 });

@@ -60,9 +60,14 @@ describe('the essential category', () => {
       logger: spyLogger(),
       batch: { maxDelayMs: 1 },
     });
+    let received: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      received = resolve;
+    });
     const app = express()
       .use(log)
       .get('/slow', (_req, res) => {
+        received();
         setTimeout(() => res.send('late'), 300);
       });
     const server = http.createServer(app).listen(0);
@@ -70,10 +75,11 @@ describe('the essential category', () => {
     await new Promise<void>((resolve) => {
       const req = http.get({ port, path: '/slow' });
       req.on('error', () => resolve());
-      setTimeout(() => {
+      // The client gives up once the app is handling the request, before it answers.
+      void arrived.then(() => {
         req.destroy();
         resolve();
-      }, 50);
+      });
     });
     await new Promise((r) => setTimeout(r, 400));
     const record = (await storedAfter(log, store)).at(-1)!;

@@ -30,6 +30,8 @@ afterAll(async () => {
 });
 
 async function readAll(store: Store): Promise<AccessRecord[]> {
+  // In worker mode the logger opens its own connection in the worker, not this object's.
+  await store.init?.();
   const out: AccessRecord[] = [];
   for await (const record of store.read!({})) out.push(record);
   return out;

@@ -1,0 +1,297 @@
+import type { GeoLookup } from '../enrich/geo.js';
+import { loadGeo } from '../enrich/geo.js';
+import type { DiagnosticLogger } from '../logger.js';
+import { Dispatcher } from '../pipeline/dispatcher.js';
+import { EnrichStage } from '../pipeline/enrich-stage.js';
+import { createLookups, type Lookups } from '../pipeline/lookups.js';
+import { report } from '../pipeline/store-call.js';
+import { type DefinedPolicy, definePolicy } from '../policy/define.js';
+import type { PolicyInput } from '../policy/schema.js';
+import { type Captured, capturedSize } from '../request/capture.js';
+import type { Decision } from '../request/decide.js';
+import { createRuntime, type PolicyRuntime } from '../runtime.js';
+import { ModuleStore } from '../stores/module-store.js';
+import type { Store } from '../stores/store.js';
+import { PendingCalls } from './calls.js';
+import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from './client-address.js';
+import { toSerialError } from './errors.js';
+import type { StoreMethod, ToWorker, WorkerSetup } from './protocol.js';
+import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
+import { SharedCounters } from './shared-stats.js';
+import { applyTables, decodeBatch } from './snapshot.js';
+import { brokenStore, buildStore } from './store-factory.js';
+
+const CAPABILITIES: readonly StoreMethod[] = ['purge', 'read', 'erase', 'hold', 'release', 'holds'];
+
+/** How often the counters are published while records are on their way. */
+const PUBLISH_MS = 10;
+
+/** Stands for a row that could not be decoded: the dispatcher counts it `invalid`. */
+const UNDECODABLE = Object.freeze({}) as Captured;
+
+interface Pipeline {
+  readonly stores: readonly Store[];
+  readonly stage: EnrichStage;
+  readonly dispatcher: Dispatcher<Captured>;
+}
+
+/**
+ * The logger's pipeline inside the worker thread: the same enrichment stage, dispatcher, policy
+ * runtimes and stores as on the serving thread, fed by batches from it and answering its calls.
+ */
+export class WorkerHost {
+  readonly #setup: WorkerSetup;
+  readonly #post: PostToMain;
+  readonly #calls = new PendingCalls();
+  readonly #logger: DiagnosticLogger;
+  readonly #runtimes: readonly PolicyRuntime[];
+  readonly #lookups: Lookups;
+  readonly #ready: Promise<unknown> | undefined;
+  readonly #decisions: Decision[];
+  readonly #trusts: TrustSetting[];
+  readonly #trustFns: TrustFn[] = [];
+  readonly #counters: SharedCounters;
+  readonly #lastErrors: (string | undefined)[];
+  #pipeline: Pipeline | undefined;
+  /** Messages that arrived while the stores were being built, in order. */
+  #early: ToWorker[] | undefined = [];
+  #ingested = 0;
+  #publishing: NodeJS.Timeout | undefined;
+
+  constructor(setup: WorkerSetup, post: PostToMain) {
+    this.#setup = setup;
+    this.#post = post;
+    this.#logger = relayLogger(post);
+    this.#decisions = [...setup.decisions];
+    this.#trusts = [...setup.trusts];
+    this.#counters = new SharedCounters(setup.stats, setup.stores.length);
+    this.#lastErrors = setup.stores.map(() => undefined);
+    // Structured clone drops the mark `definePolicy` leaves: each policy is checked again here.
+    const policies: DefinedPolicy[] = setup.policies.map((p) =>
+      definePolicy(p as PolicyInput, 'policy'),
+    );
+    let geo: GeoLookup | undefined;
+    const wantsGeo = policies.some((p) => (p.categories.client?.geo ?? 'none') !== 'none');
+    this.#ready = wantsGeo ? loadGeo().then((g) => (geo = g)) : undefined;
+    this.#runtimes = policies.map((policy) =>
+      createRuntime(policy, {
+        secrets: setup.secrets,
+        geo: () => geo,
+        userAgentCacheSize: setup.settings.userAgentCacheSize,
+        // A path hook is a function of the app: a logger that has one stays on the serving thread.
+        redactPath: undefined,
+        onHookError: () => {},
+        onIncidentWithoutCategory: () => {},
+      }),
+    );
+    const { enrich } = setup.settings;
+    this.#lookups = createLookups(
+      policies,
+      {
+        ...enrich,
+        reverse: enrich.reverse ? relayReverse(this.#calls, post) : undefined,
+        company: enrich.company ? relayCompany(this.#calls, post) : undefined,
+      },
+      (p) => p.name,
+    );
+  }
+
+  /** Build the stores, then take the messages that waited. Never rejects. */
+  async start(): Promise<void> {
+    const stores = await Promise.all(
+      this.#setup.stores.map(async (slot, index): Promise<Store> => {
+        if (slot.where === 'main') {
+          return relayStore(slot.name, index, slot.methods, this.#calls, this.#post);
+        }
+        try {
+          if (slot.config.kind !== 'module') return await buildStore(slot.config);
+          const store = new ModuleStore(slot.config.options);
+          await store.load();
+          return store;
+        } catch (err) {
+          report(
+            this.#logger,
+            'error',
+            { store: slot.name, err, code: 'ERR_STORE_INIT' },
+            `store "${slot.name}" could not be opened in the worker; its records are retried and then dropped`,
+          );
+          return brokenStore(slot.name, err);
+        }
+      }),
+    );
+    this.#pipeline = this.#assemble(stores);
+    this.#post({
+      t: 'ready',
+      methods: stores.map((store, i) =>
+        this.#setup.stores[i]!.where === 'main'
+          ? []
+          : CAPABILITIES.filter((m) => typeof store[m] === 'function'),
+      ),
+    });
+    const early = this.#early ?? [];
+    this.#early = undefined;
+    for (const message of early) this.receive(message);
+  }
+
+  /** Take one message from the serving thread. */
+  receive(message: ToWorker): void {
+    const pipeline = this.#pipeline;
+    if (message.t === 'answer') {
+      if (message.ok) this.#calls.resolve(message.id, message.value);
+      else this.#calls.reject(message.id, message.error);
+      return;
+    }
+    if (pipeline === undefined || this.#early !== undefined) {
+      this.#early?.push(message);
+      return;
+    }
+    switch (message.t) {
+      case 'batch':
+        applyTables(this.#decisions, message.decisions);
+        applyTables(this.#trusts, message.trusts);
+        decodeBatch(
+          message,
+          { decisions: this.#decisions, resolve: (i, a, f) => this.#resolve(i, a, f) },
+          (c) => pipeline.stage.push(c),
+          () => pipeline.dispatcher.push(UNDECODABLE),
+        );
+        this.#ingested += message.count;
+        this.#publish();
+        return;
+      case 'flush':
+        this.#answer(message.id, async () => {
+          await pipeline.stage.drain();
+          await pipeline.dispatcher.flush();
+        });
+        return;
+      case 'close':
+        this.#answer(message.id, async () => {
+          pipeline.stage.close();
+          await pipeline.dispatcher.close({ timeoutMs: message.timeoutMs });
+          for (const runtime of this.#runtimes) runtime.close();
+        });
+        return;
+      case 'store':
+        this.#answer(message.id, () =>
+          storeCall(pipeline.stores[message.index], message.method, message.args),
+        );
+        return;
+    }
+  }
+
+  #assemble(stores: readonly Store[]): Pipeline {
+    const { settings } = this.#setup;
+    const runtimes = this.#runtimes;
+    const only = runtimes.length === 1 ? runtimes[0]! : undefined;
+    const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
+    const runtimeOf = (c: Captured): PolicyRuntime => only ?? byId.get(c.decision.policy)!;
+    const dispatcher = new Dispatcher<Captured>({
+      stores,
+      process: (c) => runtimeOf(c).process(c),
+      sizeOf: (c) => {
+        if (c === UNDECODABLE) throw new TypeError('a request could not be decoded');
+        return capturedSize(c);
+      },
+      ...(this.#ready ? { ready: this.#ready } : {}),
+      logger: this.#logger,
+      maxRecords: settings.queue.maxRecords,
+      maxBytes: settings.queue.maxBytes,
+      batchSize: settings.batch.size,
+      maxDelayMs: settings.batch.maxDelayMs,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      maxRetries: settings.retries,
+      retryMaxMs: settings.retryMaxDelayMs,
+    });
+    const stage = new EnrichStage({
+      sink: (c) => dispatcher.push(c),
+      plan: (c) => runtimeOf(c).plan(c),
+      skip: (c) => runtimeOf(c).skip(c),
+      domains: this.#lookups.domains,
+      company: this.#lookups.company,
+      companyReady: this.#lookups.companyReady,
+      timeoutMs: settings.enrich.timeoutMs,
+      maxPending: settings.queue.maxRecords,
+      logger: this.#logger,
+    });
+    return { stores, stage, dispatcher };
+  }
+
+  #resolve(index: number, remote: string | undefined, forwarded: string | undefined) {
+    let trust = this.#trustFns[index];
+    if (trust === undefined) {
+      const setting = this.#trusts[index];
+      try {
+        trust = setting === undefined ? () => false : compileTrust(setting);
+      } catch {
+        // Express compiled the same value when the app set it, so this is not expected; trusting
+        // no proxy keeps a forged header from choosing the address.
+        trust = () => false;
+      }
+      this.#trustFns[index] = trust;
+    }
+    return resolveAddress(remote, forwarded, trust);
+  }
+
+  /** Run a call and post its answer, publishing the counters first so they agree with it. */
+  #answer(id: number, run: () => unknown): void {
+    Promise.resolve()
+      .then(run)
+      .then(
+        (value) => {
+          this.#publishNow();
+          this.#post({ t: 'answer', id, ok: true, value });
+        },
+        (err: unknown) => {
+          this.#publishNow();
+          this.#post({ t: 'answer', id, ok: false, error: toSerialError(err) });
+        },
+      );
+  }
+
+  /** Publish now, and keep publishing while anything is on its way. */
+  #publish(): void {
+    this.#publishNow();
+    this.#publishing ??= setInterval(() => {
+      if (this.#publishNow()) return;
+      clearInterval(this.#publishing);
+      this.#publishing = undefined;
+    }, PUBLISH_MS);
+  }
+
+  /** Write the counters; true while records are still buffered somewhere. */
+  #publishNow(): boolean {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined) return false;
+    const dispatcher = pipeline.dispatcher.stats();
+    const enrichment = pipeline.stage.stats();
+    this.#counters.write(this.#ingested, dispatcher, enrichment);
+    dispatcher.stores.forEach((store, index) => {
+      if (store.lastError === undefined || store.lastError === this.#lastErrors[index]) return;
+      this.#lastErrors[index] = store.lastError;
+      this.#post({ t: 'lastError', index, message: store.lastError });
+    });
+    return (
+      dispatcher.buffered > 0 ||
+      enrichment.pending > 0 ||
+      dispatcher.stores.some((store) => store.buffered > 0)
+    );
+  }
+}
+
+/** Call a privacy operation's method on a store; `read` is collected, since iterators cannot cross. */
+async function storeCall(
+  store: Store | undefined,
+  method: StoreMethod,
+  args: readonly unknown[],
+): Promise<unknown> {
+  const fn = store?.[method] as ((...a: unknown[]) => unknown) | undefined;
+  if (method === 'init' && store !== undefined && typeof fn !== 'function') return undefined;
+  if (store === undefined || typeof fn !== 'function') {
+    throw new TypeError(`the store has no ${method}() in the worker`);
+  }
+  const result = await fn.apply(store, [...args]);
+  if (method !== 'read') return result;
+  const records: unknown[] = [];
+  for await (const record of result as AsyncIterable<unknown>) records.push(record);
+  return records;
+}

@@ -1,0 +1,125 @@
+import type { DefinedPolicy } from '../policy/define.js';
+import type { Decision } from '../request/decide.js';
+import type { WorkerStoreConfig } from '../stores/worker-config.js';
+import type { TrustSetting } from './client-address.js';
+import type { SerialError } from './errors.js';
+
+/**
+ * The messages between the serving thread and the logger's worker thread. Requests cross in
+ * batches ({@link BatchMessage}); everything else is a call with an id and its answer. Every
+ * payload is plain data: structured clone is the only copy made.
+ */
+
+/** Bumped on any change below: a worker from another build refuses to start. */
+export const PROTOCOL_VERSION = 1;
+
+/** The store methods a privacy operation calls across the boundary. */
+export type StoreMethod = 'purge' | 'read' | 'erase' | 'hold' | 'release' | 'holds' | 'init';
+
+/** What a store on the serving thread can be asked by the worker. */
+export type RelayMethod = 'write' | 'init' | 'close';
+
+/** Where one store of the logger lives, in the order of the `store` option. */
+export type StoreSlot =
+  /** Built in the worker from its description. */
+  | { readonly name: string; readonly where: 'worker'; readonly config: WorkerStoreConfig }
+  /** Stays on the serving thread (live objects of the app); the worker sends it batches. */
+  | { readonly name: string; readonly where: 'main'; readonly methods: readonly RelayMethod[] };
+
+/** The options the worker's pipeline needs, as plain data (functions stay on the serving thread). */
+export interface PipelineSettings {
+  readonly userAgentCacheSize: number;
+  readonly enrich: {
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly cacheSize: number;
+    readonly ttlMs: number;
+    readonly negativeTtlMs: number;
+    /** The app gave a reverse-DNS function: the worker asks the serving thread to call it. */
+    readonly reverse: boolean;
+    /** The app gave a company resolver: the worker asks the serving thread to call it. */
+    readonly company: boolean;
+  };
+  readonly queue: { readonly maxRecords: number; readonly maxBytes: number };
+  readonly batch: { readonly size: number; readonly maxDelayMs: number };
+  readonly writeTimeoutMs: number;
+  readonly retries: number;
+  readonly retryMaxDelayMs: number;
+}
+
+/** The worker's `workerData`. */
+export interface WorkerSetup {
+  readonly protocol: number;
+  /** Every policy the logger may decide with (one, or those of a regional policy). */
+  readonly policies: readonly DefinedPolicy[];
+  readonly secrets: readonly string[];
+  readonly settings: PipelineSettings;
+  readonly stores: readonly StoreSlot[];
+  /** The counters the worker keeps and the serving thread reads (see `shared-stats.ts`). */
+  readonly stats: SharedArrayBuffer;
+  /** The decisions and trust settings known so far; later ones come with the batches. */
+  readonly decisions: readonly Decision[];
+  readonly trusts: readonly TrustSetting[];
+}
+
+/** New entries of a table that both threads index the same way; `from` is the first index. */
+export interface TableUpdate<T> {
+  readonly from: number;
+  readonly list: readonly T[];
+}
+
+/** Finished requests, encoded by `snapshot.ts`. */
+export interface BatchMessage {
+  readonly t: 'batch';
+  readonly count: number;
+  readonly numbers: Float64Array;
+  readonly strings: readonly (string | undefined)[];
+  readonly extras: readonly unknown[];
+  readonly decisions: TableUpdate<Decision> | undefined;
+  readonly trusts: TableUpdate<TrustSetting> | undefined;
+}
+
+/** Messages to the worker. */
+export type ToWorker =
+  | BatchMessage
+  | { readonly t: 'flush'; readonly id: number }
+  | { readonly t: 'close'; readonly id: number; readonly timeoutMs: number }
+  | {
+      readonly t: 'store';
+      readonly id: number;
+      readonly index: number;
+      readonly method: StoreMethod;
+      readonly args: readonly unknown[];
+    }
+  | Answer;
+
+/** Messages from the worker. */
+export type FromWorker =
+  /** Set up; per store slot, the methods a worker-built store has. */
+  | { readonly t: 'ready'; readonly methods: readonly (readonly StoreMethod[])[] }
+  | Answer
+  | {
+      readonly t: 'relay';
+      readonly id: number;
+      readonly index: number;
+      readonly method: RelayMethod;
+      readonly records: readonly unknown[] | undefined;
+    }
+  | {
+      readonly t: 'lookup';
+      readonly id: number;
+      readonly kind: 'reverse' | 'company';
+      readonly address: string;
+    }
+  | {
+      readonly t: 'log';
+      readonly level: 'error' | 'warn' | 'info';
+      readonly details: object;
+      readonly message: string;
+    }
+  | { readonly t: 'lastError'; readonly index: number; readonly message: string };
+
+/** The answer to a call, in either direction. */
+export type Answer =
+  | { readonly t: 'answer'; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: 'answer'; readonly id: number; readonly ok: false; readonly error: SerialError };

@@ -1,0 +1,78 @@
+import type { CompanyResolver } from '../enrich/company.js';
+import type { ReverseLookup } from '../enrich/domain.js';
+import type { DiagnosticLogger } from '../logger.js';
+import type { AccessRecord } from '../record.js';
+import type { Store } from '../stores/store.js';
+import type { PendingCalls } from './calls.js';
+import { cloneableDetails } from './errors.js';
+import type { FromWorker, RelayMethod } from './protocol.js';
+
+/**
+ * What the worker reaches on the serving thread: stores that hold the app's live objects, the
+ * app's lookup functions, and the app's diagnostic logger. Each is a message and, where an answer
+ * matters, a call that the serving thread answers.
+ */
+
+/** Posts a message to the serving thread. */
+export type PostToMain = (message: FromWorker) => void;
+
+/**
+ * A store that stays on the serving thread, as the worker's dispatcher sees it: its batches are
+ * sent over and written there, and the answer (or the error) comes back, so that batching,
+ * retries, timeouts and counting work as for any store.
+ */
+export function relayStore(
+  name: string,
+  index: number,
+  methods: readonly RelayMethod[],
+  calls: PendingCalls,
+  post: PostToMain,
+): Store {
+  const call = (method: RelayMethod, records?: readonly AccessRecord[]) =>
+    calls.start((id) => post({ t: 'relay', id, index, method, records }));
+  const store: Store = {
+    name,
+    write: async (records) => {
+      await call('write', records);
+    },
+  };
+  if (methods.includes('init')) {
+    store.init = async () => {
+      await call('init');
+    };
+  }
+  if (methods.includes('close')) {
+    store.close = async () => {
+      await call('close');
+    };
+  }
+  return store;
+}
+
+/** The app's reverse-DNS function, called on the serving thread. */
+export function relayReverse(calls: PendingCalls, post: PostToMain): ReverseLookup {
+  return async (address) => {
+    const answer = await calls.start((id) => post({ t: 'lookup', id, kind: 'reverse', address }));
+    return Array.isArray(answer) ? answer.filter((n): n is string => typeof n === 'string') : [];
+  };
+}
+
+/** The app's company resolver, called on the serving thread. */
+export function relayCompany(calls: PendingCalls, post: PostToMain): CompanyResolver {
+  return async (address) => {
+    const answer = await calls.start((id) => post({ t: 'lookup', id, kind: 'company', address }));
+    return typeof answer === 'string' ? answer : undefined;
+  };
+}
+
+/** A diagnostic logger whose lines are written by the app's logger on the serving thread. */
+export function relayLogger(post: PostToMain): DiagnosticLogger {
+  const send = (level: 'error' | 'warn' | 'info', details: object, message: string): void => {
+    post({ t: 'log', level, details: cloneableDetails(details), message });
+  };
+  return {
+    error: (details, message) => send('error', details, message),
+    warn: (details, message) => send('warn', details, message),
+    info: (details, message) => send('info', details, message),
+  };
+}
