@@ -7,6 +7,7 @@ export const BUDGETS = {
   backgroundPerCore: 100_000,
   sqliteRowsPerSecond: 100_000,
   postgresRowsPerSecond: 50_000,
+  importMs: 100,
 };
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`;
@@ -60,6 +61,22 @@ export function evaluate(results) {
       budget: `PostgreSQL >= ${k(BUDGETS.postgresRowsPerSecond)} rows/s`,
       measured: pg.skipped ? `not measured: ${pg.skipped}` : `${k(pg.rowsPerSecond)} rows/s`,
       met: pg.skipped ? undefined : pg.rowsPerSecond >= BUDGETS.postgresRowsPerSecond,
+    });
+  }
+  const many = micro?.background?.['gdpr, 10,000 distinct UAs'];
+  if (many) {
+    out.push({
+      budget: `background stage >= ${k(BUDGETS.backgroundPerCore)} records/s per core, 10,000 distinct User-Agents`,
+      measured: `${k(many.recordsPerCpuSecond)} records/s (gdpr; ${Math.round(many.userAgentHitRate * 100)}% User-Agent cache hits)`,
+      met: many.recordsPerCpuSecond >= BUDGETS.backgroundPerCore,
+    });
+  }
+  const imported = results.startup?.imports?.['express-privacy-log'];
+  if (imported) {
+    out.push({
+      budget: `import('express-privacy-log') < ${BUDGETS.importMs} ms`,
+      measured: `${imported.wallMs.toFixed(0)} ms (median of ${results.startup.runs} fresh processes; express ${results.startup.imports.express?.wallMs.toFixed(0)} ms)`,
+      met: imported.wallMs < BUDGETS.importMs,
     });
   }
   if (micro?.memory) {
