@@ -138,19 +138,35 @@ export function distinctAddresses(count, seed = 20_000) {
 }
 
 /**
- * The same requests, each with a User-Agent and an address drawn at random from `agents` and
- * `addresses` (no client hints: the strings are not those of the hints' browsers). No session
- * keeps its agent: every request is as likely as any other to bring a string the cache lacks.
+ * The same requests, each with a User-Agent and an address from `agents` and `addresses`, every
+ * one of them used before any is used again, in a random order each round (no client hints: the
+ * strings are not those of the hints' browsers). No session keeps its agent: each request is as
+ * likely as any other to bring a string the cache lacks.
  */
 export function withDistinctClients(requests, { agents, addresses, seed = 30_000 }) {
   const r = random(seed);
+  const draw = (list) => {
+    let order = [];
+    return () => {
+      if (order.length === 0) {
+        order = list.map((_, i) => i);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(r() * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+      }
+      return list[order.pop()];
+    };
+  };
+  const nextAgent = draw(agents);
+  const nextAddress = draw(addresses);
   return requests.map((request) => {
     const headers = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (!name.startsWith('sec-ch-ua')) headers[name] = value;
     }
-    headers['user-agent'] = pick(r, agents);
-    headers['x-forwarded-for'] = pick(r, addresses);
+    headers['user-agent'] = nextAgent();
+    headers['x-forwarded-for'] = nextAddress();
     return { ...request, headers };
   });
 }

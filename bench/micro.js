@@ -250,7 +250,8 @@ async function capture(options, specs) {
 
 // The same mix with every request's User-Agent and address drawn from 10,000 of each: the caches'
 // worst case (no session repeats its agent), where most records miss the User-Agent cache.
-const manyPool = withDistinctClients(pool, {
+// Twice as many requests as agents, so that every agent comes back once per pass.
+const manyPool = withDistinctClients(makeRequests({ count: 20_000, visitorCookies, seed: 61 }), {
   agents: distinctAgents(10_000),
   addresses: distinctAddresses(10_000),
 });
