@@ -8,6 +8,7 @@ export const BUDGETS = {
   sqliteRowsPerSecond: 100_000,
   postgresRowsPerSecond: 50_000,
   hostilePathRatio: 2,
+  importMs: 100,
 };
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`;
@@ -68,6 +69,22 @@ export function evaluate(results) {
       budget: `worst hostile 16 KB path <= ${BUDGETS.hostilePathRatio}x an ordinary one (${mode})`,
       measured: `${r.worstUs.toFixed(1)} vs ${r.ordinaryUs.toFixed(1)} us (${r.ratio.toFixed(2)}x, ${r.worst})`,
       met: r.ratio <= BUDGETS.hostilePathRatio,
+    });
+  }
+  const many = micro?.background?.['gdpr, 10,000 distinct UAs'];
+  if (many) {
+    out.push({
+      budget: `background stage >= ${k(BUDGETS.backgroundPerCore)} records/s per core, 10,000 distinct User-Agents`,
+      measured: `${k(many.recordsPerCpuSecond)} records/s (gdpr; ${Math.round(many.userAgentHitRate * 100)}% User-Agent cache hits)`,
+      met: many.recordsPerCpuSecond >= BUDGETS.backgroundPerCore,
+    });
+  }
+  const imported = results.startup?.imports?.['express-privacy-log'];
+  if (imported) {
+    out.push({
+      budget: `import('express-privacy-log') < ${BUDGETS.importMs} ms`,
+      measured: `${imported.wallMs.toFixed(0)} ms (median of ${results.startup.runs} fresh processes; express ${results.startup.imports.express?.wallMs.toFixed(0)} ms)`,
+      met: imported.wallMs < BUDGETS.importMs,
     });
   }
   if (micro?.memory) {

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { MemoryStore, NdjsonStore, presets, privacyLog, SqliteStore } from 'express-privacy-log';
 import { dropPostgresTables, localReverse } from './app.js';
 import { benchDetection } from './detection.js';
+import { distinctAddresses, distinctAgents, withDistinctClients } from './distinct-agents.js';
 import { fixed, median, mib, table, thousands } from './lib.js';
 import { simulate } from './simulate.js';
 import {
@@ -27,7 +28,8 @@ import {
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const internal = (path) => import(pathToFileURL(join(DIST, path)).href);
 const { Dispatcher } = await internal('pipeline/dispatcher.js');
-const { UserAgentParser } = await internal('enrich/user-agent.js');
+const { UserAgentParser, USER_AGENT_CACHE_SIZE } = await internal('enrich/user-agent.js');
+const { captureHints } = await internal('enrich/client-hints.js');
 const { loadGeo } = await internal('enrich/geo.js');
 const { uuidv7 } = await internal('ids.js');
 const { normalizeIp, truncateIp } = await internal('minimize/ip.js');
@@ -210,14 +212,14 @@ async function capture(options, specs) {
   results.userAgents = {
     requests: stream.length,
     distinct,
-    cacheSize: 5000,
+    cacheSize: USER_AGENT_CACHE_SIZE,
     hitRate: stats.hits / (stats.hits + stats.misses),
     usPerRequest: t.cpuUs / stream.length,
     usPerMiss: miss.cpuUs / sample.length,
   };
   console.log(
     `User-Agent cache: ${(results.userAgents.hitRate * 100).toFixed(2)}% hits over ${stream.length} requests ` +
-      `(${distinct} distinct strings, cache of 5000); ${fixed(results.userAgents.usPerRequest, 2)} us ` +
+      `(${distinct} distinct strings, cache of ${USER_AGENT_CACHE_SIZE}); ${fixed(results.userAgents.usPerRequest, 2)} us ` +
       `per request with the cache, ${fixed(results.userAgents.usPerMiss, 1)} us per parse without`,
   );
 }
@@ -352,14 +354,24 @@ async function capture(options, specs) {
 
 // --- Background stage --------------------------------------------------------------------------
 
+// The same mix with every request's User-Agent and address drawn from 10,000 of each: the caches'
+// worst case (no session repeats its agent), where most records miss the User-Agent cache.
+// Twice as many requests as agents, so that every agent comes back once per pass.
+const manyPool = withDistinctClients(makeRequests({ count: 20_000, visitorCookies, seed: 61 }), {
+  agents: distinctAgents(10_000),
+  addresses: distinctAddresses(10_000),
+});
+
 results.background = {};
 let recordPool;
-for (const [name, options] of [
+for (const [name, options, requests = pool] of [
   ['gdpr', { secret: SECRET }],
   ['classic', { secret: SECRET, policy: presets.classic, enrich: { reverse: localReverse } }],
   ['strict', { policy: presets.strict }],
+  ['gdpr, 10,000 distinct UAs', { secret: SECRET }, manyPool],
+  ['strict, 10,000 distinct UAs', { policy: presets.strict }, manyPool],
 ]) {
-  const { items, process: run, logger } = await capture(options, pool);
+  const { items, process: run, logger } = await capture(options, requests);
   await loadGeo();
   await tick();
   // First pass: the User-Agent cache fills as in a running server; not timed.
@@ -378,14 +390,27 @@ for (const [name, options] of [
   }
   if (name === 'gdpr') recordPool = records;
   const perCore = median(rates);
+  // The hit rate the stage's User-Agent cache (default size) sees over the timed passes.
+  const agents = new UserAgentParser();
+  let warm = { hits: 0, misses: 0 };
+  for (let pass = 0; pass <= size.passes; pass++) {
+    if (pass === 1) warm = agents.stats();
+    for (const { headers } of requests) agents.parse(headers['user-agent'], captureHints(headers));
+  }
+  const uaStats = agents.stats();
+  const uaHits = uaStats.hits - warm.hits;
+  const uaHitRate = uaHits / (uaHits + uaStats.misses - warm.misses);
   results.background[name] = {
     recordsPerCpuSecond: perCore,
     usPerRecord: 1e6 / perCore,
     serialiseUsPerRecord: serialiseUs / (size.passes * items.length),
+    distinctUserAgents: new Set(requests.map((request) => request.headers['user-agent'])).size,
+    userAgentHitRate: uaHitRate,
   };
   console.log(
     `background stage, ${name}: ${thousands(perCore)} records/s per core (${fixed(1e6 / perCore, 2)} us/record; ` +
-      `JSON.stringify of the record ${fixed(results.background[name].serialiseUsPerRecord, 2)} us more)`,
+      `JSON.stringify of the record ${fixed(results.background[name].serialiseUsPerRecord, 2)} us more; ` +
+      `User-Agent cache ${Math.round(uaHitRate * 100)}% hits over ${results.background[name].distinctUserAgents} distinct)`,
   );
   await logger.close();
 }

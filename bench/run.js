@@ -10,7 +10,9 @@
 //   --connections N     concurrent connections of the load generator (default 10)
 //   --only a,b          run only these variants (bare is always added, as the reference)
 //   --no-build          use dist/ as it is
-//   --no-micro          skip the micro benchmarks; --micro-only skips the HTTP benchmark
+//   --no-micro          skip the micro benchmarks; --micro-only skips the HTTP benchmark and the
+//                       start-up figures (bench/startup.js: import time, idle memory per preset)
+//   --no-startup        skip the start-up figures
 //   --profile DIR       write a V8 CPU profile of every server (and the micro run) into DIR
 //   --out FILE          where to write the JSON results (default bench/results.json)
 import { spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'no-micro': { type: 'boolean', default: false },
     'micro-only': { type: 'boolean', default: false },
+    'no-startup': { type: 'boolean', default: false },
     profile: { type: 'string' },
     out: { type: 'string' },
   },
@@ -225,6 +228,7 @@ const results = {
   variants: [],
   skipped: [],
   micro: undefined,
+  startup: undefined,
   budgets: [],
 };
 
@@ -337,6 +341,12 @@ if (!args['no-micro']) {
   } else {
     results.micro = JSON.parse(readFileSync(microOut, 'utf8'));
   }
+}
+
+if (!args['no-startup'] && !args['micro-only']) {
+  // Fresh processes: import time and idle memory per preset, beside Express and morgan.
+  const { measureStartup } = await import('./startup.js');
+  results.startup = measureStartup({ runs: quick ? 3 : 7 });
 }
 
 results.budgets = (await import('./budgets.js')).evaluate(results);

@@ -1,9 +1,10 @@
-// `node bench/store-writes.js [records]`: write rates of the stores, batch after batch as the
+// `node bench/store-writes.js [records] [--indexes]`: write rates of the stores, batch after batch as the
 // dispatcher writes them (500 records, one batch in flight), from the build in dist/. PostgreSQL
 // and Redis are measured when PG_URL and REDIS_URL are set. For PostgreSQL it measures the store
 // both ways it loads a batch (COPY through pg-copy-streams, and with copy: false its INSERT ...
 // SELECT FROM jsonb_array_elements($1)), then two raw ways for comparison: that INSERT alone, and
-// COPY into a staging table followed by INSERT ... ON CONFLICT.
+// COPY into a staging table followed by INSERT ... ON CONFLICT. With --indexes, then the cost of
+// each of the SQLite table's indexes per row (bench/sqlite-indexes.js).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { PostgresStore } from '../dist/stores/postgres-store.js';
 import { RedisStreamStore } from '../dist/stores/redis-stream-store.js';
 import { contractRecord } from '../dist/testing/store-contract.js';
 
-const total = Number(process.argv[2] ?? 50_000);
+const indexes = process.argv.includes('--indexes');
+const total = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 50_000);
 const BATCH = 500;
 let serial = 0;
 /** Fresh records, a millisecond apart, with a realistic shape. */
@@ -117,6 +119,10 @@ try {
       if (keys.length > 0) await client.unlink(keys);
     }
     await client.quit();
+  }
+  if (indexes) {
+    const { measureIndexes } = await import('./sqlite-indexes.js');
+    await measureIndexes();
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -146,8 +146,8 @@ export const optionsSchema = z.strictObject({
       }),
     ])
     .default(false),
-  /** Parsed User-Agent strings kept in the LRU cache. Default 5000. */
-  userAgentCacheSize: z.number().int().min(0).default(5000),
+  /** Parsed User-Agent strings kept in the LRU cache. Default 20 000 (about 10 MB when full). */
+  userAgentCacheSize: z.number().int().min(0).default(20_000),
   /** Reverse DNS and company lookups, for policies that ask for the domain or the company. */
   enrich: enrichSchema.prefault({}),
   /**

@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CliIo, CommandContext } from './context.js';
-import { eraseCommand, exportCommand, purgeCommand, statsCommand } from './data-commands.js';
-import { noticeCommand, processingRecordCommand } from './document-commands.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
-import { holdsCommand } from './hold-commands.js';
-import { reportCommand } from './report-command.js';
-import { openCommand, verifyCommand } from './security-commands.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
 
 export type { CliIo } from './context.js';
@@ -58,17 +53,21 @@ Exit codes: 0 done, 1 failed while running, 2 wrong command or options.
 
 type Command = (context: CommandContext, args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  purge: purgeCommand,
-  export: exportCommand,
-  erase: eraseCommand,
-  stats: statsCommand,
-  holds: holdsCommand,
-  notice: noticeCommand,
-  'processing-record': processingRecordCommand,
-  report: reportCommand,
-  verify: verifyCommand,
-  open: openCommand,
+/**
+ * Each command's module is loaded when the command runs: `--help`, `--version` and a command on a
+ * store do not load the policy schema, the notice renderer and the rest of what other commands use.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  purge: async () => (await import('./data-commands.js')).purgeCommand,
+  export: async () => (await import('./data-commands.js')).exportCommand,
+  erase: async () => (await import('./data-commands.js')).eraseCommand,
+  stats: async () => (await import('./data-commands.js')).statsCommand,
+  holds: async () => (await import('./hold-commands.js')).holdsCommand,
+  notice: async () => (await import('./document-commands.js')).noticeCommand,
+  'processing-record': async () => (await import('./document-commands.js')).processingRecordCommand,
+  report: async () => (await import('./report-command.js')).reportCommand,
+  verify: async () => (await import('./security-commands.js')).verifyCommand,
+  open: async () => (await import('./security-commands.js')).openCommand,
 };
 
 function version(): string {
@@ -113,14 +112,15 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`${version()}\n`);
       return EXIT.ok;
     }
-    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (run === undefined) {
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (load === undefined) {
       throw new UsageError(`unknown command "${command}"; see --help`);
     }
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(USAGE);
       return EXIT.ok;
     }
+    const run = await load();
     return await run(context, rest);
   } catch (err) {
     const usage = err instanceof UsageError;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { normalizeIp } from '../minimize/ip.js';
-import { AsnTable } from './asn-table.js';
+import type { AsnTable } from './asn-table.js';
 
 /**
  * Finds the registered company (network owner) of an address: a name, `undefined` when unknown,
@@ -81,13 +81,20 @@ export async function loadAsnResolver(files: AsnDataFiles): Promise<CompanyResol
 
 const tables = new Map<string, Promise<AsnTable>>();
 
-/** The table for these files, loaded once per process and shared. */
+/**
+ * The table for these files, loaded once per process and shared. The table's code, like its data,
+ * is loaded only here: importing the package does not load it.
+ */
 export function loadAsnTable(files: AsnDataFiles): Promise<AsnTable> {
   const key = `${files.ipv4}\n${files.ipv6}`;
   let table = tables.get(key);
   if (table === undefined) {
-    table = Promise.all([readFile(files.ipv4, 'utf8'), readFile(files.ipv6, 'utf8')])
-      .then(([v4, v6]) => AsnTable.fromCsv(v4, v6))
+    table = Promise.all([
+      import('./asn-table.js'),
+      readFile(files.ipv4, 'utf8'),
+      readFile(files.ipv6, 'utf8'),
+    ])
+      .then(([{ AsnTable }, v4, v6]) => AsnTable.fromCsv(v4, v6))
       .catch((error: unknown) => {
         tables.delete(key);
         throw error;

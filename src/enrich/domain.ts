@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
+import { createRequire } from 'node:module';
 import { LRUCache } from 'lru-cache';
-import { parse } from 'tldts';
+import type * as Tldts from 'tldts';
 import { cleanText } from '../minimize/text.js';
 
 /** A reverse-DNS lookup: the PTR names of an address (as `dns.promises.reverse` gives them). */
@@ -42,6 +43,20 @@ export interface DomainStats {
 
 const NONE = '';
 
+type PublicSuffixes = Pick<typeof Tldts, 'parse'>;
+let tldts: PublicSuffixes | undefined;
+
+/**
+ * tldts and its public-suffix list, loaded the first time a domain is wanted: by a
+ * {@link DomainLookup} when it is created (so only for policies that record the domain), or by the
+ * first {@link registrableDomain} call. Importing this module does not load it (its list is a few
+ * hundred kilobytes of code to compile). A CommonJS package, so `require` loads it synchronously.
+ */
+function publicSuffixes(): PublicSuffixes {
+  tldts ??= createRequire(import.meta.url)('tldts') as PublicSuffixes;
+  return tldts;
+}
+
 /**
  * The registrable domain (public-suffix aware, ICANN section) of a host name:
  * `ec2-1-2-3-4.compute-1.amazonaws.com` gives `amazonaws.com`, `host.example.co.uk` gives
@@ -51,7 +66,10 @@ const NONE = '';
 export function registrableDomain(hostname: string): string | undefined {
   if (typeof hostname !== 'string' || hostname.length === 0 || hostname.length > 254) return;
   const name = (hostname.endsWith('.') ? hostname.slice(0, -1) : hostname).toLowerCase();
-  const parsed = parse(name, { allowPrivateDomains: false, validateHostname: true });
+  const parsed = publicSuffixes().parse(name, {
+    allowPrivateDomains: false,
+    validateHostname: true,
+  });
   if (parsed.isIp || parsed.isIcann !== true || !parsed.domain) return undefined;
   return cleanText(parsed.domain, 253);
 }
@@ -86,6 +104,8 @@ export class DomainLookup {
       ttl: positive('negativeTtlMs', options.negativeTtlMs ?? 300_000),
     });
     this.#reverse = options.reverse ?? defaultReverse(this.#timeoutMs);
+    // At startup rather than at the first answer, which would stall the event loop mid-traffic.
+    publicSuffixes();
   }
 
   /**

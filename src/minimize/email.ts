@@ -1,4 +1,16 @@
-import { parse as parseHost } from 'tldts';
+import { createRequire } from 'node:module';
+import type * as Tldts from 'tldts';
+
+let tldts: Pick<typeof Tldts, 'parse'> | undefined;
+/**
+ * tldts, loaded the first time a path holds something shaped like an e-mail address: importing the
+ * package must not compile its public-suffix list for apps that never meet one.
+ */
+function parseHost(host: string, options: Parameters<typeof Tldts.parse>[1]) {
+  tldts ??= createRequire(import.meta.url)('tldts') as Pick<typeof Tldts, 'parse'>;
+  return tldts.parse(host, options);
+}
+
 import type { RedactionBudget } from './budget.js';
 
 /** What stands in for an e-mail address. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { type Bucket, countsFromJson, type Interval } from '../reports/bucket.js';
 import { HyperLogLog } from '../reports/hyperloglog.js';
 import {
@@ -8,6 +8,7 @@ import {
   type RollupLease,
   type RollupStore,
 } from '../reports/rollup-store.js';
+import { loadDriver } from './sqlite-store.js';
 
 /** Options of {@link SqliteRollups}. */
 export interface SqliteRollupsOptions {
@@ -55,7 +56,9 @@ export class SqliteRollups implements RollupStore {
 
   init(): void {
     if (this.#db !== undefined) return;
-    const db = new Database(this.#path, { timeout: this.#busyTimeoutMs });
+    // The driver loads on first use, as the store's own does: importing the package never loads it.
+    const Driver = loadDriver();
+    const db = new Driver(this.#path, { timeout: this.#busyTimeoutMs });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
 import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
@@ -32,6 +33,20 @@ export interface SqliteStoreOptions {
 
 /** Records fetched per query while reading; between pages the connection is free for writes. */
 const READ_PAGE = 500;
+
+type Driver = typeof Database;
+let driver: Driver | undefined;
+
+/**
+ * better-sqlite3, loaded on the first `init()` of any SqliteStore in the process. Importing the
+ * package does not load it (its native module and a dozen files cost tens of milliseconds), so an
+ * app whose stores are elsewhere never pays for it. It is a CommonJS package: `require` gives its
+ * constructor without the ESM wrapper's `default`.
+ */
+export function loadDriver(): Driver {
+  driver ??= createRequire(import.meta.url)('better-sqlite3') as Driver;
+  return driver;
+}
 
 type Row = { record: string; time: string; id: string };
 type SubjectKind = ReturnType<typeof subjectValue>['kind'];
@@ -78,7 +93,8 @@ interface Statements {
  * file). Call and await `init()` before anything else; the constructor does no I/O.
  *
  * better-sqlite3 is synchronous: each call runs on the event loop, so batches stay in the
- * dispatcher's size and the busy timeout stays short.
+ * dispatcher's size and the busy timeout stays short. The driver itself is loaded by the first
+ * `init()`, not when this module is imported.
  */
 export class SqliteStore implements Store {
   /** Name for stats and diagnostics. */
@@ -133,7 +149,8 @@ export class SqliteStore implements Store {
       // Creating the file first gives it a private mode; SQLite gives the -wal and -shm files the same.
       closeSync(openSync(this.path, 'a', this.#mode));
     }
-    const db = new Database(this.path, { timeout: this.#busyTimeoutMs });
+    const Driver = loadDriver();
+    const db = new Driver(this.path, { timeout: this.#busyTimeoutMs });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

@@ -153,6 +153,29 @@ describe('budget evaluation', () => {
     expect(lines[5]!.measured).toContain('PG_URL is not set');
   });
 
+  it('reports the background stage with many distinct User-Agents and the import time', () => {
+    const lines = budgets.evaluate({
+      variants: [],
+      micro: {
+        background: {
+          'gdpr, 10,000 distinct UAs': { recordsPerCpuSecond: 80_000, userAgentHitRate: 0.45 },
+        },
+      },
+      startup: {
+        runs: 7,
+        imports: { 'express-privacy-log': { wallMs: 90 }, express: { wallMs: 30 } },
+      },
+    });
+    expect(
+      lines.map((l) => [l.budget.includes('distinct') || l.budget.includes('import'), l.met]),
+    ).toEqual([
+      [true, false],
+      [true, true],
+    ]);
+    expect(lines[0]!.measured).toContain('45% User-Agent cache hits');
+    expect(lines[1]!.measured).toContain('90 ms');
+  });
+
   it('reports nothing for what a run did not measure', () => {
     expect(budgets.evaluate({ variants: [], micro: undefined })).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserAgentParser } from '../../src/enrich/user-agent.js';
+import { parseOptions } from '../../src/options.js';
 
 const UA = {
   chromeWindows:
@@ -168,6 +169,21 @@ describe('UserAgentParser', () => {
     expect(own.stats().size).toBe(2);
     own.parse(UA.chromeWindows);
     expect(own.stats()).toEqual({ hits: 1, misses: 4, size: 2 });
+  });
+
+  it('holds 10,000 distinct strings by default, and the logger does too', () => {
+    // A site with this many distinct agents in view, each as likely as the next, must not parse
+    // most of them again: a miss costs tens of microseconds, a hit well under one.
+    const agents = Array.from(
+      { length: 10_000 },
+      (_, i) =>
+        `Mozilla/5.0 (Linux; Android ${10 + (i % 5)}; SM-A${100 + (i % 900)}B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${100 + (i % 34)}.0.${4800 + i}.${i % 200} Mobile Safari/537.36`,
+    );
+    const own = new UserAgentParser();
+    for (const ua of agents) own.parse(ua);
+    for (const ua of agents) own.parse(ua);
+    expect(own.stats()).toEqual({ hits: 10_000, misses: 10_000, size: 10_000 });
+    expect(parseOptions({}).userAgentCacheSize).toBeGreaterThanOrEqual(10_000);
   });
 
   it('works with the cache turned off', () => {
