@@ -4,14 +4,12 @@ import { purgeStores } from '../privacy/retention.js';
 import { StoreSet } from '../privacy/store-set.js';
 import { createSubjectsApi, subjectRecords } from '../privacy/subjects.js';
 import { CATEGORIES, type Category } from '../record.js';
-import { rollUpBeforePurge } from '../reports/purge-guard.js';
 import { isHeld, isReviewDue } from '../stores/hold-scope.js';
 import { isExpired, STRIPPABLE_CATEGORIES } from '../stores/retention.js';
 import type { Hold } from '../stores/store.js';
 import { noPositionals, parseCommand, parseSubject, STORE_OPTIONS } from './args.js';
 import type { CommandContext } from './context.js';
 import { CliError } from './errors.js';
-import { checkSubjectPolicy } from './policy.js';
 import { PrivateFile } from './private-file.js';
 import { Progress } from './progress.js';
 
@@ -29,6 +27,7 @@ export async function purgeCommand(context: CommandContext, args: string[]): Pro
     }
     const progress = new Progress(context.io.stderr, `purging ${opened.label}`);
     // Traffic reports: records are rolled up before retention may delete them.
+    const { rollUpBeforePurge } = await import('../reports/purge-guard.js');
     const upTo = await rollUpBeforePurge(opened.store, context.now());
     const report = await purgeStores(set, upTo, SILENT);
     progress.done();
@@ -58,7 +57,7 @@ export async function exportCommand(context: CommandContext, args: string[]): Pr
   });
   noPositionals('export', positionals);
   const subject = parseSubject(values.subject, 'export');
-  await checkSubjectPolicy(subject, values.policy, 'export');
+  await (await policyChecks()).checkSubjectPolicy(subject, values.policy, 'export');
   return context.withStore(values.store, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('read').length === 0) {
@@ -107,7 +106,7 @@ export async function eraseCommand(context: CommandContext, args: string[]): Pro
   });
   noPositionals('erase', positionals);
   const subject = parseSubject(values.subject, 'erase');
-  await checkSubjectPolicy(subject, values.policy, 'erase');
+  await (await policyChecks()).checkSubjectPolicy(subject, values.policy, 'erase');
   return context.withStore(values.store, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('erase').length === 0) {
@@ -198,4 +197,12 @@ export async function statsCommand(context: CommandContext, args: string[]): Pro
     );
     return 0;
   });
+}
+
+/**
+ * The policy checks for subjects by address, loaded when an export or erasure runs: they need the
+ * policy schema (zod), which counting or listing records does not.
+ */
+function policyChecks(): Promise<typeof import('./policy.js')> {
+  return import('./policy.js');
 }
