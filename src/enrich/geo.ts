@@ -4,7 +4,7 @@ import { GrowingLru } from '../growing-lru.js';
 import { type NormalIp, normalizeIp } from '../minimize/ip.js';
 import type { GeoInfo } from '../record.js';
 
-/** How much of a location is kept (P3: at most the city, never coordinates). */
+/** How much of a location is kept (at most the city, never coordinates). */
 export type GeoPrecision = 'country' | 'region' | 'city';
 
 /** A loaded GeoIP database. */

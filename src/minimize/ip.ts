@@ -352,7 +352,7 @@ function parseDottedQuad(text: string): number[] | undefined {
 }
 
 /**
- * The network address that keeps only the leading bits of `ip` (P2: /24 and /48 by default).
+ * The network address that keeps only the leading bits of `ip` (/24 and /48 by default).
  *
  * `1.2.3.4` at 24 gives `1.2.3.0`; `2001:db8:abcd:1234::1` at 48 gives `2001:db8:abcd::`; a prefix
  * of 0 gives `0.0.0.0` or `::`. Prefixes are clamped to 0–32 and 0–128 and rounded down, so a

@@ -5,7 +5,7 @@ export interface RotatingKeyOptions {
   /**
    * Length of a key's life in milliseconds, e.g. 86 400 000 for a daily key. Periods are aligned
    * to the Unix epoch, so a daily key turns at 00:00 UTC. Must be a positive whole number; the
-   * policy check keeps it at most 48 hours (P4).
+   * policy check keeps it at most 48 hours.
    */
   periodMs: number;
   /** The clock, in milliseconds since the Unix epoch. Default: `Date.now`. */
@@ -25,8 +25,8 @@ const OUTPUT_BYTES = 16;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * A random HMAC key that is replaced at each period boundary and whose old value is destroyed
- * (P4): the pseudonyms it makes (a visitor's daily hash, a hashed IP) can be linked within a period
+ * A random HMAC key that is replaced at each period boundary and whose old value is destroyed:
+ * the pseudonyms it makes (a visitor's daily hash, a hashed IP) can be linked within a period
  * and never across periods, and once the key is gone nobody, including the operator, can
  * recompute them.
  *

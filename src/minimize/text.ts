@@ -1,5 +1,5 @@
 /**
- * Escaping of untrusted text before it reaches a record (T1, CWE-117).
+ * Escaping of untrusted text before it reaches a record (CWE-117).
  *
  * Node rejects raw CR, LF, NUL and ESC in headers, but C1 controls, U+2028/U+2029 and
  * percent-decoded values still reach the app, and `JSON.stringify` writes most of them raw. A

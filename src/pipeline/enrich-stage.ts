@@ -4,7 +4,7 @@ import type { DiagnosticLogger } from '../logger.js';
 import type { Captured } from '../request/capture.js';
 import { report } from './store-call.js';
 
-/** The lookups one captured request needs, and the address they may use (P3). */
+/** The lookups one captured request needs, and the address they may use. */
 export interface LookupPlan {
   address: string;
   domain: boolean;

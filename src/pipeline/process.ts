@@ -54,7 +54,7 @@ export interface ProcessorDeps {
 export type PathHook = (path: string, context: { route?: string | undefined }) => string;
 
 /**
- * The address that lookups (GeoIP, reverse DNS, company) may use (P3): the truncated one unless
+ * The address that lookups (GeoIP, reverse DNS, company) may use: the truncated one unless
  * the policy allows the full one, which is then never stored.
  */
 export function lookupAddress(ip: NormalIp, compiled: CompiledPolicy): string {
@@ -114,7 +114,7 @@ function pathOf(c: Captured, deps: ProcessorDeps): string {
 
 /** What the processor keeps between records: caches keyed by nothing personal. */
 interface ProcessorState {
-  /** GeoIP answers per truncated network, when the policy's lookups use one (P3). */
+  /** GeoIP answers per truncated network, when the policy's lookups use one. */
   geoCache: GeoCache | undefined;
   /** The record's `time`. */
   time: IsoTimestamps;

@@ -76,7 +76,7 @@ export interface RouterDeps {
   appendOnlyLogs?: number;
 }
 
-/** The JSON a page shows to say what is honoured (S5); carries no identifier. */
+/** The JSON a page shows to say what is honoured; carries no identifier. */
 function statusBody(decision: Decision) {
   return {
     policy: decision.policy,

@@ -14,7 +14,7 @@ const VISITOR_ID = /^[A-Za-z0-9_-]{22}$/;
 const idPool = Buffer.alloc(16 * 128);
 let idOffset = idPool.length;
 
-/** A new visitor id: 128 bits from the CSPRNG, encoding nothing about the visitor (K4). */
+/** A new visitor id: 128 bits from the CSPRNG, encoding nothing about the visitor. */
 export function newVisitorId(): string {
   if (idOffset + 16 > idPool.length) {
     randomFillSync(idPool);
@@ -111,7 +111,7 @@ export function decodeCookieValue(raw: string): string {
 
 /**
  * The visitor id from a signed cookie value, or undefined when the value is absent, unsigned,
- * tampered, signed with an unknown secret, or not an id this library made (K4: never trusted).
+ * tampered, signed with an unknown secret, or not an id this library made (never trusted).
  */
 export function verifyVisitorId(
   raw: string | undefined,

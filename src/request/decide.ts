@@ -33,7 +33,7 @@ export interface CategoryDecision {
   readonly reason: AdmissionReason;
 }
 
-/** What one request may record, decided before any store sees it (S4) and shown to the page (S5). */
+/** What one request may record, decided before any store sees it and shown to the page. */
 export interface Decision {
   /** `name@version` of the policy that decided. */
   readonly policy: string;
@@ -58,7 +58,7 @@ export interface Decision {
   readonly categories: readonly Category[];
   /** Every declared category with the basis that let it in, or why it was left out. */
   readonly bases: readonly CategoryDecision[];
-  /** Lookups beyond what the essential category needs (GeoIP, domain, company) are allowed (S2). */
+  /** Lookups beyond what the essential category needs (GeoIP, domain, company) are allowed. */
   readonly enrich: boolean;
 }
 

@@ -38,13 +38,13 @@ export class PrivacyLogHandle {
     this.#context = context;
   }
 
-  /** What this request may record (S5): show it to say "your opt-out is honoured". */
+  /** What this request may record: show it to say "your opt-out is honoured". */
   get decision(): Decision {
     return this.#captured.decision;
   }
 
   /**
-   * Hand over data the visitor deliberately sent (M5). Only string (or number) fields the policy
+   * Hand over data the visitor deliberately sent. Only string (or number) fields the policy
    * declares in `categories.optional.fields` are kept, and only when the visitor has not objected.
    * Returns the names of the fields kept.
    */

@@ -5,7 +5,7 @@ import { type RegionalPolicy, regionIndex } from '../policy/by-region.js';
 
 /**
  * Chooses, on the request's path, which of a regional policy's policies governs a request. The
- * location is looked up from the address truncated to /24 or /48 (P3; GeoIP data is no finer
+ * location is looked up from the address truncated to /24 or /48 (GeoIP data is no finer
  * anyway), and the answer is cached per raw address string, so a returning client costs one
  * cache read (well under a microsecond) and a new one a GeoIP search (a few microseconds).
  * The cache lives in memory only.
