@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliIo, CommandContext } from './context.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
-import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
+import { DEFAULT_STORE_URL, type OpenedStore, openStore, type StoreChoice } from './store-url.js';
 
 export type { CliIo } from './context.js';
 
@@ -93,8 +93,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
       return EXIT.ok;
     },
-    withStore: async <T>(url: string | undefined, body: (opened: OpenedStore) => Promise<T>) => {
-      const opened = await openStore(url ?? io.env.EXPRESS_PRIVACY_LOG_STORE ?? DEFAULT_STORE_URL);
+    withStore: async <T>(choice: StoreChoice, body: (opened: OpenedStore) => Promise<T>) => {
+      const url = choice.store ?? io.env.EXPRESS_PRIVACY_LOG_STORE ?? DEFAULT_STORE_URL;
+      const opened = await openStore(url, choice);
       try {
         return await body(opened);
       } finally {

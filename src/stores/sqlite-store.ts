@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
+import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
@@ -48,7 +49,15 @@ let driver: Driver | undefined;
  * constructor without the ESM wrapper's `default`.
  */
 export function loadDriver(): Driver {
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as Driver;
+  try {
+    driver ??= createRequire(import.meta.url)('better-sqlite3') as Driver;
+  } catch (err) {
+    if (!isMissingPackage(err, 'better-sqlite3')) throw err;
+    throw Object.assign(new Error(missingPackageMessage('SqliteStore', 'better-sqlite3')), {
+      code: 'ERR_MISSING_DRIVER',
+      package: 'better-sqlite3',
+    });
+  }
   return driver;
 }
 

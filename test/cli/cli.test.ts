@@ -403,7 +403,7 @@ describe('mistakes and failures', () => {
     const run = await cli('stats', '--store', 'sqlite:./missing.sqlite');
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'express-privacy-log: no SQLite database at ./missing.sqlite (from the store URL "sqlite:./missing.sqlite")\n',
+      'express-privacy-log: no access log here: no SQLite database at ./missing.sqlite (from the store URL "sqlite:./missing.sqlite")\n',
     );
     expect(existsSync(join(dir, 'missing.sqlite'))).toBe(false);
   });
