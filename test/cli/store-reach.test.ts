@@ -87,7 +87,14 @@ function reachSuite(make: () => Promise<Backend>): void {
     'a read where no log is says so (exit 1) and creates nothing',
     async () => {
       const before = await backend.footprint();
-      for (const args of [['stats'], ['export', '--subject', 'visitor:alice'], ['holds', 'list']]) {
+      const reads = [
+        ['stats'],
+        ['export', '--subject', 'visitor:alice'],
+        ['holds', 'list'],
+        ['report'],
+        ['verify'],
+      ];
+      for (const args of reads) {
         const run = await cli(...args, ...backend.elsewhere);
         expect(run.code, args.join(' ')).toBe(1);
         expect(oneLine(run)).toMatch(/^express-privacy-log: no access log here: /);
