@@ -40,7 +40,18 @@ export function parseCommand<const O extends Options>(
     const text = err instanceof Error ? oneLine(err.message) : String(err);
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const option = /'([^']+)'/.exec(text)?.[1] ?? 'option';
-      throw new UsageError(`${command}: unknown option ${option}; see --help`);
+      const near = nearest(option.replace(/^-+/, ''), Object.keys(options));
+      throw new UsageError(
+        `${command}: unknown option ${option}${near ? ` (did you mean --${near}?)` : ''}; see --help`,
+      );
+    }
+    // Node words these as "Option '-s, --store <value>' argument missing"; say it plainly.
+    const long = /--([\w-]+)/.exec(text)?.[0];
+    if (long !== undefined && /argument missing/.test(text)) {
+      throw new UsageError(`${command}: ${long} needs a value; see --help`);
+    }
+    if (long !== undefined && /does not take an argument/.test(text)) {
+      throw new UsageError(`${command}: ${long} takes no value; see --help`);
     }
     throw new UsageError(`${command}: ${text.replace(/\.$/, '')}; see --help`);
   }
