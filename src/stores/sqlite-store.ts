@@ -200,12 +200,13 @@ export class SqliteStore implements Store {
    */
   async init(): Promise<void> {
     if (this.#db !== undefined) return;
+    // First: without the driver, nothing (not even an empty file) is left behind.
+    const Driver = loadDriver();
     const inMemory = this.path === ':memory:' || this.path === '';
     if (!inMemory) {
       // Creating the file first gives it a private mode; SQLite gives the -wal and -shm files the same.
       closeSync(openSync(this.path, 'a', this.#mode));
     }
-    const Driver = loadDriver();
     const db = new Driver(this.path, { timeout: this.#busyTimeoutMs });
     try {
       db.pragma('journal_mode = WAL');

@@ -100,4 +100,32 @@ describe('SqliteStore checks its path when it is made', () => {
     );
     expect(await readdir(locked)).toEqual([]);
   });
+
+  it('without better-sqlite3 installed, init() says which package to install', async () => {
+    const built = resolve('dist/stores/sqlite-store.js');
+    if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
+    const path = join(dir, 'access.sqlite');
+    const script = `import(${JSON.stringify(built)}).then(async ({ SqliteStore }) => {
+      try { await new SqliteStore({ path: ${JSON.stringify(path)} }).init(); console.log('opened'); }
+      catch (err) { console.log(err.code + ' ' + err.message); }
+    });`;
+    const output = await new Promise<string>((done, fail) => {
+      execFile(
+        process.execPath,
+        [
+          '--import',
+          resolve('test/fixtures/hide-packages.mjs'),
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { env: { PATH: process.env.PATH ?? '', EPL_HIDE_PACKAGES: 'better-sqlite3' } },
+        (error, stdout) => (error ? fail(error) : done(stdout)),
+      );
+    });
+    expect(output.trim()).toBe(
+      'ERR_MISSING_DRIVER SqliteStore needs the better-sqlite3 package, which is not installed: run "npm install better-sqlite3"',
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
 });
