@@ -13,11 +13,12 @@ export type Parsed<O extends Options> = ReturnType<
 
 /**
  * The options every command that opens a store takes: the store URL, the settings a store takes
- * beside it (a PostgreSQL table, a Redis prefix, a module store's options) and `--json`.
+ * beside it (a PostgreSQL table and schema, a Redis prefix, a module store's options) and `--json`.
  */
 export const STORE_OPTIONS = {
   store: { type: 'string', short: 's' },
   table: { type: 'string' },
+  schema: { type: 'string' },
   prefix: { type: 'string' },
   'store-options': { type: 'string' },
   json: { type: 'boolean' },

@@ -53,6 +53,7 @@ Store options (every command on a store):
   --store URL          sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379,
                        or module:./my-store.js[#Export] (a plugin store)
   --table NAME         PostgreSQL: the base table (default access_records)
+  --schema NAME        PostgreSQL: the schema it is in (default: the connection's search path)
   --prefix NAME        Redis: the key prefix (default epl)
   --store-options JSON a module store: the options its export is built with
 No command creates an access log: where none is, it says "no access log here" (exit 1).

@@ -4,9 +4,22 @@ import { CliError, UsageError } from './errors.js';
 import { noAccessLog } from './no-access-log.js';
 import { message, type OpenedStore, type StoreTarget, WAIT_MS } from './store-url.js';
 
+/** A schema name as --schema takes it: nothing that needs quoting in a search path. */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
 /** The PostgreSQL store at `target`: its table must exist (looked up before `init()` runs). */
-export async function openPostgres({ url, label, table }: StoreTarget): Promise<OpenedStore> {
+export async function openPostgres({
+  url,
+  label,
+  table,
+  schema,
+}: StoreTarget): Promise<OpenedStore> {
   const name = table ?? 'access_records';
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new UsageError(
+      `--schema must be a plain name (letters, digits, underscores; at most 63 characters), got ${JSON.stringify(schema)}`,
+    );
+  }
   try {
     tableNames(name);
   } catch (err) {
@@ -21,6 +34,8 @@ export async function openPostgres({ url, label, table }: StoreTarget): Promise<
     connectionString: url,
     connectionTimeoutMillis: WAIT_MS,
     max: 2,
+    // The store names its tables unqualified, as an app's pool with this search path would.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   // pg asks for a listener: an idle client's error would otherwise end the process.
   pool.on('error', () => {});
@@ -32,7 +47,7 @@ export async function openPostgres({ url, label, table }: StoreTarget): Promise<
     );
     if (rows[0]?.base == null || rows[0]?.version == null) {
       throw noAccessLog(
-        `PostgreSQL at ${label} has no table "${name}" on its search path (name the table with --table, the schema with ?options=-csearch_path%3DNAME in the URL)`,
+        `PostgreSQL at ${label} has no table "${name}" ${schema === undefined ? 'on its search path' : `in the schema "${schema}"`} (name the table with --table, the schema with --schema)`,
       );
     }
   } catch (err) {

@@ -23,6 +23,8 @@ export interface StoreChoice {
   readonly store?: string | undefined;
   /** PostgreSQL: the base table. Default `access_records`. */
   readonly table?: string | undefined;
+  /** PostgreSQL: the schema the table is in. Default: the connection's search path. */
+  readonly schema?: string | undefined;
   /** Redis: the key prefix. Default `epl`. */
   readonly prefix?: string | undefined;
   /** A module store: JSON handed to its export. */
@@ -43,6 +45,7 @@ export interface StoreTarget {
   readonly url: string;
   readonly label: string;
   readonly table?: string;
+  readonly schema?: string;
   readonly prefix?: string;
   readonly options?: unknown;
 }
@@ -104,6 +107,7 @@ function targetOf(
 ): StoreTarget {
   const owners = [
     ['--table', choice.table, 'postgres', 'a PostgreSQL table'],
+    ['--schema', choice.schema, 'postgres', 'a PostgreSQL schema'],
     ['--prefix', choice.prefix, 'redis', 'a Redis key prefix'],
     ['--store-options', choice['store-options'], 'module', 'options for a module store'],
   ] as const;
@@ -125,6 +129,7 @@ function targetOf(
     url,
     label,
     ...(choice.table === undefined ? {} : { table: choice.table }),
+    ...(choice.schema === undefined ? {} : { schema: choice.schema }),
     ...(choice.prefix === undefined ? {} : { prefix: choice.prefix }),
     ...(json === undefined ? {} : { options }),
   };

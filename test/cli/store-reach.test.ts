@@ -252,7 +252,7 @@ serviceSuite('PG_URL', 'the command line on PostgreSQL, in a table of its own', 
   reachSuite(async () => {
     await admin(`CREATE SCHEMA ${schema}; CREATE SCHEMA ${empty}`);
     return {
-      flags: ['--store', at(schema), '--table', table],
+      flags: ['--store', url, '--schema', schema, '--table', table],
       elsewhere: ['--store', at(empty), '--table', table],
       open: () => new PostgresStore({ connectionString: at(schema), table }),
       footprint: async () =>
@@ -274,6 +274,8 @@ serviceSuite('PG_URL', 'the command line on PostgreSQL, in a table of its own', 
     const run = await cli('stats', '--store', at(schema));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('has no table "access_records" on its search path');
+    const named = await cli('stats', '--store', url, '--schema', empty, '--table', table);
+    expect(named.stderr).toContain(`has no table "${table}" in the schema "${empty}"`);
     const tables = await admin<{ name: string }>(
       `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'access_records%'`,
     );
