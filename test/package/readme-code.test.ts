@@ -1,9 +1,17 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type CodeBlock, fencedCodeBlocks } from '../helpers/markdown-code.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -12,12 +20,21 @@ const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 // The blocks import `express-privacy-log` by name, as a reader's code does: Node resolves the name
 // to this package's build through its `exports` (a package may import itself by name).
 if (!existsSync(join(ROOT, 'dist/index.js'))) {
-  throw new Error('dist/ is missing: run `npm run build` first (the README blocks import it)');
+  throw new Error('dist/ is missing: run `npm run build` first (the code blocks import it)');
 }
 
 const JS = new Set(['js', 'mjs', 'javascript']);
 const TS = new Set(['ts', 'typescript']);
-const blocks = fencedCodeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+/** The README and every page of docs/: what a reader copies from. */
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
+const blocksOf = (page: string) => fencedCodeBlocks(readFileSync(join(ROOT, page), 'utf8'));
+/** Blocks this file checks: JavaScript, TypeScript and JSON (shell and text are shown, not run). */
+const checked = (b: CodeBlock) => JS.has(b.lang) || TS.has(b.lang) || b.lang === 'json';
 const isFragment = (b: CodeBlock) => b.flags.includes('fragment');
 
 // Inside the package, so that the name resolves; removed after the run (and ignored by git).
@@ -25,8 +42,8 @@ const scratch = mkdtempSync(join(ROOT, '.readme-blocks-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A directory of its own for one block: the default store writes `access-log.sqlite` there. */
-function blockDir(b: CodeBlock): string {
-  const dir = join(scratch, `line-${b.line}`);
+function blockDir(page: string, b: CodeBlock): string {
+  const dir = join(scratch, `${basename(page, '.md')}-${b.line}`);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -86,14 +103,17 @@ async function visit(port: number): Promise<number[]> {
   return statuses;
 }
 
-describe('README code blocks', () => {
-  it('the README has blocks of each kind the checks below run', () => {
-    expect(blocks.some((b) => JS.has(b.lang) && !isFragment(b))).toBe(true);
-    expect(blocks.some((b) => TS.has(b.lang) && !isFragment(b))).toBe(true);
-    expect(blocks.some((b) => b.lang === 'json')).toBe(true);
-  });
+it('the README has blocks of each kind the checks below run', () => {
+  const blocks = blocksOf('README.md');
+  expect(blocks.some((b) => JS.has(b.lang) && !isFragment(b))).toBe(true);
+  expect(blocks.some((b) => TS.has(b.lang) && !isFragment(b))).toBe(true);
+  expect(blocks.some((b) => b.lang === 'json')).toBe(true);
+});
 
-  for (const b of blocks) {
+const withCode = PAGES.filter((page) => blocksOf(page).some(checked));
+
+describe.each(withCode)('code blocks of %s', (page) => {
+  for (const b of blocksOf(page).filter(checked)) {
     if ((JS.has(b.lang) || TS.has(b.lang)) && isFragment(b)) {
       it.skip(`line ${b.line}: a fragment (marked \`${b.lang} fragment\`), not a program of its own`, () => {});
     } else if (b.lang === 'json') {
@@ -102,7 +122,7 @@ describe('README code blocks', () => {
       });
     } else if (TS.has(b.lang)) {
       it(`line ${b.line}: TypeScript type-checks under the project's strict settings`, async () => {
-        const dir = blockDir(b);
+        const dir = blockDir(page, b);
         writeFileSync(join(dir, 'block.ts'), b.code);
         const config = {
           extends: '../../tsconfig.json',
@@ -120,7 +140,7 @@ describe('README code blocks', () => {
       });
     } else if (JS.has(b.lang)) {
       it(`line ${b.line}: runs against the built package`, async () => {
-        const dir = blockDir(b);
+        const dir = blockDir(page, b);
         writeFileSync(join(dir, 'block.mjs'), b.code);
         const child = spawn(process.execPath, ['--import', PROBE, 'block.mjs'], {
           cwd: dir,
@@ -139,6 +159,10 @@ describe('README code blocks', () => {
           text.stderr += d.toString();
         });
         const ended = exited(child, text);
+        // A block that hangs or a failed request must not leave its process behind.
+        onTestFinished(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        });
         const port = await listening(child, text, ended);
         if (port === undefined) {
           const result = await ended;
