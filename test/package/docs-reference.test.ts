@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { optionsSchema } from '../../src/options.js';
 import { policySchema } from '../../src/policy/schema.js';
 import { WARNING_CODES } from '../../src/policy/warnings.js';
+import { fencedCodeBlocks } from '../helpers/markdown-code.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const read = (page: string) => readFileSync(join(ROOT, page), 'utf8');
@@ -70,5 +73,38 @@ describe('the reference pages name every key the code accepts', () => {
     const page = read('docs/policy.md');
     const missing = Object.keys(WARNING_CODES).filter((code) => !page.includes(`\`${code}\``));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('docs/record.md', () => {
+  // Inside the package, like the code-block checks; ignored by git and removed afterwards.
+  const scratch = mkdtempSync(join(ROOT, '.readme-blocks-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('shows the record type the package exports, field for field', async () => {
+    const shown = fencedCodeBlocks(read('docs/record.md')).filter(
+      (b) => b.lang === 'ts' && b.code.includes('interface AccessRecord'),
+    );
+    expect(shown).toHaveLength(1);
+    // Identical types, not merely assignable ones: a field added, dropped, renamed, retyped or made
+    // optional on either side fails the check.
+    const check = `${shown[0]?.code}
+import type { AccessRecord as Exported } from '../src/record.js';
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+export const same: Same<AccessRecord, Exported> = true;
+`;
+    writeFileSync(join(scratch, 'record.ts'), check);
+    const config = {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..' },
+      include: ['record.ts'],
+    };
+    writeFileSync(join(scratch, 'tsconfig.json'), JSON.stringify(config));
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const errors = await promisify(execFile)(process.execPath, [tsc, '-p', scratch]).then(
+      () => '',
+      (err: { stdout?: string; message: string }) => err.stdout || err.message,
+    );
+    expect(errors).toBe('');
   });
 });
