@@ -7,7 +7,7 @@ const ROOT = join(import.meta.dirname, '../..');
 /**
  * Internal requirement ids: a family letter (signals, cookie, IP, minimisation, retention,
  * transparency) and a number, as in "(P3)" or "S2:". A user cannot look them up, so what users read
- * (the README, docs/, the examples) and the source, whose comments become type hovers, say the rule
+ * (the README, docs/, the examples, test names) and the source, whose comments become type hovers, say the rule
  * in words instead. Durations (`P13M`, `PT1M`) and code points (`U+2028`) do not match: the id must
  * stand alone as a word.
  */
@@ -55,12 +55,19 @@ describe('no requirement ids in what users read', () => {
     ...filesUnder('docs', ['.md']),
     ...filesUnder('src', ['.ts']),
     ...filesUnder('examples', ['.js', '.mjs', '.ts']),
+    // Test names and benchmark output are read too (in a failing run, in a report).
+    ...filesUnder('test', ['.ts', '.mjs', '.js']).filter(
+      (f) => !f.endsWith('requirement-ids.test.ts'),
+    ),
+    ...filesUnder('bench', ['.js']),
+    ...filesUnder('scripts', ['.mjs', '.js']),
   ];
 
-  it('covers the README, docs/, src/ and the examples', () => {
+  it('covers the README, docs/, src/, the examples, the tests and the benchmarks', () => {
     expect(files).toContain('README.md');
     expect(files.filter((f) => f.startsWith('docs/')).length).toBeGreaterThan(3);
     expect(files.filter((f) => f.startsWith('src/')).length).toBeGreaterThan(50);
+    expect(files.filter((f) => f.startsWith('test/')).length).toBeGreaterThan(50);
   });
 
   it('none of them names a requirement by its id', () => {
