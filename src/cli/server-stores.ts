@@ -45,7 +45,12 @@ export async function openPostgres({
       'SELECT to_regclass($1) AS base, to_regclass($2) AS version',
       [`"${name}"`, `"${name}_schema"`],
     );
-    if (rows[0]?.base == null || rows[0]?.version == null) {
+    if (rows[0]?.base != null && rows[0]?.version == null) {
+      throw noAccessLog(
+        `the table "${name}" at ${label} is not one this library wrote (it has no "${name}_schema" table beside it)`,
+      );
+    }
+    if (rows[0]?.base == null) {
       throw noAccessLog(
         `PostgreSQL at ${label} has no table "${name}" ${schema === undefined ? 'on its search path' : `in the schema "${schema}"`} (name the table with --table, the schema with --schema)`,
       );

@@ -270,17 +270,31 @@ serviceSuite('PG_URL', 'the command line on PostgreSQL, in a table of its own', 
     };
   });
 
-  it('the default table name finds nothing there: no access log, and no table made', async () => {
-    const run = await cli('stats', '--store', at(schema));
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('has no table "access_records" on its search path');
-    const named = await cli('stats', '--store', url, '--schema', empty, '--table', table);
-    expect(named.stderr).toContain(`has no table "${table}" in the schema "${empty}"`);
-    const tables = await admin<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'access_records%'`,
-    );
-    expect(tables).toEqual([]);
-  });
+  it(
+    'the default table name, or a table of another app, is no access log, and nothing is made',
+    async () => {
+      const run = await cli('stats', '--store', at(schema));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('has no table "access_records" on its search path');
+      const named = await cli('stats', '--store', url, '--schema', empty, '--table', table);
+      expect(named.stderr).toContain(`has no table "${table}" in the schema "${empty}"`);
+      const tables = await admin<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'access_records%'`,
+      );
+      expect(tables).toEqual([]);
+      // A table of another application under that name is not taken for a log, nor added to.
+      await admin(`CREATE TABLE ${schema}.not_a_log (x integer)`);
+      const other = await cli('stats', '--store', url, '--schema', schema, '--table', 'not_a_log');
+      expect(other.code).toBe(1);
+      expect(other.stderr).toContain('the table "not_a_log" at');
+      expect(other.stderr).toContain('is not one this library wrote');
+      const made = await admin<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${schema}' AND table_name LIKE 'not_a_log%'`,
+      );
+      expect(made).toEqual([{ name: 'not_a_log' }]);
+    },
+    RUNS,
+  );
 });
 
 serviceSuite('REDIS_URL', 'the command line on Redis, under a prefix of its own', (url) => {
