@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
 
 /**
  * Where the library reports its own warnings and failures: any pino-compatible logger (pino,
@@ -12,9 +13,16 @@ export interface DiagnosticLogger {
 
 let fallback: DiagnosticLogger | undefined;
 
-/** The default diagnostic logger: pino to stderr, made on first use so an idle library costs nothing. */
+/**
+ * The default diagnostic logger: pino to stderr, made on first use so an idle library costs nothing.
+ * pino itself loads here too (synchronously, it is CommonJS): an app that passes its own logger
+ * never loads it.
+ */
 export function defaultLogger(): DiagnosticLogger {
-  fallback ??= pino({ name: 'express-privacy-log' }, pino.destination({ dest: 2, sync: true }));
+  if (fallback === undefined) {
+    const { pino } = createRequire(import.meta.url)('pino') as typeof Pino;
+    fallback = pino({ name: 'express-privacy-log' }, pino.destination({ dest: 2, sync: true }));
+  }
   return fallback;
 }
 
