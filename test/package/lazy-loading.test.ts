@@ -108,6 +108,13 @@ describe('what the package loads', { timeout: 60_000 }, () => {
     expect(dataOpened(last)).toEqual([]);
   });
 
+  it('the default diagnostic logger loads pino with its first message', async () => {
+    const steps = await probe('default-logger');
+    const step = (name: string) => steps.find((s) => s.step === name)!;
+    expect(step('quiet 1').packages).not.toContain('pino');
+    expect(step('warned').packages).toContain('pino');
+  });
+
   it('the default policy loads GeoIP (it keeps country and region), once for two loggers, and no SQLite driver with a MemoryStore', async () => {
     const steps = await probe('default-twice');
     const last = steps.at(-1)!;
