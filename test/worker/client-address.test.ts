@@ -21,6 +21,19 @@ const FULL_ADDRESS = definePolicy({
   },
 });
 
+/** A worker-mode logger of {@link FULL_ADDRESS} into `store`, writing at once. */
+const fullAddressLogger = (store: MemoryStore) =>
+  privacyLog({
+    policy: FULL_ADDRESS,
+    store,
+    secret: SECRET,
+    worker: true,
+    logger: spyLogger(),
+    warnings: false,
+    batch: { maxDelayMs: 1 },
+    retention: { enabled: false },
+  });
+
 const SETTINGS: TrustSetting[] = [
   false,
   true,
@@ -142,16 +155,7 @@ describe('the worker resolves the client address exactly as Express does', () =>
     'end to end in worker mode (trust proxy %j): the record holds the address req.ip gave',
     async (setting, forwarded) => {
       const store = new MemoryStore();
-      const log = privacyLog({
-        policy: FULL_ADDRESS,
-        store,
-        secret: SECRET,
-        worker: true,
-        logger: spyLogger(),
-        warnings: false,
-        batch: { maxDelayMs: 1 },
-        retention: { enabled: false },
-      });
+      const log = fullAddressLogger(store);
       const seen: (string | undefined)[] = [];
       const app = express();
       app.set('trust proxy', setting);
@@ -176,16 +180,7 @@ describe('the worker resolves the client address exactly as Express does', () =>
 describe('the serving thread in worker mode', () => {
   it('never reads req.ip, also when the policy keeps security evidence', async () => {
     const store = new MemoryStore();
-    const log = privacyLog({
-      policy: FULL_ADDRESS,
-      store,
-      secret: SECRET,
-      worker: true,
-      logger: spyLogger(),
-      warnings: false,
-      batch: { maxDelayMs: 1 },
-      retention: { enabled: false },
-    });
+    const log = fullAddressLogger(store);
     const app = express();
     app.set('trust proxy', 'loopback');
     // Count the reads of Express's own getter, which this app's routes never make.
