@@ -13,7 +13,8 @@ export const POSTGRES_STORE = join(ROOT, 'dist/stores/postgres-store.js');
 
 /**
  * The variants of one run, in table order. `skip(env)` returns why a variant cannot run here, or
- * undefined when it can.
+ * undefined when it can; `full` variants only repeat another's code with another preset, and a
+ * `--quick` run leaves them out.
  */
 export const VARIANTS = [
   { name: 'bare', label: 'bare Express' },
@@ -23,13 +24,13 @@ export const VARIANTS = [
   { name: 'pino-http', label: 'pino-http to /dev/null' },
   { name: 'strict', label: 'strict + MemoryStore' },
   { name: 'gdpr', label: 'gdpr + SQLite (the default pipeline)' },
-  { name: 'cookieless', label: 'cookieless + SQLite' },
-  { name: 'ccpa', label: 'ccpa + SQLite' },
+  { name: 'cookieless', label: 'cookieless + SQLite', full: true },
+  { name: 'ccpa', label: 'ccpa + SQLite', full: true },
   { name: 'classic', label: 'classic, full enrichment + SQLite' },
   { name: 'strict-worker', label: 'strict + MemoryStore, worker mode' },
   { name: 'gdpr-worker', label: 'gdpr + SQLite, worker mode' },
-  { name: 'cookieless-worker', label: 'cookieless + SQLite, worker mode' },
-  { name: 'ccpa-worker', label: 'ccpa + SQLite, worker mode' },
+  { name: 'cookieless-worker', label: 'cookieless + SQLite, worker mode', full: true },
+  { name: 'ccpa-worker', label: 'ccpa + SQLite, worker mode', full: true },
   { name: 'classic-worker', label: 'classic, full enrichment + SQLite, worker mode' },
   {
     name: 'postgres',

@@ -3,7 +3,8 @@
 // the variants over several rounds; then run the micro benchmarks (bench/micro.js). Prints a table
 // and writes bench/results.json. Options:
 //
-//   --quick             a smoke run in well under a minute (few requests, two rounds)
+//   --quick             a smoke run in well under a minute (few requests, two rounds; the variants
+//                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
 //   --warmup N          requests before each measurement (default 5000; quick 500)
@@ -238,7 +239,8 @@ const results = {
 };
 
 if (!args['micro-only']) {
-  let chosen = VARIANTS;
+  // A smoke run leaves out the variants that only repeat another's code with another preset.
+  let chosen = quick && !args.only ? VARIANTS.filter((v) => !v.full) : VARIANTS;
   if (args.only) {
     const wanted = new Set(['bare', ...args.only.split(',').map((s) => s.trim())]);
     for (const name of wanted) {
