@@ -13,17 +13,25 @@ export const POSTGRES_STORE = join(ROOT, 'dist/stores/postgres-store.js');
 
 /**
  * The variants of one run, in table order. `skip(env)` returns why a variant cannot run here, or
- * undefined when it can.
+ * undefined when it can; `full` variants only repeat another's code with another preset, and a
+ * `--quick` run leaves them out.
  */
 export const VARIANTS = [
   { name: 'bare', label: 'bare Express' },
+  { name: 'floor', label: 'floor: an object pushed at close' },
+  { name: 'floor-ip', label: 'floor + req.ip' },
   { name: 'morgan', label: "morgan('combined') to /dev/null" },
   { name: 'pino-http', label: 'pino-http to /dev/null' },
   { name: 'strict', label: 'strict + MemoryStore' },
   { name: 'gdpr', label: 'gdpr + SQLite (the default pipeline)' },
+  { name: 'cookieless', label: 'cookieless + SQLite', full: true },
+  { name: 'ccpa', label: 'ccpa + SQLite', full: true },
   { name: 'classic', label: 'classic, full enrichment + SQLite' },
   { name: 'strict-worker', label: 'strict + MemoryStore, worker mode' },
   { name: 'gdpr-worker', label: 'gdpr + SQLite, worker mode' },
+  { name: 'cookieless-worker', label: 'cookieless + SQLite, worker mode', full: true },
+  { name: 'ccpa-worker', label: 'ccpa + SQLite, worker mode', full: true },
+  { name: 'classic-worker', label: 'classic, full enrichment + SQLite, worker mode' },
   {
     name: 'postgres',
     label: 'gdpr + PostgreSQL',
@@ -156,6 +164,29 @@ export async function createVariant(name, { dir, pgUrl }) {
   switch (name) {
     case 'bare':
       break;
+    case 'floor':
+    case 'floor-ip': {
+      // The least any access log costs: an object per request, pushed when its response closes
+      // (and, for floor-ip, Express's req.ip). The library's serving thread is measured against it.
+      const withIp = name === 'floor-ip';
+      const finished = [];
+      app.use((req, res, next) => {
+        const entry = {
+          time: Date.now(),
+          method: req.method,
+          url: req.originalUrl,
+          ip: withIp ? req.ip : undefined,
+          status: 0,
+        };
+        res.on('close', () => {
+          entry.status = res.statusCode;
+          finished.push(entry);
+          if (finished.length >= 500) finished.length = 0;
+        });
+        next();
+      });
+      break;
+    }
     case 'morgan': {
       const { default: morgan } = await import('morgan');
       const stream = createWriteStream('/dev/null');
@@ -195,15 +226,33 @@ export async function createVariant(name, { dir, pgUrl }) {
       });
       break;
     }
-    case 'classic': {
+    case 'cookieless':
+    case 'cookieless-worker':
+    case 'ccpa':
+    case 'ccpa-worker': {
+      const { presets, privacyLog, SqliteStore } = await library();
+      const preset = name.startsWith('ccpa') ? 'ccpa' : 'cookieless';
+      logger = privacyLog({
+        policy: presets[preset],
+        secret: SECRET,
+        store: new SqliteStore({ path: join(dir, 'access-log.sqlite') }),
+        warnings: false,
+        worker: name.endsWith('-worker'),
+      });
+      break;
+    }
+    case 'classic':
+    case 'classic-worker': {
       const { presets, privacyLog, SqliteStore } = await library();
       logger = privacyLog({
         policy: presets.classic,
         secret: SECRET,
         store: new SqliteStore({ path: join(dir, 'access-log.sqlite') }),
-        // Reverse DNS answered in-process (see localReverse): a benchmark sends no query out.
+        // Reverse DNS answered in-process (see localReverse): a benchmark sends no query out. In
+        // worker mode the worker calls it on the serving thread.
         enrich: { reverse: localReverse },
         warnings: false,
+        worker: name === 'classic-worker',
       });
       break;
     }

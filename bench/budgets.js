@@ -11,6 +11,11 @@ export const BUDGETS = {
   importMs: 100,
 };
 
+/** The library's variants, one per preset and mode, that the per-preset budgets apply to. */
+const PRESET_VARIANTS = new Set(
+  ['strict', 'gdpr', 'cookieless', 'ccpa', 'classic'].flatMap((p) => [p, `${p}-worker`]),
+);
+
 const pct = (x) => `${x >= 0 ? '+' : ''}${Math.round(x * 100)}%`;
 const k = (x) => `${Math.round(x / 1000)}k`;
 
@@ -36,6 +41,28 @@ export function evaluate(results) {
         budget: `default pipeline below ${other}`,
         measured: `${full.cpuUsPerRequest.toFixed(1)} vs ${v.cpuUsPerRequest.toFixed(1)} us/request (${v.ratioToBare.toFixed(2)}x bare)`,
         met: full.cpuUsPerRequest < v.cpuUsPerRequest,
+      });
+    }
+  }
+  // Every preset's serving thread, and its whole process against the cheaper of the two loggers.
+  const cheaper = ['morgan', 'pino-http']
+    .map(variant)
+    .filter(Boolean)
+    .sort((a, b) => a.cpuUsPerRequest - b.cpuUsPerRequest)[0];
+  for (const v of results.variants ?? []) {
+    if (!PRESET_VARIANTS.has(v.name)) continue;
+    if (v.mainRatioToBare !== undefined) {
+      out.push({
+        budget: `${v.label ?? v.name}: serving thread <= ${BUDGETS.ratioToBare}x bare Express CPU/request`,
+        measured: `${v.mainRatioToBare.toFixed(2)}x (${v.mainUsPerRequest.toFixed(1)} us/request)`,
+        met: v.mainRatioToBare <= BUDGETS.ratioToBare,
+      });
+    }
+    if (cheaper) {
+      out.push({
+        budget: `${v.label ?? v.name}: whole process below ${cheaper.name}`,
+        measured: `${v.cpuUsPerRequest.toFixed(1)} vs ${cheaper.cpuUsPerRequest.toFixed(1)} us/request`,
+        met: v.cpuUsPerRequest < cheaper.cpuUsPerRequest,
       });
     }
   }

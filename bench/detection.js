@@ -39,7 +39,7 @@ export async function benchDetection({ quick, targets }) {
   const { createDetection } = await internal('security/detectors.js');
   const { detectSchema } = await internal('policy/security-detect-schema.js');
   const { normalizeIp } = await internal('minimize/ip.js');
-  const detection = createDetection(detectSchema.parse({}), undefined, () => {});
+  const detection = createDetection(detectSchema().parse({}), undefined, () => {});
   const ip = normalizeIp('198.51.100.7');
   const base = { method: 'GET', target: '/', userAgent: 'Mozilla/5.0', status: 200, timeMs: 0 };
   const reps = quick ? 50 : 500;

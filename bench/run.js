@@ -3,7 +3,8 @@
 // the variants over several rounds; then run the micro benchmarks (bench/micro.js). Prints a table
 // and writes bench/results.json. Options:
 //
-//   --quick             a smoke run in well under a minute (few requests, two rounds)
+//   --quick             a smoke run in well under a minute (few requests, two rounds; the variants
+//                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
 //   --warmup N          requests before each measurement (default 5000; quick 500)
@@ -186,7 +187,11 @@ async function measure(variant, round) {
     // Warm-up and measurement see different visitors, as a server that has run for a while would.
     await load(server.url, 1000 + round * 100, settings.warmup);
     await server.start();
+    // The load generator runs in this process: its own CPU tells a reader whether the machine
+    // (two cores shared by client and server) or the server was the limit.
+    const clientCpu = process.cpuUsage();
     const client = await load(server.url, 100_000 + round * 100, settings.requests);
+    const clientUsed = process.cpuUsage(clientCpu);
     const m = await server.stop();
     if (client.errors > 0 || client.statusCodes['5xx'] > 0) {
       throw new Error(
@@ -210,6 +215,7 @@ async function measure(variant, round) {
       // Requests over the server's own window, first to last request (the client's clock ticks).
       reqPerSec: m.requests / (m.activeMs / 1000),
       p99Ms: client.p99Ms,
+      loadgenUsPerRequest: (clientUsed.user + clientUsed.system) / m.requests,
       peakRssBytes: m.peakRssBytes,
       statusCodes: client.statusCodes,
       written: m.stats?.stores.map((s) => s.written),
@@ -233,7 +239,8 @@ const results = {
 };
 
 if (!args['micro-only']) {
-  let chosen = VARIANTS;
+  // A smoke run leaves out the variants that only repeat another's code with another preset.
+  let chosen = quick && !args.only ? VARIANTS.filter((v) => !v.full) : VARIANTS;
   if (args.only) {
     const wanted = new Set(['bare', ...args.only.split(',').map((s) => s.trim())]);
     for (const name of wanted) {
@@ -291,6 +298,7 @@ if (!args['micro-only']) {
         : undefined,
       reqPerSec: lib.median(list.map((r) => r.reqPerSec)),
       p99Ms: lib.median(list.map((r) => r.p99Ms)),
+      loadgenUsPerRequest: lib.median(list.map((r) => r.loadgenUsPerRequest)),
       peakRssBytes: Math.max(...list.map((r) => r.peakRssBytes)),
       spread: lib.spread(list.map((r) => r.cpuUsPerRequest)),
       dropped: list.reduce((sum, r) => sum + r.dropped, 0),
@@ -305,6 +313,7 @@ if (!args['micro-only']) {
     'main x bare',
     'spread',
     'req/s',
+    'loadgen us/req',
     'p99 ms',
     'peak RSS MiB',
   ];
@@ -316,6 +325,7 @@ if (!args['micro-only']) {
     v.mainRatioToBare === undefined ? 'n/a' : lib.fixed(v.mainRatioToBare, 2),
     `${Math.round(v.spread * 100)}%`,
     Math.round(v.reqPerSec),
+    lib.fixed(v.loadgenUsPerRequest),
     lib.fixed(v.p99Ms, 0),
     lib.mib(v.peakRssBytes),
   ]);

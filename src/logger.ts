@@ -1,4 +1,5 @@
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
 
 /**
  * Where the library reports its own warnings and failures: any pino-compatible logger (pino,
@@ -10,11 +11,29 @@ export interface DiagnosticLogger {
   info?(details: object, message: string): void;
 }
 
-let fallback: DiagnosticLogger | undefined;
+let pinoLogger: DiagnosticLogger | undefined;
 
-/** The default diagnostic logger: pino to stderr, made on first use so an idle library costs nothing. */
+/** pino to stderr, loaded and made by the first message (pino is CommonJS: a synchronous load). */
+function stderrLogger(): DiagnosticLogger {
+  if (pinoLogger === undefined) {
+    const { pino } = createRequire(import.meta.url)('pino') as typeof Pino;
+    pinoLogger = pino({ name: 'express-privacy-log' }, pino.destination({ dest: 2, sync: true }));
+  }
+  return pinoLogger;
+}
+
+/**
+ * The default diagnostic logger: pino to stderr. pino loads with the first message, so a logger
+ * that has nothing to report (and an app that passes its own) never loads it.
+ */
+const fallback: DiagnosticLogger = {
+  warn: (details, message) => stderrLogger().warn(details, message),
+  error: (details, message) => stderrLogger().error(details, message),
+  info: (details, message) => stderrLogger().info?.(details, message),
+};
+
+/** The default diagnostic logger (see {@link fallback}). */
 export function defaultLogger(): DiagnosticLogger {
-  fallback ??= pino({ name: 'express-privacy-log' }, pino.destination({ dest: 2, sync: true }));
   return fallback;
 }
 

@@ -231,14 +231,22 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       warnings.emit('WRN_INSECURE_COOKIES');
     }
     // Read once: under `trust proxy` every read of req.ip parses the forwarding chain again. In
-    // worker mode the worker resolves it, unless security evidence needs it here.
-    const ip = addresses === undefined || compiled.policy.categories.security ? req.ip : undefined;
+    // worker mode the worker resolves it from the socket's address and X-Forwarded-For, copied
+    // here (the socket's address is gone by the time the response closes); a `trust proxy`
+    // function cannot cross, so then Express resolves it here.
+    const trust = addresses === undefined ? -1 : addresses.indexOf(req);
+    const resolvedHere = trust < 0;
+    const ip = resolvedHere ? req.ip : undefined;
     const captured: Captured = {
       startMs,
       startPerf,
       method: req.method,
       url: req.originalUrl,
       ip,
+      // Always present, so that every captured request has the same shape.
+      remoteAddress: resolvedHere ? undefined : req.socket?.remoteAddress,
+      forwardedFor: resolvedHere ? undefined : (headers['x-forwarded-for'] as string | undefined),
+      trust: resolvedHere ? undefined : trust,
       host: headers.host,
       userAgent: headers['user-agent'],
       referer: decision.analytics ? headers.referer : undefined,
@@ -253,19 +261,10 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       route: undefined,
       hints: compiled.readHints ? captureHints(headers) : undefined,
       // Security investigations: references only; stored only if the request is flagged.
-      evidence: compiled.policy.categories.security ? captureEvidence(req, ip) : undefined,
+      evidence: compiled.policy.categories.security
+        ? captureEvidence(req, ip, !resolvedHere)
+        : undefined,
     };
-    if (addresses && ip === undefined) {
-      // Copied here (the socket's address is gone by the time the response closes), resolved in
-      // the worker; a `trust proxy` function cannot cross, so then Express resolves it here.
-      const trust = addresses.indexOf(req);
-      if (trust < 0) captured.ip = req.ip;
-      else {
-        captured.trust = trust;
-        captured.remoteAddress = req.socket?.remoteAddress;
-        captured.forwardedFor = headers['x-forwarded-for'] as string | undefined;
-      }
-    }
     tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
     // A closure, not a property on `res`: Express's response objects are large, and adding a

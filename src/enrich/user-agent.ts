@@ -1,10 +1,9 @@
-import { isbot } from 'isbot';
-import { UAParser } from 'ua-parser-js';
 import { GrowingLru } from '../growing-lru.js';
 import { cleanText } from '../minimize/text.js';
 import { type ClientHintHeaders, hintsKey, parseClientHints } from './client-hints.js';
 import { applyHints } from './combine-hints.js';
 import { DEVICE_TYPES, guessDevice } from './device-class.js';
+import { loadParsers, type Parsers } from './parsers.js';
 
 /**
  * What a record keeps of a User-Agent: browser name and major version, OS name and version, device
@@ -74,7 +73,7 @@ const UNKNOWN: ParsedAgent = Object.freeze({ bot: false });
 export class UserAgentParser {
   readonly #cache: GrowingLru<string, ParsedAgent> | undefined;
   readonly #maxLength: number;
-  readonly #parser = new UAParser();
+  #parsers: Parsers | undefined;
   #hits = 0;
   #misses = 0;
 
@@ -133,8 +132,9 @@ export class UserAgentParser {
     let type: string | undefined;
     try {
       // Head and tail joined keep the string's real start and end for patterns anchored there.
-      bot = isbot(tail === '' ? ua : `${ua} ${tail}`);
-      const parser = this.#parser.setUA(ua);
+      this.#parsers ??= loadParsers();
+      bot = this.#parsers.isbot(tail === '' ? ua : `${ua} ${tail}`);
+      const parser = this.#parsers.ua.setUA(ua);
       const browser = parser.getBrowser();
       const os = parser.getOS();
       browserName = browser.name;

@@ -27,9 +27,10 @@ export type DefinedPolicy = Readonly<Policy>;
  */
 export function definePolicy(input: PolicyInput, keyPrefix = 'policy'): DefinedPolicy {
   if (isDefinedPolicy(input)) return input;
-  const parsed = policySchema.safeParse(input);
+  const schema = policySchema();
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    throw new PolicyError(fromZodIssues(parsed.error.issues, policySchema, input, keyPrefix));
+    throw new PolicyError(fromZodIssues(parsed.error.issues, schema, input, keyPrefix));
   }
   const issues = checkPolicy(parsed.data, keyPrefix);
   if (issues.length > 0) throw new PolicyError(issues);

@@ -38,8 +38,16 @@ export interface CapturedEvidence {
   headers: Partial<Record<(typeof EVIDENCE_HEADERS)[number], string>>;
 }
 
-/** Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. */
-export function captureEvidence(req: IncomingMessage, ip: string | undefined): CapturedEvidence {
+/**
+ * Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. With
+ * `resolvedLater` (worker mode: the worker resolves the address), the port is kept for now and
+ * {@link keepPortOfClient} drops it once the address is known.
+ */
+export function captureEvidence(
+  req: IncomingMessage,
+  ip: string | undefined,
+  resolvedLater = false,
+): CapturedEvidence {
   const source = req.headers;
   const headers: CapturedEvidence['headers'] = {};
   for (const name of EVIDENCE_HEADERS) {
@@ -50,9 +58,24 @@ export function captureEvidence(req: IncomingMessage, ip: string | undefined): C
   return {
     httpVersion: req.httpVersion,
     // Behind a proxy the socket's port is the proxy's, which says nothing about the client.
-    port: socket !== undefined && socket.remoteAddress === ip ? socket.remotePort : undefined,
+    port:
+      socket !== undefined && (resolvedLater || socket.remoteAddress === ip)
+        ? socket.remotePort
+        : undefined,
     headers,
   };
+}
+
+/**
+ * Evidence taken with `resolvedLater`, once the client address is resolved: the port stays only if
+ * the TCP peer (`remoteAddress`) is the client itself, as {@link captureEvidence} decides on entry.
+ */
+export function keepPortOfClient(
+  evidence: CapturedEvidence,
+  remoteAddress: string | undefined,
+  ip: string | undefined,
+): void {
+  if (remoteAddress !== ip) evidence.port = undefined;
 }
 
 /** A rough byte count of captured evidence, for the queue's byte bound. */

@@ -1,7 +1,7 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
 import type { Captured } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
-import type { CapturedEvidence } from '../security/evidence.js';
+import { type CapturedEvidence, keepPortOfClient } from '../security/evidence.js';
 import type { TrustSetting } from './client-address.js';
 import type { BatchMessage, TableUpdate } from './protocol.js';
 
@@ -199,12 +199,14 @@ export function decodeBatch(
     const remoteAddress = s[col + 3];
     const forwardedFor = s[col + 4];
     const bytes = n[row + 5]!;
+    const ip = trust < 0 ? s[col + 2] : tables.resolve(trust, remoteAddress, forwardedFor);
+    if (evidence !== undefined && trust >= 0) keepPortOfClient(evidence, remoteAddress, ip);
     sink({
       startMs: n[row]!,
       startPerf: 0,
       method: s[col] ?? '',
       url: s[col + 1] ?? '',
-      ip: trust < 0 ? s[col + 2] : tables.resolve(trust, remoteAddress, forwardedFor),
+      ip,
       host: s[col + 5],
       userAgent: s[col + 6],
       referer: s[col + 7],

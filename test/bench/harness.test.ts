@@ -147,10 +147,41 @@ describe('budget evaluation', () => {
         },
       },
     });
-    // ratio, below morgan, below pino-http, background, SQLite, PostgreSQL, memory
-    expect(lines.map((l) => l.met)).toEqual([false, true, false, true, false, undefined, true]);
+    // ratio, below morgan, below pino-http, the preset below the cheaper logger, background,
+    // SQLite, PostgreSQL, memory
+    expect(lines.map((l) => l.met)).toEqual([
+      false,
+      true,
+      false,
+      false,
+      true,
+      false,
+      undefined,
+      true,
+    ]);
     expect(lines[0]!.measured).toContain('1.30x');
-    expect(lines[5]!.measured).toContain('PG_URL is not set');
+    expect(lines[3]!.budget).toContain('below pino-http');
+    expect(lines[6]!.measured).toContain('PG_URL is not set');
+  });
+
+  it("reports every preset's serving thread and whole process", () => {
+    const lines = budgets
+      .evaluate({
+        variants: [
+          variant('bare', 100, 1),
+          variant('morgan', 150, 1.5),
+          variant('pino-http', 160, 1.6),
+          { ...variant('strict-worker', 140, 1.4), mainUsPerRequest: 105, mainRatioToBare: 1.05 },
+          { ...variant('gdpr-worker', 155, 1.55), mainUsPerRequest: 120, mainRatioToBare: 1.2 },
+        ],
+      })
+      .filter((l) => /serving thread|whole process/.test(l.budget));
+    expect(lines.map((l) => [l.budget, l.met])).toEqual([
+      ['strict-worker: serving thread <= 1.1x bare Express CPU/request', true],
+      ['strict-worker: whole process below morgan', true],
+      ['gdpr-worker: serving thread <= 1.1x bare Express CPU/request', false],
+      ['gdpr-worker: whole process below morgan', false],
+    ]);
   });
 
   it('reports the background stage with many distinct User-Agents and the import time', () => {

@@ -4,31 +4,28 @@ import { describe, expect, it, vi } from 'vitest';
 // and ua-parser-js's patterns are not all linear in their input, so the input must be bounded.
 const seen = vi.hoisted(() => ({ isbot: [] as number[], uaParser: [] as number[] }));
 
-vi.mock('isbot', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('isbot')>();
+// The parsers load lazily (src/enrich/parsers.ts); the mock wraps what that module returns.
+vi.mock('../../src/enrich/parsers.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/enrich/parsers.js')>();
   return {
     ...actual,
-    isbot: (ua: string) => {
-      seen.isbot.push(ua.length);
-      return actual.isbot(ua);
-    },
-  };
-});
-
-vi.mock('ua-parser-js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('ua-parser-js')>();
-  class CountingParser extends actual.UAParser {
-    constructor() {
-      super();
+    loadParsers: () => {
+      const parsers = actual.loadParsers();
       // ua-parser-js defines its methods on the instance, not the prototype.
-      const setUA = this.setUA.bind(this);
-      this.setUA = (ua: string) => {
+      const setUA = parsers.ua.setUA.bind(parsers.ua);
+      parsers.ua.setUA = (ua: string) => {
         seen.uaParser.push(ua.length);
         return setUA(ua);
       };
-    }
-  }
-  return { ...actual, UAParser: CountingParser };
+      return {
+        ua: parsers.ua,
+        isbot: (ua: string) => {
+          seen.isbot.push(ua.length);
+          return parsers.isbot(ua);
+        },
+      };
+    },
+  };
 });
 
 const { UserAgentParser } = await import('../../src/enrich/user-agent.js');

@@ -28,6 +28,19 @@ interface Step {
 
 /** The heavy packages, each needed by some policies or stores only. */
 const HEAVY = ['better-sqlite3', 'geoip-lite', 'tldts'];
+/**
+ * Every package the root import loads. Small ones the request path uses; a package added to this
+ * list is paid for by every app at start-up, whatever its policy, so it takes a decision.
+ */
+const AT_IMPORT = [
+  'cookie',
+  'cookie-parser',
+  'cookie-signature',
+  'ipaddr.js',
+  'lru-cache',
+  'on-headers',
+  'structured-headers',
+];
 const GEOIP_DATA = 'geoip-city.dat';
 /** The optional ASN package is data only: it is "loaded" when its CSV files are read. */
 const ASN_DATA = ['asn-ipv4-num.csv', 'asn-ipv6.csv'];
@@ -67,6 +80,9 @@ describe('what the package loads', { timeout: 60_000 }, () => {
     const [imported] = await probe('import');
     expect(imported!.step).toBe('import');
     expect(heavyIn(imported!)).toEqual([]);
+    // Nor zod (policies are validated when defined), pino (the default diagnostic logger is made
+    // when needed), ua-parser-js or isbot (the background stage parses User-Agents).
+    expect(imported!.packages).toEqual(AT_IMPORT);
     expect(imported!.native).toEqual([]);
     expect(dataOpened(imported!)).toEqual([]);
     // The ASN table's code comes with its data, and the command line is not part of the package.
@@ -76,11 +92,27 @@ describe('what the package loads', { timeout: 60_000 }, () => {
 
   it('a strict logger with a MemoryStore serves a request without loading any of them', async () => {
     const steps = await probe('strict-memory');
+    const constructed = steps.find((s) => s.step === 'constructed')!;
+    // Validating the options and the preset loads zod; nothing parses a User-Agent yet.
+    expect(constructed.packages).toContain('zod');
+    expect(constructed.packages).not.toContain('ua-parser-js');
+    expect(constructed.packages).not.toContain('isbot');
     const last = steps.at(-1)!;
+    // The record's User-Agent was parsed in the background stage; the app passed its own
+    // diagnostic logger, so pino never loaded.
+    expect(last.packages).toContain('ua-parser-js');
+    expect(last.packages).not.toContain('pino');
     expect(last.step).toBe('records 1');
     expect(heavyIn(last)).toEqual([]);
     expect(last.native).toEqual([]);
     expect(dataOpened(last)).toEqual([]);
+  });
+
+  it('the default diagnostic logger loads pino with its first message', async () => {
+    const steps = await probe('default-logger');
+    const step = (name: string) => steps.find((s) => s.step === name)!;
+    expect(step('quiet 1').packages).not.toContain('pino');
+    expect(step('warned').packages).toContain('pino');
   });
 
   it('the default policy loads GeoIP (it keeps country and region), once for two loggers, and no SQLite driver with a MemoryStore', async () => {

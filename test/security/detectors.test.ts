@@ -15,7 +15,7 @@ const base: DetectInput = {
 const ip = normalizeIp('198.51.100.7');
 
 function detect(input: Partial<DetectInput>, settings: unknown = {}) {
-  return createDetection(detectSchema.parse(settings), undefined, none).detect(
+  return createDetection(detectSchema().parse(settings), undefined, none).detect(
     { ...base, ...input },
     ip,
   );
@@ -101,7 +101,7 @@ describe('built-in attack detectors', () => {
 
   it('flags a burst of 401/403 from one /24 once it reaches the threshold, within the window', () => {
     const detection = createDetection(
-      detectSchema.parse({ authFailures: { threshold: 3, window: 'PT1M' } }),
+      detectSchema().parse({ authFailures: { threshold: 3, window: 'PT1M' } }),
       undefined,
       none,
     );
@@ -118,7 +118,7 @@ describe('built-in attack detectors', () => {
 
   it('flags a burst of 404s from one /48', () => {
     const detection = createDetection(
-      detectSchema.parse({ notFound: { threshold: 2 } }),
+      detectSchema().parse({ notFound: { threshold: 2 } }),
       undefined,
       none,
     );
@@ -131,13 +131,13 @@ describe('built-in attack detectors', () => {
   it("adds the app's own reasons and survives a throwing hook", () => {
     const errors: unknown[] = [];
     const own = createDetection(
-      detectSchema.parse({}),
+      detectSchema().parse({}),
       (r) => (r.target.startsWith('/admin') ? ['admin-probe', 7 as never] : undefined),
       (e) => errors.push(e),
     );
     expect(own.detect({ ...base, target: '/admin/x' }, ip)).toEqual(['admin-probe']);
     const throwing = createDetection(
-      detectSchema.parse({}),
+      detectSchema().parse({}),
       () => {
         throw new Error('boom');
       },

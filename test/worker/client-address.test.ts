@@ -21,6 +21,19 @@ const FULL_ADDRESS = definePolicy({
   },
 });
 
+/** A worker-mode logger of {@link FULL_ADDRESS} into `store`, writing at once. */
+const fullAddressLogger = (store: MemoryStore) =>
+  privacyLog({
+    policy: FULL_ADDRESS,
+    store,
+    secret: SECRET,
+    worker: true,
+    logger: spyLogger(),
+    warnings: false,
+    batch: { maxDelayMs: 1 },
+    retention: { enabled: false },
+  });
+
 const SETTINGS: TrustSetting[] = [
   false,
   true,
@@ -142,16 +155,7 @@ describe('the worker resolves the client address exactly as Express does', () =>
     'end to end in worker mode (trust proxy %j): the record holds the address req.ip gave',
     async (setting, forwarded) => {
       const store = new MemoryStore();
-      const log = privacyLog({
-        policy: FULL_ADDRESS,
-        store,
-        secret: SECRET,
-        worker: true,
-        logger: spyLogger(),
-        warnings: false,
-        batch: { maxDelayMs: 1 },
-        retention: { enabled: false },
-      });
+      const log = fullAddressLogger(store);
       const seen: (string | undefined)[] = [];
       const app = express();
       app.set('trust proxy', setting);
@@ -171,4 +175,42 @@ describe('the worker resolves the client address exactly as Express does', () =>
       }
     },
   );
+});
+
+describe('the serving thread in worker mode', () => {
+  it('never reads req.ip, also when the policy keeps security evidence', async () => {
+    const store = new MemoryStore();
+    const log = fullAddressLogger(store);
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    // Count the reads of Express's own getter, which this app's routes never make.
+    const express5Request = Object.getPrototypeOf(app.request) as object;
+    const getter = Object.getOwnPropertyDescriptor(express5Request, 'ip')!.get!;
+    let reads = 0;
+    Object.defineProperty(app.request, 'ip', {
+      configurable: true,
+      get() {
+        reads++;
+        return getter.call(this);
+      },
+    });
+    app.use(log);
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    try {
+      await request(app).get('/').set('X-Forwarded-For', '203.0.113.7');
+      await request(app).get('/.env').set('X-Forwarded-For', '203.0.113.8');
+      await log.flush();
+      expect(FULL_ADDRESS.categories.security).toBeDefined();
+      expect(store.records.map((r) => r.client?.ip)).toEqual(['203.0.113.7', '203.0.113.8']);
+      // The probe for /.env is flagged; behind the trusted proxy its port is the proxy's.
+      const flagged = store.records.find((r) => r.security)!;
+      expect(flagged.security!.reasons).toEqual(['sensitive-path']);
+      expect(flagged.security).not.toHaveProperty('port');
+      expect(reads).toBe(0);
+    } finally {
+      await log.close();
+    }
+  });
 });

@@ -1,0 +1,20 @@
+import { afterAll, expect, vi } from 'vitest';
+import { fallbacks, made } from './worker-default.js';
+
+// Attack detection and evidence, run again with every logger in worker mode: there the client
+// address is resolved in the worker, which then decides whether the socket's port is the client's.
+// (protected-evidence.test.ts reads its SqliteStore object directly, which in worker mode is never
+// opened on this thread: the worker opens its own from the path.)
+vi.mock('../../src/middleware.js', async (importOriginal) =>
+  (await import('./worker-default.js')).workerByDefault(importOriginal),
+);
+// Every logger here starts a thread that loads the library (and GeoIP, for most policies) anew: on
+// a loaded machine that takes seconds, so the budget per test is larger than the suites' own.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+await import('../security/attack-evidence.test.js');
+
+afterAll(() => {
+  expect(made.count).toBeGreaterThan(0);
+  expect(fallbacks).toEqual([]);
+});
