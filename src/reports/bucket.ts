@@ -1,4 +1,4 @@
-import type { HyperLogLog } from './hyperloglog.js';
+import { HyperLogLog } from './hyperloglog.js';
 import { type LatencyHistogram, mergeLatency } from './latency-histogram.js';
 
 /** The time grains rollups are kept at. */
@@ -165,4 +165,27 @@ export function countsFromJson(text: string): BucketCounts {
     }
   }
   return counts;
+}
+
+/** Day buckets summing the given hour buckets, one per host and day. */
+export function daysOf(hours: readonly Bucket[]): Bucket[] {
+  const days = new Map<string, Bucket>();
+  for (const hour of hours) {
+    const start = bucketStart(hour.start, 'day');
+    const id = `${hour.host}\n${start}`;
+    let day = days.get(id);
+    if (day === undefined) {
+      day = {
+        host: hour.host,
+        interval: 'day',
+        start,
+        counts: emptyCounts(),
+        visitors: new HyperLogLog(),
+      };
+      days.set(id, day);
+    }
+    mergeCounts(day.counts, hour.counts);
+    day.visitors.merge(hour.visitors);
+  }
+  return [...days.values()];
 }
