@@ -175,17 +175,21 @@ export function daysOf(hours: readonly Bucket[]): Bucket[] {
     const id = `${hour.host}\n${start}`;
     let day = days.get(id);
     if (day === undefined) {
-      day = {
-        host: hour.host,
-        interval: 'day',
-        start,
-        counts: emptyCounts(),
-        visitors: new HyperLogLog(),
-      };
+      day = emptyBucket(hour.host, 'day', start);
       days.set(id, day);
     }
-    mergeCounts(day.counts, hour.counts);
-    day.visitors.merge(hour.visitors);
+    mergeBucket(day, hour);
   }
   return [...days.values()];
+}
+
+/** A bucket with nothing counted, its sketch empty. */
+export function emptyBucket(host: string, interval: Interval, start: string): Bucket {
+  return { host, interval, start, counts: emptyCounts(), visitors: new HyperLogLog() };
+}
+
+/** Add the figures and the sketch of `from` into `into`. */
+export function mergeBucket(into: Bucket, from: Bucket): void {
+  mergeCounts(into.counts, from.counts);
+  into.visitors.merge(from.visitors);
 }

@@ -1,5 +1,4 @@
-import { type Bucket, bucketStart, daysOf, emptyCounts, mergeCounts, OTHER } from './bucket.js';
-import { HyperLogLog } from './hyperloglog.js';
+import { type Bucket, bucketStart, daysOf, emptyBucket, mergeBucket, OTHER } from './bucket.js';
 import { HourRollup, ROLLUP_LIMITS } from './rollup.js';
 import type { RollupLease, RollupStore } from './rollup-store.js';
 
@@ -56,17 +55,10 @@ async function addToStored(target: RollupStore, delta: Bucket[]): Promise<Bucket
       const host = stored.has(d.host) || stored.size < ROLLUP_LIMITS.maxHosts ? d.host : OTHER;
       let bucket = stored.get(host);
       if (bucket === undefined) {
-        bucket = {
-          host,
-          interval: 'hour',
-          start,
-          counts: emptyCounts(),
-          visitors: new HyperLogLog(),
-        };
+        bucket = emptyBucket(host, 'hour', start);
         stored.set(host, bucket);
       }
-      mergeCounts(bucket.counts, d.counts);
-      bucket.visitors.merge(d.visitors);
+      mergeBucket(bucket, d);
       touched.add(bucket);
     }
     changed.push(...touched);

@@ -10,7 +10,7 @@ import { updateRollups } from '../../src/reports/runner.js';
 import { trafficReport } from '../../src/reports/traffic.js';
 import type { Store } from '../../src/stores/store.js';
 import { contractId } from '../../src/testing/contract-records.js';
-import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
+import { DAY, expectExact, SET_START, trafficSet, truth } from './traffic-set.js';
 
 const HOUR = 3_600_000;
 const DAYS = 3;
@@ -38,15 +38,7 @@ async function expectTruth(rollups: RollupStore, records: AccessRecord[], now: D
       1,
       now,
     );
-    expect(report.totals.requests).toBe(exact.requests);
-    expect(report.totals.bots).toBe(exact.bots);
-    expect(report.totals.pageViews).toBe(exact.pageViews);
-    expect(report.totals.bytes).toBe(exact.bytes);
-    expect(report.totals.visits).toBe(exact.visits);
-    expect(report.totals.pageViewsWithVisitor).toBe(exact.pageViewsWithVisitor);
-    expect(Object.fromEntries(report.breakdown!.rows.map((row) => [row.key, row.value]))).toEqual(
-      exact.pages,
-    );
+    expectExact(report, exact);
   }
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +10,10 @@ import { trafficReport } from '../../src/reports/traffic.js';
 import { PostgresRollups, ROLLUP_LOCK } from '../../src/stores/postgres-rollups.js';
 import { PostgresStore } from '../../src/stores/postgres-store.js';
 import { contractId } from '../../src/testing/contract-records.js';
+import { watchAdvisoryLock } from '../helpers/advisory-lock.js';
+import { runJsonChild } from '../helpers/json-child.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
-import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
+import { DAY, expectExact, SET_START, trafficSet, truth } from './traffic-set.js';
 
 // Large generated traffic sets and two child processes: generous bounds on a shared, busy machine
 // (no timing is asserted).
@@ -68,37 +69,18 @@ serviceSuite('PG_URL', 'rollups kept in PostgreSQL', (url) => {
       return file;
     });
     // Watch the rollup lock from outside: never more than one holder.
-    let mostHolders = 0;
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const { rows } = await pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks
-            WHERE locktype = 'advisory' AND granted AND classid = $1::bigint::oid
-              AND objid = (hashtext($2)::bigint & 4294967295)::oid`,
-          [ROLLUP_LOCK, table],
-        );
-        mostHolders = Math.max(mostHolders, rows[0]!.n);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    })();
+    const lock = watchAdvisoryLock(pool, ROLLUP_LOCK, table);
     const run = (file: string) =>
-      new Promise<{ ran: number; skipped: number; written: number }>((resolve, reject) => {
-        const args = [CHILD, url, table, file, SET_START + 5 * HOUR, END + DAY, 11 * HOUR];
-        const child = spawn(process.execPath, args.map(String), {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-        });
-        child.once('exit', (code) =>
-          code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`child exited ${code}`)),
-        );
-      });
+      runJsonChild<{ ran: number; skipped: number; written: number }>(CHILD, [
+        url,
+        table,
+        file,
+        SET_START + 5 * HOUR,
+        END + DAY,
+        11 * HOUR,
+      ]);
     const results = await Promise.all(files.map(run));
-    watching = false;
-    await watcher;
+    const mostHolders = await lock.stop();
 
     expect(mostHolders).toBe(1);
     // They did contend: each found the other holding the lock, again and again.
@@ -120,15 +102,7 @@ serviceSuite('PG_URL', 'rollups kept in PostgreSQL', (url) => {
       new Date(END + DAY),
     );
     await rollups.close();
-    expect(report.totals.requests).toBe(exact.requests);
-    expect(report.totals.pageViews).toBe(exact.pageViews);
-    expect(report.totals.bots).toBe(exact.bots);
-    expect(report.totals.bytes).toBe(exact.bytes);
-    expect(report.totals.visits).toBe(exact.visits);
-    expect(report.totals.pageViewsWithVisitor).toBe(exact.pageViewsWithVisitor);
-    expect(Object.fromEntries(report.breakdown!.rows.map((row) => [row.key, row.value]))).toEqual(
-      exact.pages,
-    );
+    expectExact(report, exact);
     const visitors = report.totals.visitors as number;
     expect(Math.abs(visitors - exact.visitors) / exact.visitors).toBeLessThan(
       3 * HLL_STANDARD_ERROR,
