@@ -34,9 +34,14 @@ export function rollupScanSql(base: string, raw: string, state: string) {
           ON CONFLICT DO NOTHING;
         RETURN NULL;
       END $f$;
-      DROP TRIGGER IF EXISTS "${raw}_rollup_late" ON ${base};
-      CREATE TRIGGER "${raw}_rollup_late" AFTER INSERT ON ${base}
-        REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();`,
+      DO $t$ BEGIN
+        -- Creating a trigger locks out writers for a moment: only when it is missing.
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                        WHERE tgname = '${raw}_rollup_late' AND tgrelid = '${base}'::regclass) THEN
+          CREATE TRIGGER "${raw}_rollup_late" AFTER INSERT ON ${base}
+            REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+        END IF;
+      END $t$;`,
     /** How many records a range holds, and a hash sum of their ids: a write or delete changes it. */
     fingerprint: `SELECT count(*) || ':' || coalesce(sum(hashtext(id)::bigint), 0) AS f
         FROM ${base} WHERE time >= $1 AND time < $2`,
