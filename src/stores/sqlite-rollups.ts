@@ -16,7 +16,10 @@ import { loadDriver } from './sqlite-store.js';
 
 /** Options of {@link SqliteRollups}. */
 export interface SqliteRollupsOptions {
-  /** The database file, usually the {@link SqliteStore}'s own (`store.path`). */
+  /**
+   * The {@link SqliteStore}'s database file (`store.path`): the rollups read its records there, and
+   * keep their tables beside them. The store creates the records' table first.
+   */
   path: string;
   /** Milliseconds a statement waits for another connection's lock. Default 1000. */
   busyTimeoutMs?: number;
