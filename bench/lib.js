@@ -49,7 +49,7 @@ export function table(header, rows) {
   ].join('\n');
 }
 
-/** The same table as Markdown, for the README. */
+/** The same table as Markdown, for docs/performance.md. */
 export function markdownTable(header, rows) {
   const align = header.map((_, i) => (i === 0 ? ':--' : '--:'));
   return [header, align, ...rows.map((row) => row.map(String))]

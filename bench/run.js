@@ -351,7 +351,7 @@ if (!args['no-startup'] && !args['micro-only']) {
 
 results.budgets = (await import('./budgets.js')).evaluate(results);
 if (results.budgets.length > 0) {
-  console.log('\nBudgets (docs: the Performance section of README.md)');
+  console.log('\nBudgets (see docs/performance.md)');
   for (const b of results.budgets) {
     console.log(
       `  ${b.met === undefined ? 'n/a ' : b.met ? 'met ' : 'MISS'}  ${b.budget}: ${b.measured}`,

@@ -22,6 +22,7 @@ import { createDashboard, type DashboardOptions } from './reports/dashboard/rout
 import { createReports, type ReportsApi } from './reports/reports-api.js';
 import type { Captured } from './request/capture.js';
 import { PrivacyLogHandle } from './request/handle.js';
+import { routesAhead } from './request/mount-order.js';
 import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
 import { RequestTracker } from './request/tracker.js';
@@ -207,6 +208,8 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     if (!checkedTrustProxy) {
       checkedTrustProxy = true;
       if (req.app?.get('trust proxy') === true) warnings.emit('WRN_TRUST_PROXY_TRUE');
+      const ahead = routesAhead(req.app, middleware);
+      if (ahead.length > 0) warnings.emit('WRN_ROUTES_BEFORE_MIDDLEWARE', { routes: ahead });
     }
     const headers = req.headers;
     const { compiled, decider, jar, handleContext } = runtimeFor(req);
@@ -349,6 +352,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           logger,
           appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
           onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
+          onRequestNotLogged: (path) => warnings.emit('WRN_ROUTER_WITHOUT_MIDDLEWARE', { path }),
         },
         routerOptions,
       ),

@@ -110,7 +110,7 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
     },
     process,
     plan: (c) => {
-      // S2: an objection allows no lookup beyond what the essential category needs.
+      // An objection (GPC, DNT, opt-out) allows no lookup beyond what the essential category needs.
       if (!lookups || !c.decision.enrich || !c.decision.categories.includes('client')) return;
       const ip = normalizeIp(c.ip);
       if (ip === undefined) return undefined;

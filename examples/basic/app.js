@@ -47,7 +47,7 @@ ${body}
 `;
 }
 
-/** The decision of this request, in words (S5: show the visitor that a choice is honoured). */
+/** The decision of this request, in words (shows the visitor that a choice is honoured). */
 function describeDecision(decision) {
   const yesNo = (flag) => (flag ? 'yes' : 'no');
   const basis = {

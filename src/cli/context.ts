@@ -1,5 +1,5 @@
 import type { ProgressStream } from './progress.js';
-import type { OpenedStore } from './store-url.js';
+import type { OpenedStore, StoreChoice } from './store-url.js';
 
 /** Where the command line reads and writes: the process's streams, or a test's. */
 export interface CliIo {
@@ -19,8 +19,10 @@ export interface CommandContext {
   /** Print a value as JSON on standard output; returns exit code 0. */
   printJson(value: unknown): number;
   /**
-   * Open the store a `--store` URL names (default: the environment's EXPRESS_PRIVACY_LOG_STORE,
-   * then `sqlite:./access-log.sqlite`), run `body`, and close the store whatever happens.
+   * Open the store the options name (`--store`, default: the environment's
+   * EXPRESS_PRIVACY_LOG_STORE, then `sqlite:./access-log.sqlite`; with `--table`, `--prefix` or
+   * `--store-options`), run `body`, and close the store whatever happens. A store that holds no
+   * access log fails, and none is created.
    */
-  withStore<T>(url: string | undefined, body: (opened: OpenedStore) => Promise<T>): Promise<T>;
+  withStore<T>(choice: StoreChoice, body: (opened: OpenedStore) => Promise<T>): Promise<T>;
 }

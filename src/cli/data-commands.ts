@@ -20,7 +20,7 @@ const SILENT = { warn() {}, error() {}, info() {} };
 export async function purgeCommand(context: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('purge', args, STORE_OPTIONS);
   noPositionals('purge', positionals);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('purge').length === 0) {
       throw new CliError(`the store at ${opened.label} cannot purge`);
@@ -58,7 +58,7 @@ export async function exportCommand(context: CommandContext, args: string[]): Pr
   noPositionals('export', positionals);
   const subject = parseSubject(values.subject, 'export');
   await (await policyChecks()).checkSubjectPolicy(subject, values.policy, 'export');
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('read').length === 0) {
       throw new CliError(`the store at ${opened.label} cannot be read`);
@@ -107,7 +107,7 @@ export async function eraseCommand(context: CommandContext, args: string[]): Pro
   noPositionals('erase', positionals);
   const subject = parseSubject(values.subject, 'erase');
   await (await policyChecks()).checkSubjectPolicy(subject, values.policy, 'erase');
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const set = new StoreSet([opened.store]);
     if (set.with('erase').length === 0) {
       throw new CliError(`the store at ${opened.label} cannot erase records`);
@@ -148,7 +148,7 @@ export interface StoreReport {
 export async function statsCommand(context: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('stats', args, STORE_OPTIONS);
   noPositionals('stats', positionals);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const { store } = opened;
     if (typeof store.read !== 'function') {
       throw new CliError(`the store at ${opened.label} cannot be read`);

@@ -1,4 +1,4 @@
-import { createHoldsApi } from '../privacy/holds.js';
+import { createHoldsApi, futureTime } from '../privacy/holds.js';
 import { StoreSet } from '../privacy/store-set.js';
 import type { HoldScope } from '../stores/store.js';
 import { noPositionals, parseCommand, parseSubject, parseTime, STORE_OPTIONS } from './args.js';
@@ -35,7 +35,7 @@ function holdsApi(context: CommandContext, set: StoreSet, label: string) {
 async function list(context: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('holds list', args, STORE_OPTIONS);
   noPositionals('holds list', positionals);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const holds = await holdsApi(context, new StoreSet([opened.store]), opened.label).list();
     if (values.json) {
       return context.printJson(holds.map(({ stores: _stores, ...hold }) => hold));
@@ -109,7 +109,7 @@ async function add(context: CommandContext, args: string[]): Promise<number> {
       'holds add: give a scope (--subject, --from, --to, --record) or --all for every record',
     );
   }
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const api = holdsApi(context, new StoreSet([opened.store]), opened.label);
     const placed = await checked(() =>
       api.add({
@@ -128,11 +128,16 @@ async function add(context: CommandContext, args: string[]): Promise<number> {
   });
 }
 
+/**
+ * `holds extend ID --review WHEN`: a review date only moves later. An earlier one is refused
+ * (exit 2) unless `--force` says it is meant: "extend" must never shorten a hold's review quietly.
+ */
 async function extend(context: CommandContext, args: string[]): Promise<number> {
   const { values, positionals } = parseCommand('holds extend', args, {
     ...STORE_OPTIONS,
     reason: { type: 'string' },
     review: { type: 'string' },
+    force: { type: 'boolean' },
   });
   const id = positionals[0];
   if (id === undefined) throw new UsageError('holds extend: give the id of the hold');
@@ -140,16 +145,38 @@ async function extend(context: CommandContext, args: string[]): Promise<number> 
   if (values.review === undefined && values.reason === undefined) {
     throw new UsageError('holds extend: give --review, --reason or both');
   }
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const api = holdsApi(context, new StoreSet([opened.store]), opened.label);
+    const current = (await api.list()).find((hold) => hold.id === id);
+    if (current === undefined) throw new CliError(`no legal hold with id "${id}"`);
+    const reviewAt =
+      values.review === undefined
+        ? undefined
+        : await checked(async () => futureTime(values.review!, context.now(), '--review'));
+    const earlier = reviewAt !== undefined && Date.parse(reviewAt) < Date.parse(current.reviewAt);
+    if (earlier && !values.force) {
+      throw new UsageError(
+        `holds extend: --review ${values.review} is ${reviewAt}, earlier than the hold's review date ${current.reviewAt}; give a later date, or add --force to move the review earlier`,
+      );
+    }
     const placed = await checked(() =>
       api.extend(id, {
-        ...(values.review === undefined ? {} : { reviewAt: values.review }),
+        ...(reviewAt === undefined ? {} : { reviewAt }),
         ...(values.reason === undefined ? {} : { reason: values.reason }),
       }),
     );
-    if (values.json) return context.printJson(placed);
-    context.print(`Extended legal hold ${id}; review by ${placed.hold.reviewAt}.`);
+    if (values.json) return context.printJson({ ...placed, previousReviewAt: current.reviewAt });
+    if (earlier) {
+      context.print(
+        `Moved the review of legal hold ${id} earlier, to ${placed.hold.reviewAt} (was ${current.reviewAt}).`,
+      );
+    } else if (reviewAt !== undefined && placed.hold.reviewAt !== current.reviewAt) {
+      context.print(
+        `Extended legal hold ${id}; review by ${placed.hold.reviewAt} (was ${current.reviewAt}).`,
+      );
+    } else {
+      context.print(`Updated legal hold ${id}; review by ${placed.hold.reviewAt}, unchanged.`);
+    }
     return 0;
   });
 }
@@ -159,7 +186,7 @@ async function release(context: CommandContext, args: string[]): Promise<number>
   const id = positionals[0];
   if (id === undefined) throw new UsageError('holds release: give the id of the hold');
   noPositionals('holds release', positionals, 1);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const api = holdsApi(context, new StoreSet([opened.store]), opened.label);
     const released = await api.release(id);
     if (!released) throw new CliError(`no legal hold with id "${id}"`);

@@ -41,7 +41,7 @@ export async function reportCommand(context: CommandContext, args: string[]): Pr
     values.policy === undefined
       ? DEFAULT_K
       : ((await loadPolicy(values.policy)).aggregates?.k ?? DEFAULT_K);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const rollups = await openRollups(opened.store, opened.label);
     try {
       const now = context.now();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliIo, CommandContext } from './context.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
-import { DEFAULT_STORE_URL, type OpenedStore, openStore } from './store-url.js';
+import { DEFAULT_STORE_URL, type OpenedStore, openStore, type StoreChoice } from './store-url.js';
 
 export type { CliIo } from './context.js';
 
@@ -24,7 +24,8 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
   holds add --reason TEXT --review DATE|DURATION (--subject KEY | --from TIME | --to TIME
             | --record ID ... | --all) [--id ID]
                                  place a hold; --review takes 2026-06-30 or P90D
-  holds extend ID [--review DATE|DURATION] [--reason TEXT]
+  holds extend ID [--review DATE|DURATION] [--reason TEXT] [--force]
+                                 a review date only moves later; --force moves it earlier
   holds release ID
   report [--from TIME] [--to TIME] [--interval day|hour] [--host HOST] [--policy P]
          [--by page|entry|referrer|browser|os|device|country|region|status] [--csv]
@@ -43,10 +44,19 @@ Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-
          [--dpo CONTACT] [--representative NAME] [--site NAME] [--recipient NAME ...]
          [--transfer TEXT ...]
 
-A subject KEY is visitor:<id>, email:<address>, ip:<address>, or a bare address (holding an @)
-or id. ip: needs --policy P (the policy the log was written under) keeping full addresses:
-a truncated or hashed address is refused (exit 2), as it does not name one person.
-Store URLs: sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379.
+A subject KEY is visitor:<id>, email:<address>, ip:<address>, or a bare e-mail address (holding
+an @) or visitor id; another kind (phone:, a misspelt emial:) is refused (exit 2). ip: needs
+--policy P (the policy the log was written under) keeping full addresses: a truncated or hashed
+address is refused (exit 2), as it does not name one person.
+
+Store options (every command on a store):
+  --store URL          sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379,
+                       or module:./my-store.js[#Export] (a plugin store)
+  --table NAME         PostgreSQL: the base table (default access_records)
+  --schema NAME        PostgreSQL: the schema it is in (default: the connection's search path)
+  --prefix NAME        Redis: the key prefix (default epl)
+  --store-options JSON a module store: the options its export is built with
+No command creates an access log: where none is, it says "no access log here" (exit 1).
 Options: --json (machine-readable output), --help, --version.
 Exit codes: 0 done, 1 failed while running, 2 wrong command or options.
 `;
@@ -93,8 +103,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
       return EXIT.ok;
     },
-    withStore: async <T>(url: string | undefined, body: (opened: OpenedStore) => Promise<T>) => {
-      const opened = await openStore(url ?? io.env.EXPRESS_PRIVACY_LOG_STORE ?? DEFAULT_STORE_URL);
+    withStore: async <T>(choice: StoreChoice, body: (opened: OpenedStore) => Promise<T>) => {
+      const url = choice.store ?? io.env.EXPRESS_PRIVACY_LOG_STORE ?? DEFAULT_STORE_URL;
+      const opened = await openStore(url, choice);
       try {
         return await body(opened);
       } finally {

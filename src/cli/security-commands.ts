@@ -38,7 +38,7 @@ export async function verifyCommand(context: CommandContext, args: string[]): Pr
   noPositionals('verify', positionals);
   const key =
     values['public-key'] === undefined ? undefined : await publicKeyFrom(values['public-key']);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const set = new StoreSet([opened.store]);
     const entry = set.with('read')[0];
     if (entry === undefined) throw new CliError(`the store at ${opened.label} cannot be read`);
@@ -81,7 +81,7 @@ export async function openCommand(context: CommandContext, args: string[]): Prom
   }
   if (key.asymmetricKeyType !== 'x25519') throw new CliError(`${path} holds no X25519 key`);
   const wanted = values.record === undefined ? undefined : new Set(values.record);
-  return context.withStore(values.store, async (opened) => {
+  return context.withStore(values, async (opened) => {
     const set = new StoreSet([opened.store]);
     const entry = set.with('read')[0];
     if (entry === undefined) throw new CliError(`the store at ${opened.label} cannot be read`);

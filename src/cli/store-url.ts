@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { SqliteStore } from '../stores/sqlite-store.js';
+import { loadDriver, SqliteStore } from '../stores/sqlite-store.js';
 import type { Store } from '../stores/store.js';
+import { loadOptional } from './drivers.js';
 import { CliError, UsageError } from './errors.js';
+import { noAccessLog } from './no-access-log.js';
 import { redactUrl, scrubSecrets } from './redact-url.js';
 
 /** A store opened from a URL, with what closes it and everything it owns. */
@@ -12,23 +14,53 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
+/**
+ * Which store a command works on, as its options give it: `--store` (a URL) and the settings
+ * some stores take beside it.
+ */
+export interface StoreChoice {
+  /** `sqlite:PATH`, `postgres://...`, `redis://...` or `module:SPECIFIER[#EXPORT]`. */
+  readonly store?: string | undefined;
+  /** PostgreSQL: the base table. Default `access_records`. */
+  readonly table?: string | undefined;
+  /** PostgreSQL: the schema the table is in. Default: the connection's search path. */
+  readonly schema?: string | undefined;
+  /** Redis: the key prefix. Default `epl`. */
+  readonly prefix?: string | undefined;
+  /** A module store: JSON handed to its export. */
+  readonly 'store-options'?: string | undefined;
+}
+
 /** The store URL used when none is given: the middleware's embedded default. */
 export const DEFAULT_STORE_URL = 'sqlite:./access-log.sqlite';
 
-const FORMS = 'sqlite:./access-log.sqlite, postgres://user@host/db or redis://host:6379';
+const FORMS =
+  'sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379 or module:./my-store.js';
 
 /** Milliseconds the command line waits for a database that is busy or far away. */
-const WAIT_MS = 5000;
+export const WAIT_MS = 5000;
+
+/** The settings of a {@link StoreChoice}, checked against the kind of store the URL names. */
+export interface StoreTarget {
+  readonly url: string;
+  readonly label: string;
+  readonly table?: string;
+  readonly schema?: string;
+  readonly prefix?: string;
+  readonly options?: unknown;
+}
 
 /**
  * Open the store a URL names: `sqlite:<path>` (also `sqlite://<path>`), `postgres://` or
- * `postgresql://`, `redis://` or `rediss://`. The SQLite file must exist: a mistyped path must not
- * quietly create an empty database and report that nothing is stored. PostgreSQL and Redis need
- * their optional drivers (`pg`, `redis`); without them the error says which to install.
+ * `postgresql://`, `redis://` or `rediss://`, or `module:<path or package>[#export]`. The command
+ * line never creates an access log: a SQLite file, a PostgreSQL table or Redis keys that are not
+ * there are "no access log here" (exit 1), and nothing is created looking for them. PostgreSQL
+ * and Redis need their optional drivers (`pg`, `redis`); without them the error names the install
+ * command.
  */
-export async function openStore(url: string): Promise<OpenedStore> {
+export async function openStore(url: string, choice: StoreChoice = {}): Promise<OpenedStore> {
   try {
-    return await openByScheme(url);
+    return await openByScheme(url, choice);
   } catch (err) {
     // A driver may quote the URL or a part of it in its message.
     if (err instanceof Error) {
@@ -39,30 +71,104 @@ export async function openStore(url: string): Promise<OpenedStore> {
   }
 }
 
-async function openByScheme(url: string): Promise<OpenedStore> {
+async function openByScheme(url: string, choice: StoreChoice): Promise<OpenedStore> {
   const label = redactUrl(url);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === 'sqlite') return openSqlite(url, label);
-  if (scheme === 'postgres' || scheme === 'postgresql') return openPostgres(url, label);
-  if (scheme === 'redis' || scheme === 'rediss') return openRedis(url, label);
-  throw new UsageError(
-    scheme === undefined
-      ? `not a store URL: "${label}"; use ${FORMS}`
-      : `unknown store URL scheme "${scheme}:" in "${label}"; use ${FORMS}`,
-  );
+  const kind =
+    scheme === 'sqlite'
+      ? 'sqlite'
+      : scheme === 'postgres' || scheme === 'postgresql'
+        ? 'postgres'
+        : scheme === 'redis' || scheme === 'rediss'
+          ? 'redis'
+          : scheme === 'module'
+            ? 'module'
+            : undefined;
+  if (kind === undefined) {
+    throw new UsageError(
+      scheme === undefined
+        ? `not a store URL: "${label}"; use ${FORMS}`
+        : `unknown store URL scheme "${scheme}:" in "${label}"; use ${FORMS}`,
+    );
+  }
+  const target = targetOf(kind, url, label, choice);
+  if (kind === 'sqlite') return openSqlite(target);
+  if (kind === 'module') return (await import('./module-store.js')).openModuleStore(target);
+  const servers = await import('./server-stores.js');
+  return kind === 'postgres' ? servers.openPostgres(target) : servers.openRedis(target);
 }
 
-async function openSqlite(url: string, label: string): Promise<OpenedStore> {
+/** Each setting belongs to one kind of store; given to another, it is a mistake, not ignored. */
+function targetOf(
+  kind: 'sqlite' | 'postgres' | 'redis' | 'module',
+  url: string,
+  label: string,
+  choice: StoreChoice,
+): StoreTarget {
+  const owners = [
+    ['--table', choice.table, 'postgres', 'a PostgreSQL table'],
+    ['--schema', choice.schema, 'postgres', 'a PostgreSQL schema'],
+    ['--prefix', choice.prefix, 'redis', 'a Redis key prefix'],
+    ['--store-options', choice['store-options'], 'module', 'options for a module store'],
+  ] as const;
+  for (const [option, value, owner, what] of owners) {
+    if (value !== undefined && kind !== owner) {
+      throw new UsageError(`${option} names ${what}, and "${label}" is not one`);
+    }
+  }
+  let options: unknown;
+  const json = choice['store-options'];
+  if (json !== undefined) {
+    try {
+      options = JSON.parse(json);
+    } catch (err) {
+      throw new UsageError(`--store-options must be JSON: ${(err as Error).message}`);
+    }
+  }
+  return {
+    url,
+    label,
+    ...(choice.table === undefined ? {} : { table: choice.table }),
+    ...(choice.schema === undefined ? {} : { schema: choice.schema }),
+    ...(choice.prefix === undefined ? {} : { prefix: choice.prefix }),
+    ...(json === undefined ? {} : { options }),
+  };
+}
+
+async function openSqlite({ url, label }: StoreTarget): Promise<OpenedStore> {
   let path = url.slice('sqlite:'.length);
   if (path.startsWith('//')) path = path.slice(2);
   if (path === '') {
     throw new UsageError(`the store URL "${label}" names no file; use ${DEFAULT_STORE_URL}`);
   }
-  if (path !== ':memory:' && !existsSync(path)) {
-    throw new CliError(`no SQLite database at ${path} (from the store URL "${label}")`);
+  if (path === ':memory:') {
+    throw new UsageError('sqlite::memory: holds nothing outside one process; name a file');
   }
-  const store = new SqliteStore({ path, busyTimeoutMs: WAIT_MS });
+  if (!existsSync(path)) {
+    throw noAccessLog(`no SQLite database at ${path} (from the store URL "${label}")`);
+  }
+  const Driver = await loadOptional(async () => loadDriver(), 'better-sqlite3', 'a SQLite store');
+  // Looked at read-only first: init() would add the tables to any SQLite file it is given.
+  let hasTable: boolean;
   try {
+    const db = new Driver(path, { readonly: true, fileMustExist: true });
+    try {
+      hasTable =
+        db
+          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_records'")
+          .get() !== undefined;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    throw new CliError(`cannot open the SQLite database ${path}: ${message(err)}`);
+  }
+  if (!hasTable) {
+    throw noAccessLog(`the SQLite database ${path} holds no access_records table`);
+  }
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ path, busyTimeoutMs: WAIT_MS });
     await store.init();
   } catch (err) {
     throw new CliError(`cannot open the SQLite database ${path}: ${message(err)}`);
@@ -70,84 +176,6 @@ async function openSqlite(url: string, label: string): Promise<OpenedStore> {
   return { store, label, close: () => store.close() };
 }
 
-async function openPostgres(url: string, label: string): Promise<OpenedStore> {
-  const [{ PostgresStore }, pg] = await Promise.all([
-    load(() => import('../stores/postgres-store.js'), 'the PostgreSQL store'),
-    load(() => import('pg'), 'the PostgreSQL driver: install it with "npm install pg"'),
-  ]);
-  const Pool = (pg as { default?: { Pool: unknown }; Pool?: unknown }).default?.Pool ?? pg.Pool;
-  const pool = new (Pool as typeof import('pg').Pool)({
-    connectionString: url,
-    connectionTimeoutMillis: WAIT_MS,
-    max: 2,
-  });
-  // pg asks for a listener: an idle client's error would otherwise end the process.
-  pool.on('error', () => {});
-  const store = new PostgresStore({ pool, connectTimeoutMs: WAIT_MS });
-  try {
-    await store.init();
-  } catch (err) {
-    await pool.end().catch(() => {});
-    throw new CliError(`cannot open the PostgreSQL store at ${label}: ${message(err)}`);
-  }
-  return {
-    store,
-    label,
-    close: async () => {
-      await store.close();
-      await pool.end();
-    },
-  };
-}
-
-async function openRedis(url: string, label: string): Promise<OpenedStore> {
-  const [{ RedisStreamStore }, redis] = await Promise.all([
-    load(() => import('../stores/redis-stream-store.js'), 'the Redis store'),
-    load(() => import('redis'), 'the Redis driver: install it with "npm install redis"'),
-  ]);
-  let client: ReturnType<typeof redis.createClient>;
-  try {
-    client = redis.createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: WAIT_MS, reconnectStrategy: false },
-    });
-  } catch (err) {
-    throw new CliError(`cannot open the Redis store at ${label}: ${message(err)}`);
-  }
-  // Without a listener a connection error is thrown from an event and ends the process.
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new CliError(`cannot connect to Redis at ${label}: ${message(err)}`);
-  }
-  const store = new RedisStreamStore({ client });
-  try {
-    await store.init?.();
-  } catch (err) {
-    client.destroy();
-    throw new CliError(`cannot open the Redis store at ${label}: ${message(err)}`);
-  }
-  return {
-    store,
-    label,
-    close: async () => {
-      await store.close?.();
-      await client.close();
-    },
-  };
-}
-
-/** Import an optional module, or say plainly which one is missing. */
-async function load<T>(importer: () => Promise<T>, what: string): Promise<T> {
-  try {
-    return await importer();
-  } catch (err) {
-    throw new CliError(`${what} is not available (${message(err)})`);
-  }
-}
-
-function message(err: unknown): string {
+export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -67,7 +67,8 @@ export function missingAsnMessage(): string {
 
 /**
  * Reads the ASN data into an {@link AsnTable} (once: later calls share the first load) and returns
- * the built-in resolver. The load reads about 32 MB of CSV; see the README for its time and memory.
+ * the built-in resolver. The load reads about 32 MB of CSV; docs/enrichment.md gives its time and
+ * memory.
  *
  * @throws (rejects) When the files cannot be read.
  */

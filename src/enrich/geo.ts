@@ -143,7 +143,7 @@ export class GeoCache {
 
   /**
    * Whether lookups made with these prefixes may be cached: only networks at least as wide as the
-   * P2 defaults count as minimised (a finer prefix needs `dangerouslyAllowFinePrefix`).
+   * default /24 and /48 count as minimised (a finer prefix needs `dangerouslyAllowFinePrefix`).
    */
   static cacheable(ipv4Prefix: number, ipv6Prefix: number): boolean {
     return ipv4Prefix <= 24 && ipv6Prefix <= 48;

@@ -7,7 +7,7 @@ import { applyHints } from './combine-hints.js';
 import { DEVICE_TYPES, guessDevice } from './device-class.js';
 
 /**
- * What M1 keeps of a User-Agent: browser name and major version, OS name and version, device
+ * What a record keeps of a User-Agent: browser name and major version, OS name and version, device
  * class and bot flag. A part the parser could not tell is absent, not `undefined`. Instances are
  * frozen, because the cache hands the same object to many records.
  */

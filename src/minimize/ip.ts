@@ -30,8 +30,8 @@ const DOT = 0x2e;
  *
  * - A port and brackets are dropped (`203.0.113.7:61234`, `[2001:db8::1]:443`, `[::1]`): some
  *   proxies write them into `X-Forwarded-For`, and Express passes them on as `req.ip`.
- * - IPv4-mapped IPv6 (`::ffff:1.2.3.4`, `::ffff:102:304`) becomes the IPv4 address, so that P2's
- *   /24 truncation applies and GeoIP is not misled by the hex form.
+ * - IPv4-mapped IPv6 (`::ffff:1.2.3.4`, `::ffff:102:304`) becomes the IPv4 address, so that the
+ *   IPv4 /24 truncation applies and GeoIP is not misled by the hex form.
  * - IPv6 forms that carry a client's IPv4 address (see {@link carriedIpv4}) become that IPv4
  *   address too, so the client is minimised as it would be over IPv4; the IPv6 text is kept in
  *   `received` for a policy that stores the full address.

@@ -5,7 +5,7 @@ import { cleanText } from './text.js';
 export type ReferrerDetail = 'origin' | 'full';
 
 /**
- * The referrer as M3 allows keeping it, or `undefined` when nothing may be kept.
+ * The referrer as far as `detail` allows keeping it, or `undefined` when nothing may be kept.
  *
  * - Only `http:` and `https:` URLs; anything else (`javascript:`, `data:`, `android-app:`,
  *   unparseable text) gives `undefined`.

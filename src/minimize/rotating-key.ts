@@ -34,8 +34,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * cluster, several instances sharing one store) hold different keys and so give different
  * pseudonyms for the same input: a pseudonym links records of one process within one period only,
  * and distinct counts over a shared store can count one visitor once per process. That is the
- * price of P4: a key shared between processes would have to be stored somewhere, and then
- * destroying it within 48 hours could no longer be shown.
+ * price of destroying every key within 48 hours: a key shared between processes would have to be
+ * stored somewhere, and then its destruction could no longer be shown.
  *
  * Rotation happens on use, and also by an unref'd timer at the period's end, so that an idle
  * server does not keep an expired key in memory past the deadline. Call {@link close} to stop the

@@ -7,7 +7,8 @@ import { cleanText } from './text.js';
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
- * The path of a request, without what M2 forbids keeping.
+ * The path of a request, without what may not be kept: the query string except allow-listed
+ * parameters, the fragment, secret path parameters and, as asked, identifying segments.
  *
  * - Input is Express's `req.originalUrl`: origin form (`/a/b?x=1`), absolute form
  *   (`http://evil.example/x?y`, where only `/x` is kept, never the host or credentials), or garbage

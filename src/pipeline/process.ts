@@ -93,7 +93,7 @@ function essentialOf(c: Captured, deps: ProcessorDeps): EssentialInfo {
 }
 
 function pathOf(c: Captured, deps: ProcessorDeps): string {
-  // M2: without a route template, id-like segments are the only clue that a path names someone.
+  // Without a route template, id-like segments are the only clue that a path names someone.
   const path = minimizePath(
     c.url,
     deps.compiled.queryAllow,
@@ -159,7 +159,7 @@ function clientOf(
   }
   const geo = deps.geo();
   if (geo && client.geo !== 'none' && c.decision.enrich) {
-    // P3: look up the truncated address unless the policy allows the full one (never stored).
+    // Look up the truncated address unless the policy allows the full one (never stored).
     const found = client.enrichFromFullAddress
       ? geo.lookupIp(ip, client.geo)
       : state.geoCache
@@ -266,7 +266,7 @@ function expiryOf(
 export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRecord {
   const client = deps.compiled.policy.categories.client;
   const state: ProcessorState = {
-    // P3: only truncated networks (never a full address) may key the cache.
+    // Only truncated networks (never a full address) may key the cache.
     geoCache:
       client &&
       client.geo !== 'none' &&

@@ -9,7 +9,7 @@ export const COOKIE_CAP_DAYS = 400;
 export const COOKIE_ADVISED_DAYS = 395;
 /** The cap in milliseconds, compared exactly: 400 days and one second is over it. */
 const COOKIE_CAP_MS = COOKIE_CAP_DAYS * DAY_MS;
-/** P4: a hashing key is destroyed within 48 hours. */
+/** A hashing key is destroyed within 48 hours, so a rotation period may not be longer. */
 const MAX_KEY_ROTATION_MS = 2 * DAY_MS;
 
 const UNKEYED = /^(sha|md|blake|xxh|murmur|crc|fnv)/i;

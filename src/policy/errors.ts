@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { issueText, show } from './issue-text.js';
 
 /** One thing wrong with a configuration, in words a user can act on. */
 export interface PolicyIssue {
@@ -105,15 +106,6 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
-
 function join(prefix: string, path: readonly PropertyKey[]): string {
   return [prefix, ...path.map(String)].filter(Boolean).join('.');
 }
@@ -153,16 +145,9 @@ export function fromZodIssues(
         allowed,
         message: `${value === undefined ? 'missing' : `${show(value)} is not allowed`}; use one of: ${allowed.join(', ')}`,
       });
-    } else if (issue.code === 'invalid_type' && value === undefined) {
-      const msg = issue.message.startsWith('required')
-        ? issue.message
-        : `required (${issue.expected})`;
-      out.push({ key, value, message: msg });
-    } else if (issue.code === 'invalid_type') {
-      out.push({ key, value, message: `expected ${issue.expected}, got ${show(value)}` });
-    } else {
-      out.push({ key, value, message: `${show(value)}: ${issue.message}` });
+      continue;
     }
+    out.push({ key, value, message: issueText(issue, value, schemaAt(schema, issue.path)) });
   }
   return out;
 }

@@ -36,6 +36,10 @@ export const WARNING_CODES = {
     'a store has no erase(): an erasure request leaves what it keeps in place until you rotate or delete it; where the store can, it records the request and no longer serves those records',
   WRN_STORE_CANNOT_PURGE:
     'a store has no purge(): retention does not reach what it keeps; rotate or delete it within the shortest retention of the policy',
+  WRN_ROUTES_BEFORE_MIDDLEWARE:
+    'routes are mounted ahead of the privacyLog middleware, so the requests they answer are never logged: app.use() the middleware before the routes',
+  WRN_ROUTER_WITHOUT_MIDDLEWARE:
+    'the privacy router served a request the privacyLog middleware never saw: mount the middleware (app.use(logger)) ahead of logger.router()',
   WRN_WORKER_FALLBACK:
     'worker mode was asked for but the pipeline runs on the serving thread (see the reason given)',
 } as const;

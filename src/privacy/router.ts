@@ -71,6 +71,12 @@ export interface RouterDeps {
   logger?: DiagnosticLogger;
   /** Called when a notice is served without a controller or a contact (it warns once). */
   onNoticeWithoutController?: () => void;
+  /**
+   * Called when a privacy route serves a request the middleware never saw (the router mounted
+   * without it, or ahead of it): choices then apply to later requests only, and this one is not
+   * logged. It warns once.
+   */
+  onRequestNotLogged?: (path: string) => void;
   clock?: () => Date;
   /** How many of the logger's stores cannot erase single records; the notice says so. */
   appendOnlyLogs?: number;
@@ -172,6 +178,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     const path = req.path;
     // Most requests are for the site itself: leave at once, before building any route string.
     if (!path.startsWith(routePrefix) && path !== '/.well-known/gpc.json') return next();
+    if (req.privacyLog === undefined) deps.onRequestNotLogged?.(path);
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/.well-known/gpc.json') {
         if (gpcBody === undefined) return next();

@@ -136,7 +136,8 @@ export interface CookieSpec {
 }
 
 /**
- * `Set-Cookie` text with the attributes K1 asks for: HttpOnly, SameSite=Lax, Path=/, no Domain.
+ * `Set-Cookie` text with the analytics cookie's attributes: HttpOnly, SameSite=Lax, Path=/, no
+ * Domain.
  * The text is exactly what `cookie`'s `serialize` makes of these options; it is put together here
  * because `serialize` validates everything and formats a date anew for every cookie, where the
  * names come validated from the policy and the `Expires` text changes once a second.

@@ -1,9 +1,10 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
+import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
@@ -16,7 +17,11 @@ export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
-  /** Database file, created with its folder if missing, or `':memory:'`. Default `'./access-log.sqlite'`. */
+  /**
+   * Database file, created if missing, or `':memory:'`. Its folder must exist and be writable
+   * (SQLite keeps its write-ahead log beside the file): the constructor checks both and throws
+   * naming the path, and never creates a folder. Default `'./access-log.sqlite'`.
+   */
   path?: string;
   /** Name for stats and diagnostics. Default `'SqliteStore'`. */
   name?: string;
@@ -44,8 +49,58 @@ let driver: Driver | undefined;
  * constructor without the ESM wrapper's `default`.
  */
 export function loadDriver(): Driver {
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as Driver;
+  try {
+    driver ??= createRequire(import.meta.url)('better-sqlite3') as Driver;
+  } catch (err) {
+    if (!isMissingPackage(err, 'better-sqlite3')) throw err;
+    throw Object.assign(new Error(missingPackageMessage('SqliteStore', 'better-sqlite3')), {
+      code: 'ERR_MISSING_DRIVER',
+      package: 'better-sqlite3',
+    });
+  }
   return driver;
+}
+
+/**
+ * Throw, naming the path, unless the database can be written where it is: its folder exists and is
+ * writable (SQLite creates the `-wal` and `-shm` files there), and the file, if it exists, is
+ * writable too. A wrong path fails when the app starts, not at the first write, and no folder is
+ * ever created that the user did not make.
+ */
+function pathError(path: string, why: string): never {
+  throw Object.assign(new Error(`SqliteStore: cannot keep the database at ${path}: ${why}`), {
+    code: 'ERR_SQLITE_PATH',
+    path,
+  });
+}
+
+function checkWritable(path: string): void {
+  const folder = dirname(path);
+  const fail = (why: string) => pathError(path, why);
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    pathError(
+      path,
+      code === 'ENOENT'
+        ? `the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or choose another path`
+        : `the folder ${folder} cannot be reached (${code ?? (err as Error).message})`,
+    );
+  }
+  if (!isFolder) fail(`${folder} is not a folder`);
+  for (const target of existsSync(path) ? [folder, path] : [folder]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      fail(
+        `${target === folder ? `the folder ${folder}` : 'the file'} cannot be written by this process (${code}); ` +
+          'give it write permission or choose another path',
+      );
+    }
+  }
 }
 
 type Row = { record: string; time: string; id: string };
@@ -90,7 +145,8 @@ interface Statements {
 /**
  * The embedded default store: a SQLite file through better-sqlite3, in WAL mode with
  * `synchronous = NORMAL` (a crash of the machine may lose the last transactions, never corrupt the
- * file). Call and await `init()` before anything else; the constructor does no I/O.
+ * file). Call and await `init()` before anything else; the constructor only checks that the
+ * database's folder exists and can be written, so that a wrong path fails at startup.
  *
  * better-sqlite3 is synchronous: each call runs on the event loop, so batches stay in the
  * dispatcher's size and the busy timeout stays short. The driver itself is loaded by the first
@@ -122,6 +178,7 @@ export class SqliteStore implements Store {
     this.path = options.path ?? './access-log.sqlite';
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5;
     this.#mode = options.mode ?? 0o600;
+    if (this.path !== ':memory:' && this.path !== '') checkWritable(this.path);
   }
 
   /** A file database can be opened by the logger's worker thread; one in memory only here. */
@@ -143,13 +200,13 @@ export class SqliteStore implements Store {
    */
   async init(): Promise<void> {
     if (this.#db !== undefined) return;
+    // First: without the driver, nothing (not even an empty file) is left behind.
+    const Driver = loadDriver();
     const inMemory = this.path === ':memory:' || this.path === '';
     if (!inMemory) {
-      mkdirSync(dirname(this.path), { recursive: true });
       // Creating the file first gives it a private mode; SQLite gives the -wal and -shm files the same.
       closeSync(openSync(this.path, 'a', this.#mode));
     }
-    const Driver = loadDriver();
     const db = new Driver(this.path, { timeout: this.#busyTimeoutMs });
     try {
       db.pragma('journal_mode = WAL');

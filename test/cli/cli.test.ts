@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
   chmod,
@@ -12,39 +11,19 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { requireBuiltCli, runCli } from '../helpers/cli.js';
 import { isoAfter, makeRecord } from '../helpers/records.js';
 
-/** The built command, as `npm install` links it; `npm test` builds before the tests run. */
-const MAIN = resolve('dist/cli/main.js');
 const PAST = '2020-01-01T00:00:00.000Z';
 const FUTURE = '2099-01-01T00:00:00.000Z';
 
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the command as a user would: a child process, in the temp folder, on its own environment. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      { cwd: dir, env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (...args: string[]) => runCli({ cwd: dir }, ...args);
 
 async function seed(records: AccessRecord[], file = 'access-log.sqlite'): Promise<void> {
   const store = new SqliteStore({ path: join(dir, file) });
@@ -62,9 +41,7 @@ async function stored(file = 'access-log.sqlite'): Promise<AccessRecord[]> {
   return out;
 }
 
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
-});
+beforeAll(requireBuiltCli);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'epl-cli-'));
@@ -403,7 +380,7 @@ describe('mistakes and failures', () => {
     const run = await cli('stats', '--store', 'sqlite:./missing.sqlite');
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'express-privacy-log: no SQLite database at ./missing.sqlite (from the store URL "sqlite:./missing.sqlite")\n',
+      'express-privacy-log: no access log here: no SQLite database at ./missing.sqlite (from the store URL "sqlite:./missing.sqlite")\n',
     );
     expect(existsSync(join(dir, 'missing.sqlite'))).toBe(false);
   });

@@ -80,7 +80,7 @@ describe('GeoCache', () => {
   });
 });
 
-describe('the processor keys GeoIP answers by minimised networks only (P3)', () => {
+describe('the processor keys GeoIP answers by minimised networks only', () => {
   const captured = (ip: string, policy: ReturnType<typeof compilePolicy>): Captured => ({
     startMs: Date.UTC(2025, 5, 1),
     startPerf: 0,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { captureHints, parseClientHints } from '../../src/enrich/client-hints.js';
 import { type ParsedAgent, UserAgentParser } from '../../src/enrich/user-agent.js';
 
-/** What the record keeps of one User-Agent (M1), flattened for a table. */
+/** What the record keeps of one User-Agent, flattened for a table. */
 interface Expected {
   browser?: string;
   major?: string;
@@ -514,7 +514,7 @@ const TABLE: [string, string, Expected][] = [
 
 const TEN_KB = `Mozilla/5.0 (Windows NT 10.0; Win64; x64) ${'A'.repeat(10 * 1024)}`;
 
-describe('User-Agent table (M1)', () => {
+describe('User-Agent table', () => {
   const parser = new UserAgentParser();
 
   it('has at least 60 real strings', () => {

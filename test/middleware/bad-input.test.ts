@@ -45,7 +45,7 @@ describe('hostile or malformed requests', () => {
     expect(records.at(-1)!.consent.analytics).toBe(true);
   });
 
-  it('Sec-GPC counts only when a part is exactly 1 (S1)', async () => {
+  it('Sec-GPC counts only when a part is exactly 1', async () => {
     const cases: [string, boolean][] = [
       ['1', true],
       ['0, 1', true],
@@ -92,7 +92,7 @@ describe('hostile or malformed requests', () => {
   });
 });
 
-describe('log injection (T1)', () => {
+describe('log injection', () => {
   const dir = mkdtempSync(join(tmpdir(), 'epl-inject-'));
   const file = join(dir, 'access.ndjson');
   const store = new NdjsonStore({ destination: file });

@@ -50,7 +50,7 @@ describe('reverse DNS never delays a response', () => {
     await log.close();
   });
 
-  it('looks up the truncated address unless the policy allows the full one (P3)', async () => {
+  it('looks up the truncated address unless the policy allows the full one', async () => {
     const asked: string[] = [];
     const policy = definePolicy({
       ...withDomain,
@@ -80,7 +80,7 @@ describe('reverse DNS never delays a response', () => {
     await log.close();
   });
 
-  it('asks nothing under an objection (S2)', async () => {
+  it('asks nothing under an objection', async () => {
     const asked: string[] = [];
     const { app, log, store } = makeApp({
       policy: presets.classic,

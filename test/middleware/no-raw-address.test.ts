@@ -5,7 +5,7 @@ import { definePolicy, type PrivacyLogOptions, presets } from '../../src/index.j
 import { normalizeIp } from '../../src/minimize/ip.js';
 import { makeApp, storedAfter } from '../helpers/app.js';
 
-/** Every spelling of an address that must not appear in a stored record (P1). */
+/** Every spelling of an address that must not appear in a stored record. */
 function spellings(raw: string): string[] {
   const ip = normalizeIp(raw)!;
   const b = ip.bytes;
@@ -100,7 +100,7 @@ const CASES: [string, Partial<PrivacyLogOptions>][] = [
   ['address none', { policy: noAddress }],
 ];
 
-describe.each(CASES)('no stored record holds the raw address (P1): %s', (_name, options) => {
+describe.each(CASES)('no stored record holds the raw address: %s', (_name, options) => {
   const { app, log, store } = makeApp({ warnings: false, ...options });
   afterAll(() => log.close());
 

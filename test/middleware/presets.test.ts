@@ -143,12 +143,12 @@ describe.each(Object.keys(expectations) as (keyof typeof presets)[])('preset %s'
       expect(text).not.toContain('my+secret');
       expect(text).not.toContain('q=');
 
-      // Client information: the raw address only where the policy keeps it in full (P1).
+      // Client information: the raw address only where the policy keeps it in full.
       // The address rests on legitimate interests in every preset: an objection removes it.
       if (expected.ip === undefined || objection) expect(record.client).toBeUndefined();
       else expect(record.client?.ip).toBe(expected.ip);
       if (expected.ip !== CLIENT || objection) expect(text).not.toContain(CLIENT);
-      // No enrichment beyond what the essential category needs under an objection (S2).
+      // No enrichment beyond what the essential category needs under an objection.
       if (expected.geo && !objection) expect(record.client?.geo?.country).toBe('US');
       else expect(record.client?.geo).toBeUndefined();
       // The seed's domain and registered company: classic only, and not under an objection.

@@ -13,7 +13,7 @@ interface AddressCase {
   raw: string;
   /** The canonical form every later step sees. */
   normal: string;
-  /** Truncated to /24 or /48 (P2): what is stored and what lookups use (P3). */
+  /** Truncated to /24 or /48: what is stored and what lookups use. */
   truncated: string;
   country: string | undefined;
   company: string | undefined;
@@ -64,12 +64,12 @@ describe('address cases: truncation, hash, geo and company', () => {
   describe.each(CASES)('%s', (_name, c) => {
     const ip = normalizeIp(c.raw)!;
 
-    it('normalises and truncates (P2)', () => {
+    it('normalises and truncates', () => {
       expect(ip.address).toBe(c.normal);
       expect(truncateIp(ip, 24, 48)).toBe(c.truncated);
     });
 
-    it('hashes: same key same value, rotated key another, old key gone (P4)', () => {
+    it('hashes: same key same value, rotated key another, old key gone', () => {
       const { clock, issued, key } = dailyKey();
       const first = key.hmac(ip.address);
       expect(key.hmac(normalizeIp(c.raw)!.address)).toBe(first);
@@ -84,7 +84,7 @@ describe('address cases: truncation, hash, geo and company', () => {
       expect(issued[1]!.every((byte) => byte === 0)).toBe(true);
     });
 
-    it('locates the truncated address (P3), country and EU flag only at country precision', () => {
+    it('locates the truncated address, country and EU flag only at country precision', () => {
       const found = geo.lookup(c.truncated, 'country');
       expect(found?.country).toBe(c.country);
       if (found) expect(Object.keys(found).sort()).toEqual(['country', 'eu']);

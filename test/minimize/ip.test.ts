@@ -107,7 +107,7 @@ describe('truncateIp', () => {
     expect(truncateIp(norm('2001:db8:ffff::'), 24, 44)).toBe('2001:db8:fff0::');
   });
 
-  it('truncates IPv4-mapped addresses as IPv4 (P2)', () => {
+  it('truncates IPv4-mapped addresses as IPv4', () => {
     expect(truncateIp(norm('::ffff:1.2.3.4'), 24, 48)).toBe('1.2.3.0');
     expect(truncateIp(norm('::ffff:102:304'), 24, 48)).toBe('1.2.3.0');
   });

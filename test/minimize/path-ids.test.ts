@@ -4,7 +4,7 @@ import { minimizePath } from '../../src/minimize/url.js';
 
 const none = new Set<string>();
 
-describe('path ids and e-mail addresses (M2)', () => {
+describe('path ids and e-mail addresses', () => {
   it.each([
     ['/users/123456', '/users/:id'],
     ['/users/123456/orders/42', '/users/:id/orders/:id'],

@@ -40,14 +40,14 @@ describe('bad configuration fails at startup with an actionable PolicyError', ()
     expect(err.message).toContain('did you mean "nonessential"');
   });
 
-  it('a cookie over the 400-day cap is refused (K2)', () => {
+  it('a cookie over the 400-day cap is refused', () => {
     const err = thrown(() => definePolicy({ ...presets.gdpr, cookie: { maxAge: 'P14M' } }));
     expect(err.key).toBe('policy.cookie.maxAge');
     expect(err.message).toContain('400 days');
     expect(err.message).toContain("'P13M'");
   });
 
-  it('an unkeyed hash of the IP address is refused (P4)', () => {
+  it('an unkeyed hash of the IP address is refused', () => {
     const client = {
       ...presets.gdpr.categories.client!,
       ip: { mode: 'hash' as const, algorithm: 'sha256' },
@@ -60,7 +60,7 @@ describe('bad configuration fails at startup with an actionable PolicyError', ()
     expect(err.issues[0]!.allowed).toEqual(['hmac-sha256']);
   });
 
-  it('a hashing key that lives longer than 48 hours is refused (P4)', () => {
+  it('a hashing key that lives longer than 48 hours is refused', () => {
     const client = {
       ...presets.gdpr.categories.client!,
       ip: { mode: 'hash' as const, keyRotation: 'P7D' },
@@ -71,7 +71,7 @@ describe('bad configuration fails at startup with an actionable PolicyError', ()
     expect(err.key).toBe('policy.categories.client.ip.keyRotation');
   });
 
-  it('a category without retention or purposes is refused (M6)', () => {
+  it('a category without retention or purposes is refused', () => {
     const { retention: _r, ...noRetention } = presets.gdpr.categories.nonessential!;
     const err = thrown(() =>
       definePolicy({
@@ -152,7 +152,7 @@ describe('presets', () => {
     expect(mine.categories.client?.ip.mode).toBe('truncate');
   });
 
-  it('the default is the most protective (T4): gdpr, opt-in, truncated IP, no raw UA', () => {
+  it('the default is the most protective: gdpr, opt-in, truncated IP, no raw UA', () => {
     const { gdpr } = presets;
     expect(gdpr.categories.nonessential?.basis).toBe('consent');
     expect(gdpr.categories.client?.ip.mode).toBe('truncate');

@@ -156,7 +156,7 @@ describe('notices of other policies', () => {
     expect(text.retention).toContain('Client information | indefinitely: there is no time limit');
   });
 
-  it('says when DNT or GPC is not honoured (S3)', () => {
+  it('says when DNT or GPC is not honoured', () => {
     const policy = definePolicy({
       ...presets.ccpa,
       name: 'no-signals',

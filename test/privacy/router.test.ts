@@ -10,7 +10,7 @@ describe('privacy routes, opt-out policy (ccpa)', () => {
   const { app, log, store } = makeApp({ policy: presets.ccpa, warnings: false });
   afterAll(() => log.close());
 
-  it('opt-out sets an identical marker for everyone and expires the analytics cookie (S7)', async () => {
+  it('opt-out sets an identical marker for everyone and expires the analytics cookie', async () => {
     const first = await request(app).get('/');
     const visitor = pair(find(setCookies(first), 'pl_vid'));
     expect(visitor).toMatch(/^pl_vid=/);
@@ -35,7 +35,7 @@ describe('privacy routes, opt-out policy (ccpa)', () => {
     expect(records.at(-1)).not.toHaveProperty('nonessential');
   });
 
-  it('the marker wins over a later absence of GPC (S7) and no cookie comes back', async () => {
+  it('the marker wins over a later absence of GPC and no cookie comes back', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await request(app).get('/products/3').set('Cookie', 'pl_choice=out');
       expect(find(setCookies(res), 'pl_vid')).toBeUndefined();
@@ -44,7 +44,7 @@ describe('privacy routes, opt-out policy (ccpa)', () => {
     for (const record of records.slice(-3)) expect(record).not.toHaveProperty('nonessential');
   });
 
-  it('status tells the page what is honoured (S5)', async () => {
+  it('status tells the page what is honoured', async () => {
     const res = await request(app).get('/privacy/status').set('Sec-GPC', '1');
     expect(res.body).toMatchObject({
       policy: 'ccpa@1',
@@ -56,7 +56,7 @@ describe('privacy routes, opt-out policy (ccpa)', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/visitorId/);
   });
 
-  it('serves /.well-known/gpc.json (S6)', async () => {
+  it('serves /.well-known/gpc.json', async () => {
     const res = await request(app).get('/.well-known/gpc.json');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
@@ -102,7 +102,7 @@ describe('privacy routes, opt-out policy (ccpa)', () => {
   });
 });
 
-describe('privacy routes, opt-in policy (gdpr, S8)', () => {
+describe('privacy routes, opt-in policy (gdpr)', () => {
   const { app, log, store } = makeApp({ policy: presets.gdpr, warnings: false });
   afterAll(() => log.close());
 
@@ -144,7 +144,7 @@ describe('privacy routes, opt-in policy (gdpr, S8)', () => {
   });
 });
 
-describe('signals a policy can turn off (S3)', () => {
+describe('signals a policy can turn off', () => {
   const policy = definePolicy({
     ...presets.ccpa,
     name: 'no-dnt',

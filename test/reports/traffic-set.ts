@@ -76,7 +76,7 @@ export function trafficSet(
         gpc: false,
         dnt: false,
       },
-      client: { ip: '192.0.2.0', geo: { country: COUNTRIES[visitor % 4]!, region: 'R1' } },
+      client: { ip: '192.0.2.0', geo: { country: COUNTRIES[visitor % 4]!, region: 'IDF' } },
       essential: {
         method: rand() < 0.03 ? 'POST' : 'GET',
         path: asset ? '/static/app.css' : route.replace(/:\w+/, '42'),

@@ -62,8 +62,8 @@ describe('SqliteStore lifecycle', () => {
     await expect(stat(join(dir, 'never.sqlite'))).rejects.toThrow();
   });
 
-  it('creates the file and its folder privately, in WAL mode, at schema version 1', async () => {
-    const path = join(dir, 'nested', 'access.sqlite');
+  it('creates the file privately, in WAL mode, at schema version 1', async () => {
+    const path = join(dir, 'access.sqlite');
     const store = new SqliteStore({ path, busyTimeoutMs: 20 });
     open.push(store);
     await store.init();
