@@ -1,4 +1,4 @@
-import type { HyperLogLog } from './hyperloglog.js';
+import { HyperLogLog } from './hyperloglog.js';
 import { type LatencyHistogram, mergeLatency } from './latency-histogram.js';
 
 /** The time grains rollups are kept at. */
@@ -165,4 +165,31 @@ export function countsFromJson(text: string): BucketCounts {
     }
   }
   return counts;
+}
+
+/** Day buckets summing the given hour buckets, one per host and day. */
+export function daysOf(hours: readonly Bucket[]): Bucket[] {
+  const days = new Map<string, Bucket>();
+  for (const hour of hours) {
+    const start = bucketStart(hour.start, 'day');
+    const id = `${hour.host}\n${start}`;
+    let day = days.get(id);
+    if (day === undefined) {
+      day = emptyBucket(hour.host, 'day', start);
+      days.set(id, day);
+    }
+    mergeBucket(day, hour);
+  }
+  return [...days.values()];
+}
+
+/** A bucket with nothing counted, its sketch empty. */
+export function emptyBucket(host: string, interval: Interval, start: string): Bucket {
+  return { host, interval, start, counts: emptyCounts(), visitors: new HyperLogLog() };
+}
+
+/** Add the figures and the sketch of `from` into `into`. */
+export function mergeBucket(into: Bucket, from: Bucket): void {
+  mergeCounts(into.counts, from.counts);
+  into.visitors.merge(from.visitors);
 }

@@ -33,7 +33,5 @@ export function murmur3(text: string, seed: number): number {
   return h >>> 0;
 }
 
-/** Two independent 32-bit MurmurHash3 values (different seeds): 64 bits for a sketch. */
-export function hash64(text: string): [number, number] {
-  return [murmur3(text, 0x9747b28c), murmur3(text, 0x5bd1e995)];
-}
+/** Seeds of the two independent 32-bit hashes that make a sketch's 64 bits. */
+export const HASH_SEEDS = [0x9747b28c, 0x5bd1e995] as const;

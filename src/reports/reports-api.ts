@@ -89,7 +89,7 @@ export function createReports(deps: {
   const open = async (): Promise<RollupStore> => {
     if (rollups === undefined || source === undefined) {
       throw new Error(
-        'traffic reports need a store that keeps rollups (SqliteStore or MemoryStore) among the stores',
+        'traffic reports need a store that keeps rollups (SqliteStore, PostgresStore or MemoryStore) among the stores',
       );
     }
     const target = rollups;

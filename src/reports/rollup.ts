@@ -1,7 +1,8 @@
 import type { AccessRecord } from '../record.js';
-import { type Bucket, bucketStart, bump, emptyCounts, MAX_KEYS, OTHER } from './bucket.js';
+import { type Bucket, bucketStart, countMap, emptyCounts, MAX_KEYS, OTHER } from './bucket.js';
+import { factOf, isPageViewFact, type RollupFact } from './facts.js';
 import { HyperLogLog } from './hyperloglog.js';
-import { addLatency } from './latency-histogram.js';
+import { latencyBin } from './latency-histogram.js';
 
 /** A visit: a visitor's page views within one fixed half-hour slot (UTC). */
 export const VISIT_SLOT_MS = 30 * 60_000;
@@ -11,30 +12,18 @@ const MAX_KEY_LENGTH = 200;
 export const NO_HOST = '(none)';
 /** Hosts counted one by one per hour; more (forged Host headers) fold into {@link OTHER}. */
 const MAX_HOSTS = 50;
+const HOUR = 3_600_000;
 
-/** Extensions of a last path segment that still name a page rather than an asset. */
-const PAGE_EXTENSIONS = new Set(['html', 'htm', 'php', 'asp', 'aspx', 'jsp', 'cfm', 'shtml']);
-
-/**
- * Whether a request is a page view: a person's (not a bot's) complete, successful GET of a path
- * whose last segment has no file extension, or a page one (`.html`, `.php`...). Assets, API
- * errors, redirects and aborted requests are requests, not page views.
- */
+/** Whether a request is a page view; see {@link isPageViewFact}. */
 export function isPageView(record: AccessRecord): boolean {
-  const e = record.essential;
-  if (e.bot === true || e.aborted === true || e.method !== 'GET') return false;
-  if (e.status < 200 || e.status > 299) return false;
-  const path = e.route ?? e.path;
-  const last = path.slice(path.lastIndexOf('/') + 1);
-  const dot = last.lastIndexOf('.');
-  if (dot <= 0) return true;
-  return PAGE_EXTENSIONS.has(last.slice(dot + 1).toLowerCase());
+  return isPageViewFact(factOf(record));
 }
 
 /** The status class of a code: `2xx` to `5xx`, anything else `other`. */
 export function statusClass(status: number): string {
-  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'other';
+  return status >= 100 && status <= 599 ? STATUS_CLASSES[Math.floor(status / 100)]! : 'other';
 }
+const STATUS_CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 /** What a page view is counted under: its route template, else its minimised path. */
 export function pageKey(record: AccessRecord): string {
@@ -60,95 +49,150 @@ export function referrerKey(referrer: string | undefined, host: string | undefin
 
 /**
  * Roll records up into hourly buckets, one per host and hour. `records` must be oldest first (as
- * every store's `read` gives them), so that a visit's entry page is its first page view. Bots only
- * add to `bots`. A bucket holds counts keyed by route templates, minimised paths, origins and
- * enrichment names: no record id, no address, no visitor id (those only feed the sketch).
+ * every store's `read` gives them), so that a visit's entry page is its first page view.
  */
 export function rollupHours(records: Iterable<AccessRecord>): Bucket[] {
-  const buckets = new Map<string, Bucket>();
-  const visits = new Map<string, Set<string>>();
-  const hostsPerHour = new Map<string, Set<string>>();
-  // Records come oldest first: the hour's ISO start is made once per hour, not once per record.
-  let hour = Number.NaN;
-  let start = '';
-  for (const record of records) {
-    const time = Date.parse(record.time);
-    if (Number.isNaN(time)) continue;
-    const thisHour = Math.floor(time / 3_600_000);
-    if (thisHour !== hour) {
-      hour = thisHour;
-      start = bucketStart(time, 'hour');
-    }
-    const host = hostOf(record, start, hostsPerHour);
-    const id = `${host}\n${start}`;
-    let bucket = buckets.get(id);
-    if (bucket === undefined) {
-      bucket = {
-        host,
-        interval: 'hour',
-        start,
-        counts: emptyCounts(),
-        visitors: new HyperLogLog(),
-      };
-      buckets.set(id, bucket);
-      visits.set(id, new Set());
-    }
-    add(bucket, record, time, visits.get(id)!);
-  }
-  return [...buckets.values()];
+  const rollup = new HourRollup();
+  for (const record of records) rollup.add(factOf(record));
+  return rollup.buckets();
 }
 
-function hostOf(
-  record: AccessRecord,
-  start: string,
-  hostsPerHour: Map<string, Set<string>>,
-): string {
-  const host = record.essential.host || NO_HOST;
-  let hosts = hostsPerHour.get(start);
-  if (hosts === undefined) {
-    hosts = new Set();
-    hostsPerHour.set(start, hosts);
+/**
+ * Hourly buckets built one fact at a time, oldest first. Bots only add to `bots`. A bucket holds
+ * counts keyed by route templates, minimised paths, origins and enrichment names: no record id, no
+ * address, no visitor id (those only feed the sketch and, while the run lasts, the visit count).
+ * Breakdowns count into `Map`s while the run lasts (the hot loop) and become plain maps at the end.
+ */
+export class HourRollup {
+  readonly #hours = new Map<number, Map<string, Tally>>();
+  #hour = Number.NaN;
+  #hosts: Map<string, Tally> | undefined;
+  /** Facts counted (bots included); a fact without a valid time is skipped. */
+  count = 0;
+
+  add(f: RollupFact): void {
+    const time = f.time;
+    if (Number.isNaN(time)) return;
+    this.count++;
+    const hour = Math.floor(time / HOUR);
+    if (hour !== this.#hour || this.#hosts === undefined) {
+      this.#hour = hour;
+      this.#hosts = this.#hours.get(hour);
+      if (this.#hosts === undefined) {
+        this.#hosts = new Map();
+        this.#hours.set(hour, this.#hosts);
+      }
+    }
+    tallyFor(this.#hosts, f.host || NO_HOST).add(f, time);
   }
-  if (hosts.has(host)) return host;
-  if (hosts.size >= MAX_HOSTS) return OTHER;
-  hosts.add(host);
-  return host;
+
+  /** The buckets counted so far, oldest first. */
+  buckets(): Bucket[] {
+    const out: Bucket[] = [];
+    for (const [hour, hosts] of [...this.#hours].sort((a, b) => a[0] - b[0])) {
+      const start = bucketStart(hour * HOUR, 'hour');
+      for (const [host, tally] of hosts) out.push(tally.bucket(host, start));
+    }
+    return out;
+  }
 }
 
-function add(bucket: Bucket, record: AccessRecord, time: number, visits: Set<string>): void {
-  const c = bucket.counts;
-  const e = record.essential;
-  if (e.bot === true) {
-    c.bots++;
-    return;
+function tallyFor(hosts: Map<string, Tally>, host: string): Tally {
+  let tally = hosts.get(host);
+  if (tally !== undefined) return tally;
+  const key = hosts.size >= MAX_HOSTS ? OTHER : host;
+  tally = hosts.get(key);
+  if (tally === undefined) {
+    tally = new Tally();
+    hosts.set(key, tally);
   }
-  c.requests++;
-  if (typeof e.bytes === 'number' && Number.isFinite(e.bytes) && e.bytes > 0) c.bytes += e.bytes;
-  bump(c.status, statusClass(e.status));
-  addLatency(c.latency, e.durationMs);
-  if (!isPageView(record)) return;
-  c.pageViews++;
-  const page = pageKey(record);
-  bump(c.pages, page);
-  bump(c.browsers, e.browser?.name || 'unknown');
-  bump(c.os, e.os?.name || 'unknown');
-  bump(c.devices, e.device || 'unknown');
-  const geo = record.client?.geo;
-  bump(c.countries, geo?.country || 'unknown');
-  if (geo?.country && geo.region) bump(c.regions, `${geo.country}-${geo.region}`);
-  const nonessential = record.nonessential;
-  if (nonessential === undefined) return;
-  c.pageViewsWithNonessential++;
-  bump(c.referrers, cachedReferrerKey(nonessential.referrer, e.host));
-  const visitor = nonessential.visitorId;
-  if (visitor === undefined || visitor === '') return;
-  c.pageViewsWithVisitor++;
-  bucket.visitors.add(visitor);
-  const visit = `${visitor}\n${Math.floor(time / VISIT_SLOT_MS)}`;
-  if (visits.has(visit)) return;
-  visits.add(visit);
-  c.visits++;
-  bump(c.entries, page);
+  return tally;
+}
+
+/** One host's hour while it is being counted. */
+class Tally {
+  readonly counts = emptyCounts();
+  readonly visitors = new HyperLogLog();
+  readonly pages = new Map<string, number>();
+  readonly entries = new Map<string, number>();
+  readonly referrers = new Map<string, number>();
+  readonly browsers = new Map<string, number>();
+  readonly os = new Map<string, number>();
+  readonly devices = new Map<string, number>();
+  readonly countries = new Map<string, number>();
+  readonly regions = new Map<string, number>();
+  readonly status = new Map<string, number>();
+  readonly latency = new Map<number, number>();
+  /** Visitors seen in the hour's two half-hour slots: their first page view there is a visit. */
+  readonly #slots = [new Set<string>(), new Set<string>()] as const;
+
+  add(f: RollupFact, time: number): void {
+    const c = this.counts;
+    if (f.bot) {
+      c.bots++;
+      return;
+    }
+    c.requests++;
+    const bytes = f.bytes;
+    if (typeof bytes === 'number' && bytes > 0 && bytes < Number.POSITIVE_INFINITY)
+      c.bytes += bytes;
+    inc(this.status, statusClass(f.status));
+    const bin = latencyBin(f.durationMs);
+    this.latency.set(bin, (this.latency.get(bin) ?? 0) + 1);
+    if (!isPageViewFact(f)) return;
+    c.pageViews++;
+    const page = f.page.length > MAX_KEY_LENGTH ? f.page.slice(0, MAX_KEY_LENGTH) : f.page;
+    inc(this.pages, page);
+    inc(this.browsers, f.browser || 'unknown');
+    inc(this.os, f.os || 'unknown');
+    inc(this.devices, f.device || 'unknown');
+    inc(this.countries, f.country || 'unknown');
+    if (f.country && f.region) inc(this.regions, `${f.country}-${f.region}`);
+    if (!f.nonessential) return;
+    c.pageViewsWithNonessential++;
+    inc(this.referrers, cachedReferrerKey(f.referrer, f.host));
+    const visitor = f.visitor;
+    if (visitor === undefined || visitor === '') return;
+    c.pageViewsWithVisitor++;
+    this.visitors.add(visitor);
+    const slot = this.#slots[(Math.floor(time / VISIT_SLOT_MS) & 1) as 0 | 1];
+    if (slot.has(visitor)) return;
+    slot.add(visitor);
+    c.visits++;
+    inc(this.entries, page);
+  }
+
+  bucket(host: string, start: string): Bucket {
+    const c = this.counts;
+    c.pages = record(this.pages);
+    c.entries = record(this.entries);
+    c.referrers = record(this.referrers);
+    c.browsers = record(this.browsers);
+    c.os = record(this.os);
+    c.devices = record(this.devices);
+    c.countries = record(this.countries);
+    c.regions = record(this.regions);
+    c.status = record(this.status);
+    c.latency = record(this.latency);
+    return { host, interval: 'hour', start, counts: c, visitors: this.visitors };
+  }
+}
+
+/**
+ * Add one under `key`, folding the key into {@link OTHER} once the map holds {@link MAX_KEYS}
+ * keys, as `bump` does for stored buckets, so a flood of distinct paths cannot grow a bucket.
+ */
+function inc(map: Map<string, number>, key: string): void {
+  const count = map.get(key);
+  if (count !== undefined) map.set(key, count + 1);
+  else if (map.size >= MAX_KEYS) map.set(OTHER, (map.get(OTHER) ?? 0) + 1);
+  else map.set(key, 1);
+}
+
+function record(map: Map<string | number, number>): Record<string, number> {
+  const out = countMap();
+  for (const [key, count] of map) out[key] = count;
+  return out;
 }
 
 /** Parsing a URL per record costs more than the rest of its rollup: the same few repeat. */

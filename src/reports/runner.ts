@@ -1,22 +1,24 @@
-import type { AccessRecord } from '../record.js';
 import type { Store } from '../stores/store.js';
-import { type Bucket, bucketStart, emptyCounts, mergeCounts } from './bucket.js';
-import { HyperLogLog } from './hyperloglog.js';
-import { rollupHours } from './rollup.js';
-import type { RollupLease, RollupStore } from './rollup-store.js';
+import { type Bucket, daysOf } from './bucket.js';
+import { factOf } from './facts.js';
+import { mergeLate } from './late.js';
+import { HourRollup } from './rollup.js';
+import { type RollupLease, RollupRaceError, type RollupStore } from './rollup-store.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+/** Runs of one chunk before a run gives up when records keep changing under it. */
+const ATTEMPTS = 5;
 
 /** Options of {@link updateRollups}. */
 export interface RollupRunOptions {
   /** The time to roll up to. Default: now. */
   now?: Date;
   /**
-   * How long after an hour ends its records may still arrive (the dispatcher's batching, retries
-   * after an outage). Hours that ended longer ago are final: the watermark passes them and raw
-   * records before it may be purged. Later hours are recomputed from raw records at every run, so a
-   * report always includes every record written so far. Default one hour.
+   * How long after an hour ends its records are recomputed from the raw records at every run (the
+   * dispatcher's batching, clocks of several instances). Hours that ended longer ago are final:
+   * the watermark passes them and raw records before it may be purged. A record written later
+   * still counts, through the store's queue of late records. Default one hour.
    */
   settleMs?: number;
   /** How long a run may hold the lease before another runner may take over. Default 10 minutes. */
@@ -26,7 +28,7 @@ export interface RollupRunOptions {
 /** What a run did; `skipped` when another runner held the lease. */
 export interface RollupRunResult {
   skipped: boolean;
-  /** Records read from the record store. */
+  /** Records read (late ones included). */
   records: number;
   /** The watermark after the run. */
   watermark: string | undefined;
@@ -36,8 +38,9 @@ export interface RollupRunResult {
  * Bring the rollups up to date with the records in `source`, one day of records per transaction, so
  * a crash loses at most the day in progress and a rerun recomputes it. Each changed bucket is
  * recomputed from raw records (hours) or from its hours (days), never incremented, which makes a
- * rerun harmless. Runs only while holding the rollup store's lease: one runner at a time across
- * processes.
+ * rerun harmless; records that arrive after the watermark passed their hour are added to it once,
+ * in the transaction that takes them off the store's queue. Runs only while holding the rollup
+ * store's lease: one runner at a time across processes.
  */
 export async function updateRollups(
   source: Store,
@@ -49,7 +52,11 @@ export async function updateRollups(
   if (lease === undefined)
     return { skipped: true, records: 0, watermark: await target.watermark() };
   try {
-    return await run(source, target, lease, options);
+    let records = await mergeLate(target, lease);
+    const result = await run(source, target, lease, options);
+    // Records queued while the run went on: a report right after them includes them.
+    records += result.records + (await mergeLate(target, lease));
+    return { ...result, records };
   } finally {
     await target.release(lease);
   }
@@ -69,66 +76,74 @@ async function run(
   else {
     const first = await firstRecord(source);
     if (first === undefined) return { skipped: false, records: 0, watermark };
-    cursor = Date.parse(bucketStart(first.time, 'hour'));
+    cursor = Math.floor(first / HOUR) * HOUR;
   }
   let records = 0;
   for (;;) {
     const dayEnd = Math.floor(cursor / DAY) * DAY + DAY;
     // Whole days that are final are read one at a time; the rest (open hours) in one read.
     const last = dayEnd > final;
-    const batch: AccessRecord[] = [];
-    const query = last
-      ? { from: new Date(cursor) }
-      : { from: new Date(cursor), to: new Date(dayEnd) };
-    for await (const record of source.read!(query)) batch.push(record);
-    records += batch.length;
-    const hours = rollupHours(batch);
-    const days = await daysFor(target, hours, cursor);
     const next = last ? Math.max(cursor, final) : dayEnd;
     watermark = new Date(next).toISOString();
-    await target.commit(lease, {
-      hoursFrom: new Date(cursor).toISOString(),
-      hours,
-      daysFrom: new Date(Math.floor(cursor / DAY) * DAY).toISOString(),
-      days,
-      watermark,
-    });
+    records += await chunk(source, target, lease, cursor, last ? undefined : dayEnd, watermark);
     if (last) break;
     cursor = next;
   }
   return { skipped: false, records, watermark };
 }
 
-async function firstRecord(source: Store): Promise<AccessRecord | undefined> {
-  for await (const record of source.read!({ limit: 1 })) return record;
+/** Roll up `[cursor, to)` and commit it with `watermark`, again if records changed meanwhile. */
+async function chunk(
+  source: Store,
+  target: RollupStore,
+  lease: RollupLease,
+  cursor: number,
+  to: number | undefined,
+  watermark: string,
+): Promise<number> {
+  const from = new Date(cursor).toISOString();
+  for (let attempt = 1; ; attempt++) {
+    const rollup = new HourRollup();
+    let check: { from: string; to: string; fingerprint: string } | undefined;
+    if (target.scan !== undefined) {
+      const range = { from, checkTo: watermark, ...(to === undefined ? {} : { to: iso(to) }) };
+      const fingerprint = await target.scan(lease, range, (fact) => rollup.add(fact));
+      check = { from, to: watermark, fingerprint };
+    } else {
+      const query = { from: new Date(cursor), ...(to === undefined ? {} : { to: new Date(to) }) };
+      for await (const record of source.read!(query)) rollup.add(factOf(record));
+    }
+    const hours = rollup.buckets();
+    const days = await daysFor(target, hours, cursor);
+    try {
+      await target.commit(lease, {
+        hoursFrom: from,
+        hours,
+        daysFrom: iso(Math.floor(cursor / DAY) * DAY),
+        days,
+        watermark,
+        ...(check === undefined ? {} : { check }),
+      });
+      return rollup.count;
+    } catch (error) {
+      if (!(error instanceof RollupRaceError) || attempt >= ATTEMPTS) throw error;
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The time of the oldest record, epoch ms. */
+async function firstRecord(source: Store): Promise<number | undefined> {
+  for await (const record of source.read!({ limit: 1 })) return Date.parse(record.time);
   return undefined;
 }
 
 /** Day buckets for every day the new hours touch: stored hours before `cursor` plus new ones. */
 async function daysFor(target: RollupStore, hours: Bucket[], cursor: number): Promise<Bucket[]> {
   const firstDay = Math.floor(cursor / DAY) * DAY;
-  const earlier = await target.buckets(
-    'hour',
-    new Date(firstDay).toISOString(),
-    new Date(cursor).toISOString(),
-  );
-  const days = new Map<string, Bucket>();
-  for (const hour of [...earlier, ...hours]) {
-    const start = bucketStart(hour.start, 'day');
-    const id = `${hour.host}\n${start}`;
-    let day = days.get(id);
-    if (day === undefined) {
-      day = {
-        host: hour.host,
-        interval: 'day',
-        start,
-        counts: emptyCounts(),
-        visitors: new HyperLogLog(),
-      };
-      days.set(id, day);
-    }
-    mergeCounts(day.counts, hour.counts);
-    day.visitors.merge(hour.visitors);
-  }
-  return [...days.values()];
+  const earlier = await target.buckets('hour', iso(firstDay), iso(cursor));
+  return daysOf([...earlier, ...hours]);
 }

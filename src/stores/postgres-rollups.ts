@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Bucket, countsFromJson, type Interval } from '../reports/bucket.js';
+import type { RollupFact } from '../reports/facts.js';
 import { HyperLogLog } from '../reports/hyperloglog.js';
 import {
   LeaseLostError,
   type RollupChange,
   type RollupLease,
+  RollupRaceError,
   type RollupStore,
+  type ScanRange,
 } from '../reports/rollup-store.js';
+import { lateRecords, rollupScanSql, scanRecords } from './postgres-rollup-scan.js';
 import type { PgClient, PgPool } from './postgres-session.js';
 import { MIGRATION_LOCK, tableNames } from './postgres-sql.js';
 
@@ -38,6 +42,8 @@ export class PostgresRollups implements RollupStore {
   readonly #buckets: string;
   readonly #state: string;
   readonly #timeoutMs: number;
+  readonly #base: string;
+  readonly #scan: ReturnType<typeof rollupScanSql>;
   readonly #sessions = new Map<string, { client: PgClient; onError: () => void }>();
 
   constructor(options: PostgresRollupsOptions) {
@@ -47,6 +53,8 @@ export class PostgresRollups implements RollupStore {
     this.#buckets = `"${names.raw}_rollups"`;
     this.#state = `"${names.raw}_rollup_state"`;
     this.#timeoutMs = options.statementTimeoutMs ?? 60_000;
+    this.#base = names.base;
+    this.#scan = rollupScanSql(names.base, names.raw, this.#state);
   }
 
   async init(): Promise<void> {
@@ -68,6 +76,8 @@ export class PostgresRollups implements RollupStore {
         await client.query(`CREATE TABLE IF NOT EXISTS ${this.#state} (
             id int PRIMARY KEY CHECK (id = 1), watermark text)`);
         await client.query(`INSERT INTO ${this.#state} (id) VALUES (1) ON CONFLICT DO NOTHING`);
+        // The records' table comes first: the record store creates it before rollups start.
+        await client.query(this.#scan.schema);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => {});
@@ -142,19 +152,39 @@ export class PostgresRollups implements RollupStore {
     if (client === undefined) throw new LeaseLostError();
     await client.query(`BEGIN; SET LOCAL statement_timeout = ${Math.trunc(this.#timeoutMs)}`);
     try {
-      await client.query(`DELETE FROM ${this.#buckets} WHERE interval = 'hour' AND start >= $1`, [
-        change.hoursFrom,
-      ]);
-      await client.query(`DELETE FROM ${this.#buckets} WHERE interval = 'day' AND start >= $1`, [
-        change.daysFrom,
-      ]);
+      const check = change.check;
+      if (check !== undefined) {
+        // SHARE waits for every writer in flight and holds new ones until the commit: no record
+        // can land behind the new watermark between this look and the commit without being
+        // seen here, and one written after it finds the new watermark and is queued.
+        await client.query(`LOCK TABLE ${this.#base} IN SHARE MODE`);
+        const { rows } = (await client.query(this.#scan.fingerprint, [check.from, check.to])) as {
+          rows: { f: string }[];
+        };
+        if (rows[0]?.f !== check.fingerprint) throw new RollupRaceError();
+      }
+      if (change.hoursFrom !== undefined) {
+        await client.query(`DELETE FROM ${this.#buckets} WHERE interval = 'hour' AND start >= $1`, [
+          change.hoursFrom,
+        ]);
+      }
+      if (change.daysFrom !== undefined) {
+        await client.query(`DELETE FROM ${this.#buckets} WHERE interval = 'day' AND start >= $1`, [
+          change.daysFrom,
+        ]);
+      }
+      if (change.lateDone !== undefined && change.lateDone.length > 0) {
+        await client.query(this.#scan.unqueue, [change.lateDone]);
+      }
       const buckets = [...change.hours, ...change.days];
       // One statement per chunk of buckets: a day of hours for fifty hosts is one round trip.
       for (let at = 0; at < buckets.length; at += 500) {
         const chunk = buckets.slice(at, at + 500);
         await client.query(
           `INSERT INTO ${this.#buckets} (interval, start, host, counts, visitors)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])
+             ON CONFLICT (interval, start, host)
+               DO UPDATE SET counts = EXCLUDED.counts, visitors = EXCLUDED.visitors`,
           [
             chunk.map((b) => b.interval),
             chunk.map((b) => b.start),
@@ -172,6 +202,28 @@ export class PostgresRollups implements RollupStore {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     }
+  }
+
+  async scan(
+    lease: RollupLease,
+    range: ScanRange,
+    into: (fact: RollupFact) => void,
+  ): Promise<string> {
+    return scanRecords(this.#session(lease), this.#scan, range, into);
+  }
+
+  async late(
+    lease: RollupLease,
+    limit: number,
+    into: (fact: RollupFact) => void,
+  ): Promise<string[]> {
+    return lateRecords(this.#session(lease), this.#scan, limit, into);
+  }
+
+  #session(lease: RollupLease): PgClient {
+    const client = this.#sessions.get(lease.token)?.client;
+    if (client === undefined) throw new LeaseLostError();
+    return client;
   }
 
   async purge(before: Date): Promise<number> {

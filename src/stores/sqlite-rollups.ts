@@ -1,18 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { type Bucket, countsFromJson, type Interval } from '../reports/bucket.js';
+import type { RollupFact } from '../reports/facts.js';
 import { HyperLogLog } from '../reports/hyperloglog.js';
 import {
   LeaseLostError,
   type RollupChange,
   type RollupLease,
+  RollupRaceError,
   type RollupStore,
+  type ScanRange,
 } from '../reports/rollup-store.js';
+import { fingerprint, LATE_SCHEMA, lateRecords, scanRecords } from './sqlite-rollup-scan.js';
 import { loadDriver } from './sqlite-store.js';
 
 /** Options of {@link SqliteRollups}. */
 export interface SqliteRollupsOptions {
-  /** The database file, usually the {@link SqliteStore}'s own (`store.path`). */
+  /**
+   * The {@link SqliteStore}'s database file (`store.path`): the rollups read its records there, and
+   * keep their tables beside them. The store creates the records' table first.
+   */
   path: string;
   /** Milliseconds a statement waits for another connection's lock. Default 1000. */
   busyTimeoutMs?: number;
@@ -63,6 +70,8 @@ export class SqliteRollups implements RollupStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
+      // The records' table comes first: the record store creates it before rollups open the file.
+      db.exec(LATE_SCHEMA);
     } catch (error) {
       db.close();
       throw error;
@@ -132,14 +141,25 @@ export class SqliteRollups implements RollupStore {
         .prepare('SELECT 1 FROM rollup_state WHERE id = 1 AND lease_token = ? AND lease_until > ?')
         .get(lease.token, Date.now());
       if (held === undefined) throw new LeaseLostError();
-      db.prepare("DELETE FROM rollup_buckets WHERE interval = 'hour' AND start >= ?").run(
-        change.hoursFrom,
-      );
-      db.prepare("DELETE FROM rollup_buckets WHERE interval = 'day' AND start >= ?").run(
-        change.daysFrom,
-      );
+      const check = change.check;
+      // The write lock is held: no record can be written between this look and the commit.
+      if (check !== undefined && fingerprint(db, check.from, check.to) !== check.fingerprint) {
+        throw new RollupRaceError();
+      }
+      if (change.hoursFrom !== undefined) {
+        db.prepare("DELETE FROM rollup_buckets WHERE interval = 'hour' AND start >= ?").run(
+          change.hoursFrom,
+        );
+      }
+      if (change.daysFrom !== undefined) {
+        db.prepare("DELETE FROM rollup_buckets WHERE interval = 'day' AND start >= ?").run(
+          change.daysFrom,
+        );
+      }
+      const unqueue = db.prepare('DELETE FROM rollup_late WHERE id = ?');
+      for (const id of change.lateDone ?? []) unqueue.run(id);
       const insert = db.prepare(
-        'INSERT INTO rollup_buckets (interval, start, host, counts, visitors) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO rollup_buckets (interval, start, host, counts, visitors) VALUES (?, ?, ?, ?, ?)',
       );
       for (const bucket of [...change.hours, ...change.days]) {
         insert.run(
@@ -153,6 +173,14 @@ export class SqliteRollups implements RollupStore {
       db.prepare('UPDATE rollup_state SET watermark = ? WHERE id = 1').run(change.watermark);
     });
     apply.immediate();
+  }
+
+  scan(_lease: RollupLease, range: ScanRange, into: (fact: RollupFact) => void): string {
+    return scanRecords(this.#open(), range, into);
+  }
+
+  late(_lease: RollupLease, limit: number, into: (fact: RollupFact) => void): string[] {
+    return lateRecords(this.#open(), limit, into);
   }
 
   purge(before: Date): number {

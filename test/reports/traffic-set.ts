@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
+import type { TrafficReport } from '../../src/reports/traffic.js';
 import { contractId } from '../../src/testing/contract-records.js';
 
 /** A small deterministic PRNG (mulberry32), so the traffic set is the same on every run. */
@@ -149,4 +151,17 @@ export function truth(records: readonly AccessRecord[], from: number, to: number
     entries: count([...visitSlots.values()]),
     durations: people.map((r) => r.essential.durationMs).sort((a, b) => a - b),
   };
+}
+
+/** The exact figures of a report by page (k = 1) equal the truth's. */
+export function expectExact(report: TrafficReport, exact: ReturnType<typeof truth>): void {
+  expect(report.totals.requests).toBe(exact.requests);
+  expect(report.totals.bots).toBe(exact.bots);
+  expect(report.totals.pageViews).toBe(exact.pageViews);
+  expect(report.totals.bytes).toBe(exact.bytes);
+  expect(report.totals.visits).toBe(exact.visits);
+  expect(report.totals.pageViewsWithVisitor).toBe(exact.pageViewsWithVisitor);
+  expect(Object.fromEntries(report.breakdown!.rows.map((row) => [row.key, row.value]))).toEqual(
+    exact.pages,
+  );
 }
