@@ -217,7 +217,7 @@ export const policySchema = z.strictObject({
     .prefault({}),
 });
 
-/** A policy as written by a user: every defaulted key may be left out. */
-export type PolicyInput = z.input<typeof policySchema>;
-/** A policy after validation, with every default filled in. */
-export type Policy = z.output<typeof policySchema>;
+// The public types are written out with their documentation in types/; types/schema-check.ts
+// proves they match this schema.
+export type { Policy } from '../types/policy.js';
+export type { PolicyInput } from '../types/policy-input.js';

@@ -75,4 +75,4 @@ export const detectSchema = z
   })
   .prefault({});
 
-export type DetectSettings = z.output<typeof detectSchema>;
+export type { DetectSettings } from '../types/detect.js';
