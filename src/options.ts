@@ -65,6 +65,8 @@ function warningsProblem(value: unknown): string {
 /**
  * Options of {@link privacyLog}. The public types are written out in types/options.ts, with their
  * documentation; types/schema-check.ts holds the two together.
+ *
+ * @internal
  */
 export const optionsSchema = z.strictObject({
   /**

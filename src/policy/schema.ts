@@ -22,7 +22,7 @@ const tooLong = "is longer than 100 years ('P100Y'), the longest duration a poli
 /** Durations that are not one pass here: the first refinement reports them. */
 const withinBound = (v: string): boolean => (parseDuration(v) ?? 0) <= MAX_DURATION_MS;
 
-/** An ISO 8601 duration, checked here so the request path never parses one. */
+/** An ISO 8601 duration, checked here so the request path never parses one. @internal */
 export const durationSchema = z
   .string()
   .refine((v) => parseDuration(v) !== undefined, { message: `must be ${durationHelp}` })
@@ -139,6 +139,7 @@ const cookieNameSchema = z
     message: 'must not carry a __Host- or __Secure- prefix: one is added on secure requests',
   });
 
+/** @internal */
 export const policySchema = z.strictObject({
   /** Short name recorded with every record as `name@version`. */
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i, {

@@ -35,6 +35,8 @@ const pathEntry = z
 /**
  * The built-in detectors of the security category. Each one is on unless set to `false`; each
  * flags a request with a stable reason code (see `DETECTOR_REASONS`).
+ *
+ * @internal
  */
 export const detectSchema = z
   .strictObject({
