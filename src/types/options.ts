@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import type { CompanyResolver } from '../enrich/company.js';
 import type { ReverseLookup } from '../enrich/domain.js';
 import type { DiagnosticLogger } from '../logger.js';
+import type { LookupSettings } from '../pipeline/lookups.js';
 import type { PathHook } from '../pipeline/process.js';
 import type { RegionalPolicy } from '../policy/by-region.js';
 import type { WarningCode } from '../policy/warnings.js';
@@ -173,15 +174,7 @@ export interface ResolvedOptions {
   retryMaxDelayMs: number;
   handleSignals: boolean | { signals: ('SIGTERM' | 'SIGINT' | 'SIGHUP')[]; timeoutMs: number };
   userAgentCacheSize: number;
-  enrich: {
-    reverse?: ReverseLookup | undefined;
-    company?: CompanyResolver | undefined;
-    timeoutMs: number;
-    concurrency: number;
-    cacheSize: number;
-    ttlMs: number;
-    negativeTtlMs: number;
-  };
+  enrich: LookupSettings;
   redactPath?: PathHook | undefined;
   security: {
     signingKey?: KeyObject | string | undefined;
