@@ -15,8 +15,6 @@ export {
   type PrivacyLogStats,
   privacyLog,
 } from './middleware.js';
-/** Options, for users who build them in a typed object before passing them. */
-export type { PrivacyLogOptions } from './options.js';
 export type { DispatcherStats, StoreStats } from './pipeline/dispatcher.js';
 export type { EnrichmentStats } from './pipeline/enrich-stage.js';
 export type { PathHook } from './pipeline/process.js';
@@ -30,8 +28,8 @@ export {
 /** Policies: define, validate, extend the presets. */
 export { type DefinedPolicy, definePolicy } from './policy/define.js';
 export { PolicyError, type PolicyIssue } from './policy/errors.js';
-export { presets } from './policy/presets.js';
-export type { Policy, PolicyInput } from './policy/schema.js';
+export { type Presets, presets } from './policy/presets.js';
+export type { LegalBasis } from './policy/schema.js';
 export { WARNING_CODES, type WarningCode } from './policy/warnings.js';
 export { SubjectRefusedError } from './privacy/address-subjects.js';
 /** Privacy operations: legal holds, retention reports, subject rights, the notice. */
@@ -101,3 +99,37 @@ export type {
   Store,
   Subject,
 } from './stores/store.js';
+export type { DetectInput, DetectSettings } from './types/detect.js';
+/** Options, for users who build them in a typed object before passing them. */
+export type {
+  EnrichOptions,
+  PrivacyLogOptions,
+  RetentionOptions,
+  SecurityOptions,
+  SignalOptions,
+  StoreOption,
+} from './types/options.js';
+/** The policy as validated, category by category. */
+export type {
+  CategoryName,
+  ClientCategory,
+  EssentialCategory,
+  IpSettings,
+  NonessentialCategory,
+  OptionalCategory,
+  Policy,
+  PolicyCategories,
+  SecurityCategory,
+} from './types/policy.js';
+/** The policy as written, category by category. */
+export type {
+  ClientCategoryInput,
+  EssentialCategoryInput,
+  IpInput,
+  NonessentialCategoryInput,
+  NoticeInput,
+  OptionalCategoryInput,
+  PolicyCategoriesInput,
+  PolicyInput,
+  SecurityCategoryInput,
+} from './types/policy-input.js';

@@ -6,25 +6,45 @@ import type { ReverseLookup } from './enrich/domain.js';
 import type { DiagnosticLogger } from './logger.js';
 import type { PathHook } from './pipeline/process.js';
 import type { RegionalPolicy } from './policy/by-region.js';
-import { fromZodIssues, PolicyError } from './policy/errors.js';
+import { fromZodIssues, nearest, PolicyError } from './policy/errors.js';
 import type { PolicyInput } from './policy/schema.js';
+import { WARNING_CODES, type WarningCode } from './policy/warnings.js';
 import { lazily, type ZodNamespace } from './policy/zod.js';
 import type { DetectHook } from './security/detectors.js';
 import { isModuleStoreSpec } from './stores/module-store.js';
 import type { Store } from './stores/store.js';
-import type { ModuleStoreSpec } from './stores/worker-config.js';
+import type { PrivacyLogOptions, ResolvedOptions, StoreOption } from './types/options.js';
+
+export type { PrivacyLogOptions, ResolvedOptions, StoreOption };
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 const isStore = (v: unknown): v is Store =>
   isObject(v) && typeof (v as { write?: unknown }).write === 'function';
 
-/** A store, or a module to load one from. */
-export type StoreOption = Store | ModuleStoreSpec;
-
 const isStoreOption = (v: unknown): v is StoreOption => isStore(v) || isModuleStoreSpec(v);
 
-function buildOptionsSchema(z: ZodNamespace) {
+const isWarningCode = (v: unknown): v is WarningCode =>
+  typeof v === 'string' && Object.hasOwn(WARNING_CODES, v);
+
+/** Why a `warnings` setting is refused: the first unknown code, with the nearest real one. */
+function warningsProblem(value: unknown): string {
+  const codes = Object.keys(WARNING_CODES);
+  const unknown = Array.isArray(value) ? value.find((v) => !isWarningCode(v)) : undefined;
+  if (typeof unknown !== 'string') {
+    return `must be true, false or a list of warning codes (${codes.join(', ')})`;
+  }
+  const suggestion = nearest(unknown, codes);
+  return `${JSON.stringify(unknown)} is not a warning code${suggestion ? `; did you mean "${suggestion}"?` : ''} Codes: ${codes.join(', ')}`;
+}
+
+/**
+ * Options of {@link privacyLog}. The public types are written out in types/options.ts, with their
+ * documentation; types/schema-check.ts holds the two together.
+ *
+ * @internal
+ */
+export function buildOptionsSchema(z: ZodNamespace) {
   const fn = <T>(signature: string) =>
     z.custom<T>((v) => typeof v === 'function', { message: `must be a function ${signature}` });
 
@@ -103,7 +123,12 @@ function buildOptionsSchema(z: ZodNamespace) {
       )
       .optional(),
     /** `false` silences every startup warning; a list silences those codes. Default true. */
-    warnings: z.union([z.boolean(), z.array(z.string().regex(/^WRN_[A-Z0-9_]+$/))]).default(true),
+    warnings: z
+      .custom<boolean | WarningCode[]>(
+        (v) => typeof v === 'boolean' || (Array.isArray(v) && v.every(isWarningCode)),
+        { error: (issue) => warningsProblem(issue.input) },
+      )
+      .default(true),
     /** Bounds of the in-memory queue, per store. */
     queue: z
       .strictObject({
@@ -209,11 +234,12 @@ function buildOptionsSchema(z: ZodNamespace) {
   return optionsSchema;
 }
 
-/** The options schema, built on first use (zod loads with it). */
+/**
+ * The options schema, built on first use (zod loads with it).
+ *
+ * @internal
+ */
 export const optionsSchema = lazily(buildOptionsSchema);
-
-export type PrivacyLogOptions = z.input<ReturnType<typeof buildOptionsSchema>>;
-export type ResolvedOptions = z.output<ReturnType<typeof buildOptionsSchema>>;
 
 /** Validate options once, at construction; throws {@link PolicyError} naming each bad key. */
 export function parseOptions(input: unknown): ResolvedOptions {

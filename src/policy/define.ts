@@ -1,6 +1,7 @@
+import type { DefinedPolicy } from '../types/policy.js';
 import { checkPolicy } from './checks.js';
 import { fromZodIssues, PolicyError } from './errors.js';
-import { type Policy, type PolicyInput, policySchema } from './schema.js';
+import { type PolicyInput, policySchema } from './schema.js';
 
 /**
  * The policies this module validated. Private to the module: a mark on the object itself (a global
@@ -17,8 +18,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** A validated, frozen policy. */
-export type DefinedPolicy = Readonly<Policy>;
+export type { DefinedPolicy };
 
 /**
  * Validate a policy and return it frozen, with every default filled in. Throws {@link PolicyError}

@@ -110,7 +110,7 @@ function join(prefix: string, path: readonly PropertyKey[]): string {
   return [prefix, ...path.map(String)].filter(Boolean).join('.');
 }
 
-/** Turn zod's issues into {@link PolicyIssue}s that name the key, the value and the fix. */
+/** Turn zod's issues into {@link PolicyIssue}s that name the key, the value and the fix. @internal */
 export function fromZodIssues(
   issues: readonly z.core.$ZodIssue[],
   schema: AnySchema,

@@ -1,3 +1,4 @@
+import type { CategoryName } from '../types/policy.js';
 import { type DefinedPolicy, definePolicy } from './define.js';
 
 /**
@@ -238,22 +239,71 @@ const strict = once(() =>
   }),
 );
 
-type PresetName = 'classic' | 'gdpr' | 'ccpa' | 'cnil' | 'cookieless' | 'strict';
+/** Every category: a preset of this type declares all five. */
+type AllCategories = CategoryName;
+/** The categories of a preset without optional or security data. */
+type Analytics = 'client' | 'essential' | 'nonessential';
+
+/**
+ * The built-in policies, frozen. Each type names the categories the preset declares, so they spread
+ * without `undefined`: extend one with `definePolicy({ ...presets.gdpr, ... })`.
+ */
+export interface Presets {
+  /** The seed policy made executable: full addresses, kept forever (warns at startup). */
+  readonly classic: DefinedPolicy<AllCategories>;
+  /** GDPR and ePrivacy: opt-in consent, truncated IP, country and region, 13-month cookie. */
+  readonly gdpr: DefinedPolicy<AllCategories>;
+  /** CCPA/CPRA: opt-out; GPC is an opt-out of sale and sharing. */
+  readonly ccpa: DefinedPolicy<AllCategories>;
+  /** France: audience measurement the CNIL exempts from consent. */
+  readonly cnil: DefinedPolicy<Analytics>;
+  /** No cookie: a visitor is counted by a keyed hash whose key is destroyed daily. */
+  readonly cookieless: DefinedPolicy<Analytics>;
+  /** Essential technical information only. */
+  readonly strict: DefinedPolicy;
+}
+
+/**
+ * Narrows a defined policy to the categories it declares, checking when it is first read that it
+ * does: a preset edited to drop a category fails here, not in a user's spread.
+ */
+function declaring<C extends CategoryName>(
+  policy: DefinedPolicy,
+  names: readonly C[],
+): DefinedPolicy<C> {
+  for (const name of names) {
+    if (policy.categories[name] === undefined) {
+      throw new Error(`preset ${policy.name} does not declare categories.${name}`);
+    }
+  }
+  return policy as DefinedPolicy<C>;
+}
+
+const all: readonly AllCategories[] = [
+  'client',
+  'essential',
+  'nonessential',
+  'optional',
+  'security',
+];
+const analytics: readonly Analytics[] = ['client', 'essential', 'nonessential'];
+
+type PresetName = keyof Presets;
 
 const definitions: Readonly<Record<PresetName, () => DefinedPolicy>> = {
-  classic,
-  gdpr,
-  ccpa,
-  cnil,
-  cookieless,
+  classic: () => declaring(classic(), all),
+  gdpr: () => declaring(gdpr(), all),
+  ccpa: () => declaring(ccpa(), all),
+  cnil: () => declaring(cnil(), analytics),
+  cookieless: () => declaring(cookieless(), analytics),
   strict,
 };
 
 /**
- * The built-in policies, frozen. Extend one with `definePolicy({ ...presets.gdpr, ... })`. Each is
- * a getter that validates its policy on first read.
+ * The built-in policies, frozen. Each is a getter that validates its policy on first read, so
+ * importing the package validates nothing.
  */
-export const presets: Readonly<Record<PresetName, DefinedPolicy>> = Object.freeze(
+export const presets: Presets = Object.freeze(
   Object.defineProperties(
     {},
     Object.fromEntries(
@@ -262,5 +312,5 @@ export const presets: Readonly<Record<PresetName, DefinedPolicy>> = Object.freez
         { enumerable: true, get: define },
       ]),
     ),
-  ) as Record<PresetName, DefinedPolicy>,
+  ) as Presets,
 );

@@ -221,10 +221,14 @@ function buildPolicySchema(z: ZodNamespace) {
   return policySchema;
 }
 
-/** The policy schema, built on first use: zod loads only when a policy is validated. */
+/**
+ * The policy schema, built on first use: zod loads only when a policy is validated.
+ *
+ * @internal
+ */
 export const policySchema = lazily(buildPolicySchema);
 
-/** A policy as written by a user: every defaulted key may be left out. */
-export type PolicyInput = z.input<ReturnType<typeof buildPolicySchema>>;
-/** A policy after validation, with every default filled in. */
-export type Policy = z.output<ReturnType<typeof buildPolicySchema>>;
+// The public types are written out with their documentation in types/; types/schema-check.ts
+// proves they match this schema.
+export type { Policy } from '../types/policy.js';
+export type { PolicyInput } from '../types/policy-input.js';

@@ -80,6 +80,7 @@ function buildDetectSchema(z: ZodNamespace) {
 }
 
 /** The built-in detectors' settings as a zod schema, built on first use. */
+/** @internal */
 export const detectSchema = lazily(buildDetectSchema);
 
-export type DetectSettings = z.output<ReturnType<typeof buildDetectSchema>>;
+export type { DetectSettings } from '../types/detect.js';

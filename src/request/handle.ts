@@ -93,7 +93,11 @@ export class PrivacyLogHandle {
     }
   }
 
-  /** Replace the decision after a privacy route changed the visitor's choice mid-request. */
+  /**
+   * Replace the decision after a privacy route changed the visitor's choice mid-request.
+   *
+   * @internal the library's own routes call it; an app changes a choice through those routes.
+   */
   revise(decision: Decision, visitorId: string | undefined): void {
     this.#captured.decision = decision;
     this.#captured.visitorId = decision.analytics ? visitorId : undefined;

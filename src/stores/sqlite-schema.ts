@@ -104,6 +104,8 @@ const MIGRATIONS: readonly string[] = [
  * Bring the schema to {@link SQLITE_SCHEMA_VERSION}, one migration per IMMEDIATE transaction. The
  * version is read again inside each transaction: another process opening the same file may have
  * migrated it meanwhile, and a migration such as `ADD COLUMN` must not run twice.
+ *
+ * @internal
  */
 export function migrate(db: Database.Database): void {
   const current = (): number => db.pragma('user_version', { simple: true }) as number;

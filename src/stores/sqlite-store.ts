@@ -47,6 +47,8 @@ let driver: Driver | undefined;
  * package does not load it (its native module and a dozen files cost tens of milliseconds), so an
  * app whose stores are elsewhere never pays for it. It is a CommonJS package: `require` gives its
  * constructor without the ESM wrapper's `default`.
+ *
+ * @internal
  */
 export function loadDriver(): Driver {
   try {

@@ -1,0 +1,6 @@
+// `express-privacy-log/stores/redis`: a Redis stream through the optional peer `redis`.
+export {
+  type RedisLike,
+  RedisStreamStore,
+  type RedisStreamStoreOptions,
+} from '../stores/redis-stream-store.js';
