@@ -35,7 +35,7 @@ function warningsProblem(value: unknown): string {
     return `must be true, false or a list of warning codes (${codes.join(', ')})`;
   }
   const suggestion = nearest(unknown, codes);
-  return `${JSON.stringify(unknown)} is not a warning code${suggestion ? `; did you mean "${suggestion}"?` : ''} Codes: ${codes.join(', ')}`;
+  return `${JSON.stringify(unknown)} is not a warning code${suggestion ? `; did you mean "${suggestion}"?` : '.'} Codes: ${codes.join(', ')}`;
 }
 
 /**

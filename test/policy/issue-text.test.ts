@@ -50,12 +50,12 @@ describe('validation messages are in the library’s words', () => {
     [
       'a number for warnings',
       { warnings: 5 },
-      'warnings: must be true or false or an array, not 5',
+      'warnings: 5: must be true, false or a list of warning codes',
     ],
     [
       'a lower-case warning code',
       { warnings: ['nope'] },
-      'warnings.0: "nope" does not have the accepted form /^WRN_[A-Z0-9_]+$/',
+      '"nope" is not a warning code. Codes: WRN_FULL_IP',
     ],
   ];
   it.each(options)('%s', (_name, bad, expected) => {
