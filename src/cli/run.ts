@@ -58,7 +58,7 @@ Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-
 A subject KEY is visitor:<id>, email:<address>, ip:<address>, or a bare address (holding an @)
 or id. ip: needs --policy P (the policy the log was written under) keeping full addresses:
 a truncated or hashed address is refused (exit 2), as it does not name one person.
-Store URLs: sqlite:./access-log.sqlite, postgres://user@host/db, redis://host:6379.
+Store URLs: sqlite:./access-log.sqlite, postgres://user@host/db[?table=NAME], redis://host:6379.
 Options: --json (machine-readable output), --help, --version.
 Exit codes: 0 done, 1 failed while running, 2 wrong command or options.
 `;

@@ -76,14 +76,33 @@ async function openPostgres(url: string, label: string): Promise<OpenedStore> {
     load(() => import('pg'), 'the PostgreSQL driver: install it with "npm install pg"'),
   ]);
   const Pool = (pg as { default?: { Pool: unknown }; Pool?: unknown }).default?.Pool ?? pg.Pool;
+  // `?table=NAME` picks the store's base table; the driver never sees it.
+  let connectionString = url;
+  let table: string | undefined;
+  try {
+    const parsed = new URL(url);
+    table = parsed.searchParams.get('table') ?? undefined;
+    if (table !== undefined) {
+      parsed.searchParams.delete('table');
+      connectionString = parsed.toString();
+    }
+  } catch {
+    // Not a URL the WHATWG parser reads: pg reports what is wrong with it.
+  }
   const pool = new (Pool as typeof import('pg').Pool)({
-    connectionString: url,
+    connectionString,
     connectionTimeoutMillis: WAIT_MS,
     max: 2,
   });
   // pg asks for a listener: an idle client's error would otherwise end the process.
   pool.on('error', () => {});
-  const store = new PostgresStore({ pool, connectTimeoutMs: WAIT_MS });
+  let store: InstanceType<typeof PostgresStore>;
+  try {
+    store = new PostgresStore({ pool, connectTimeoutMs: WAIT_MS, ...(table && { table }) });
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new CliError(`${label}: ${message(err)}`);
+  }
   try {
     await store.init();
   } catch (err) {

@@ -20,7 +20,7 @@ import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { canonicalJson } from '../../src/security/canonical.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { fakeReverse, SECRET, setCookies, spyLogger } from '../helpers/app.js';
 import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'epl-bundle-'));
@@ -77,6 +77,8 @@ describe('evidence bundles: export, offline verification, the disclosure registe
       warnings: false,
       batch: { maxDelayMs: 5 },
       retention: { enabled: false },
+      // No reverse lookups over the network: the documentation addresses have no names anyway.
+      enrich: { reverse: fakeReverse },
       security: { signingKey: keys.privateKey },
     });
     app = express();
