@@ -81,7 +81,7 @@ serviceSuite('PG_URL', 'security investigations end to end on PostgreSQL', (url)
     await log.close();
     rmSync(dir, { recursive: true, force: true });
     await pool.query(
-      `DROP TABLE IF EXISTS ${t}, "${table}_holds", "${table}_schema", "${table}_disclosures", "${table}_bk" CASCADE`,
+      `DROP TABLE IF EXISTS ${t}, "${table}_holds", "${table}_schema", "${table}_disclosures", "${table}_bk", "${table}_rollups", "${table}_rollup_state" CASCADE`,
     );
     await pool.end();
   });
