@@ -97,6 +97,7 @@ export {
 } from './security/bundle-verify.js';
 export { EvidenceError } from './security/evidence-error.js';
 export type { EvidenceExportOptions, EvidenceExportResult } from './security/export.js';
+export { openSealed, SealError } from './security/seal.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */
 export { MemoryStore } from './stores/memory-store.js';
 export { NdjsonStore } from './stores/ndjson-store.js';
