@@ -156,7 +156,9 @@ export class MemoryStore implements Store {
 
   /** The disclosure register, oldest entry first, as copies. */
   async disclosures(): Promise<Disclosure[]> {
-    return this.#disclosures.map((entry) => structuredClone(entry));
+    return [...this.#disclosures]
+      .sort((a, b) => (a.at === b.at ? cmp(a.id, b.id) : cmp(a.at, b.at)))
+      .map((entry) => structuredClone(entry));
   }
 
   /** Forget every record and hold. For tests; not part of the {@link Store} contract. */
