@@ -12,15 +12,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
+import type express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePolicy, presets, privacyLog } from '../../src/index.js';
+import { definePolicy, presets, type privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { canonicalJson } from '../../src/security/canonical.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
-import { fakeReverse, SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { attackSite, INJECTION, SQLMAP, scriptedAttack } from '../helpers/attack-site.js';
 import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'epl-bundle-'));
@@ -32,8 +32,6 @@ writeFileSync(publicFile, keys.publicKey.export({ type: 'spki', format: 'pem' })
 writeFileSync(privateFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
 const database = join(dir, 'log.sqlite');
 const STORE = `sqlite:${database}`;
-const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
-const INJECTION = '/products?id=1%27%20UNION%20SELECT%20password%20FROM%20users--';
 const policy = definePolicy({ ...presets.classic, name: 'bundle-test' });
 
 const who = ['--by', 'J. Doe, security officer', '--recipient', 'Police, case 2026-117'];
@@ -69,37 +67,8 @@ describe('evidence bundles: export, offline verification, the disclosure registe
   const bundle = join(dir, 'sqli');
 
   beforeAll(async () => {
-    log = privacyLog({
-      policy,
-      store: new SqliteStore({ path: database }),
-      secret: SECRET,
-      logger: spyLogger(),
-      warnings: false,
-      batch: { maxDelayMs: 5 },
-      retention: { enabled: false },
-      // No reverse lookups over the network: the documentation addresses have no names anyway.
-      enrich: { reverse: fakeReverse },
-      security: { signingKey: keys.privateKey },
-    });
-    app = express();
-    app.set('trust proxy', 'loopback');
-    app.use(log);
-    app.use(log.router());
-    app.get('/products', (_req, res) => {
-      res.send('ok');
-    });
-    app.post('/login', (_req, res) => {
-      res.status(401).send('no');
-    });
-    const first = await request(app).get('/products');
-    cookie = setCookies(first)
-      .find((c) => c.startsWith('pl_vid='))!
-      .split(';')[0]!;
-    await request(app).get(INJECTION).set('User-Agent', SQLMAP).set('Cookie', cookie);
-    await request(app).get('/products/../../etc/passwd').set('Cookie', cookie);
-    await request(app).get('/.env').set('Cookie', cookie);
-    for (let i = 1; i <= 10; i++)
-      await request(app).post('/login').set('X-Forwarded-For', `198.51.100.${i}`);
+    ({ log, app } = attackSite(policy, new SqliteStore({ path: database }), keys.privateKey));
+    cookie = await scriptedAttack(app);
     await log.flush();
   });
   afterAll(() => log.close());

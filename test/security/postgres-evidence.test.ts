@@ -2,20 +2,18 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
+import type express from 'express';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { definePolicy, presets, privacyLog } from '../../src/index.js';
+import { definePolicy, presets, type privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { fakeReverse, SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { attackSite, INJECTION, SQLMAP, scriptedAttack } from '../helpers/attack-site.js';
 import { cli } from '../helpers/cli.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 
-const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';
-const INJECTION = '/products?id=1%27%20UNION%20SELECT%20password%20FROM%20users--';
 const COLUMNS =
   'time, id, visitor_id, email, held, exp_client, exp_essential, exp_nonessential, exp_optional, exp_security, record';
 const { categories } = presets.classic;
@@ -53,29 +51,8 @@ serviceSuite('PG_URL', 'security investigations end to end on PostgreSQL', (url)
     return readAll(reader);
   }
 
-  beforeAll(async () => {
-    log = privacyLog({
-      policy,
-      store: new PostgresStore({ pool, table }),
-      secret: SECRET,
-      logger: spyLogger(),
-      warnings: false,
-      batch: { maxDelayMs: 5 },
-      retention: { enabled: false },
-      // No reverse lookups over the network: the documentation addresses have no names anyway.
-      enrich: { reverse: fakeReverse },
-      security: { signingKey: keys.privateKey },
-    });
-    app = express();
-    app.set('trust proxy', 'loopback');
-    app.use(log);
-    app.use(log.router());
-    app.get('/products', (_req, res) => {
-      res.send('ok');
-    });
-    app.post('/login', (_req, res) => {
-      res.status(401).send('no');
-    });
+  beforeAll(() => {
+    ({ log, app } = attackSite(policy, new PostgresStore({ pool, table }), keys.privateKey));
   });
   afterAll(async () => {
     await log.close();
@@ -90,15 +67,7 @@ serviceSuite('PG_URL', 'security investigations end to end on PostgreSQL', (url)
   it('flags a scripted attack, keeps evidence only for it, protects it from purge and erasure', {
     timeout: 60_000,
   }, async () => {
-    const first = await request(app).get('/products');
-    cookie = setCookies(first)
-      .find((c) => c.startsWith('pl_vid='))!
-      .split(';')[0]!;
-    await request(app).get(INJECTION).set('User-Agent', SQLMAP).set('Cookie', cookie);
-    await request(app).get('/products/../../etc/passwd').set('Cookie', cookie);
-    await request(app).get('/.env').set('Cookie', cookie);
-    for (let i = 1; i <= 10; i++)
-      await request(app).post('/login').set('X-Forwarded-For', `198.51.100.${i}`);
+    cookie = await scriptedAttack(app);
     await request(app)
       .get('/products?id=42')
       .set('User-Agent', 'Mozilla/5.0 Firefox/128.0')
