@@ -85,6 +85,67 @@ export async function benchDetection({ quick, targets }) {
   return result;
 }
 
+/**
+ * The request path of ordinary requests (the middleware on entry and at the response's close,
+ * without the background stage, whose queue is replaced by a no-op) under the seed policy, with
+ * and without its security category: what detection and evidence cost every visitor who did
+ * nothing wrong. `specs` are requests of the mix (bench/traffic.js); microseconds per request.
+ * Also an A/A pair (the same policy twice), whose difference is the measurement's own noise.
+ */
+export async function benchRequestPath({ quick, specs }) {
+  const { privacyLog, presets, definePolicy, MemoryStore } = await import('express-privacy-log');
+  const { Dispatcher } = await internal('pipeline/dispatcher.js');
+  const { simulate } = await import('./simulate.js');
+  const { localReverse } = await import('./app.js');
+  const { security: _, ...categories } = presets.classic.categories;
+  const plain = definePolicy({ ...presets.classic, name: 'plain', categories });
+  const policies = [
+    ['with security', presets.classic],
+    ['without security', plain],
+    ['with security (A/A)', presets.classic],
+  ];
+  const original = Dispatcher.prototype.push;
+  Dispatcher.prototype.push = () => {};
+  const loggers = policies.map(([name, policy]) => [
+    name,
+    privacyLog({
+      policy,
+      secret: 'bench-secret-0123456789-abcdefghijklmnop',
+      store: new MemoryStore(),
+      warnings: false,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      // The seed looks up names; the benchmark's resolver answers locally, as micro.js's does.
+      enrich: { reverse: localReverse },
+    }),
+  ]);
+  const rounds = Object.fromEntries(policies.map(([name]) => [name, []]));
+  try {
+    // Rounds in a rotating order, so that neither a busy moment of the machine nor going first
+    // falls on one policy more than on another.
+    const total = quick ? 6 : 21;
+    for (let r = 0; r < total; r++)
+      for (let k = 0; k < loggers.length; k++) {
+        const [name, logger] = loggers[(r + k) % loggers.length];
+        rounds[name].push(perCall((i) => simulate(logger, specs[i % specs.length]), specs.length));
+      }
+  } finally {
+    Dispatcher.prototype.push = original;
+    for (const [, logger] of loggers) await logger.close();
+  }
+  const us = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, median(v)]));
+  const result = {
+    usPerRequest: us,
+    extraUsPerRequest: us['with security'] - us['without security'],
+    noiseUs: us['with security (A/A)'] - us['with security'],
+  };
+  console.log(
+    `Request path of ordinary requests (classic): ${fixed(us['with security'], 2)} us with the security ` +
+      `category, ${fixed(us['without security'], 2)} us without: ${fixed(result.extraUsPerRequest, 2)} us ` +
+      `difference; the same policy measured twice differs by ${fixed(result.noiseUs, 2)} us (noise)`,
+  );
+  return result;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
   const targets = [
@@ -96,4 +157,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     { target: '/search?q=shoes+red', userAgent: 'Mozilla/5.0 (Windows NT 10.0) Chrome/126.0' },
   ];
   await benchDetection({ quick: values.quick, targets });
+  const { makeRequests } = await import('./traffic.js');
+  await benchRequestPath({
+    quick: values.quick,
+    specs: makeRequests({ count: values.quick ? 5000 : 20_000, visitorCookies: [] }),
+  });
 }

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MemoryStore, NdjsonStore, presets, privacyLog, SqliteStore } from 'express-privacy-log';
 import { dropPostgresTables, localReverse } from './app.js';
-import { benchDetection } from './detection.js';
+import { benchDetection, benchRequestPath } from './detection.js';
 import { distinctAddresses, distinctAgents, withDistinctClients } from './distinct-agents.js';
 import { fixed, median, mib, table, thousands } from './lib.js';
 import { simulate } from './simulate.js';
@@ -421,6 +421,7 @@ results.detection = await benchDetection({
   quick,
   targets: pool.map((r) => ({ target: r.path, userAgent: r.headers['user-agent'] })),
 });
+results.requestPath = await benchRequestPath({ quick, specs: pool });
 console.log('');
 
 // --- Stores ------------------------------------------------------------------------------------

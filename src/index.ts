@@ -86,11 +86,23 @@ export type {
 } from './reports/traffic.js';
 export type { Decision } from './request/decide.js';
 export type { PrivacyLogHandle } from './request/handle.js';
+export type { SecurityApi } from './security/api.js';
+export { readBundleDir } from './security/bundle-files.js';
+export {
+  type BundleProblem,
+  type BundleReport,
+  verifyBundle,
+} from './security/bundle-verify.js';
+export { EvidenceError } from './security/evidence-error.js';
+export type { EvidenceExportOptions, EvidenceExportResult } from './security/export.js';
+export { openSealed, SealError } from './security/seal.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */
 export { MemoryStore } from './stores/memory-store.js';
 export { NdjsonStore } from './stores/ndjson-store.js';
 export { SqliteStore } from './stores/sqlite-store.js';
 export type {
+  Disclosure,
+  DisclosureScope,
   EraseResult,
   Hold,
   HoldScope,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../package-version.js';
 import type { CliIo, CommandContext } from './context.js';
 import { CliError, EXIT, oneLine, UsageError } from './errors.js';
 import { DEFAULT_STORE_URL, type OpenedStore, openStore, type StoreChoice } from './store-url.js';
@@ -36,6 +36,18 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
                                  exit 0 only when everything verifies
   open --private-key FILE [--record ID ...]
                                  open sealed addresses with the investigator's X25519 key
+  evidence export --incident REASON|HOLD --out DIR --by WHO --recipient WHOM --basis TEXT
+         [--from TIME] [--to TIME] [--public-key FILE] [--signing-key FILE]
+                                 write an evidence bundle (records, chain proof, checkpoints,
+                                 manifest, README) to a new directory and enter it in the
+                                 disclosure register; --signing-key signs chain heads no
+                                 checkpoint covers yet
+  disclosures                    the disclosure register: every evidence export
+
+Commands on a bundle (no store):
+  evidence verify DIR [--public-key FILE] [--manifest-sha256 HEX]
+                                 check a bundle offline; exit 0 only when every file and
+                                 record verifies, else names the file and the record
 
 Documents from a policy (--policy gdpr|classic|ccpa|cnil|cookieless|strict|./my-policy.js):
   notice --policy P --site NAME --contact ADDRESS [--format markdown|html]
@@ -78,16 +90,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./report-command.js')).reportCommand,
   verify: async () => (await import('./security-commands.js')).verifyCommand,
   open: async () => (await import('./security-commands.js')).openCommand,
+  evidence: async () => (await import('./evidence-commands.js')).evidenceCommand,
+  disclosures: async () => (await import('./evidence-commands.js')).disclosuresCommand,
 };
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    return String(pkg.version);
-  } catch {
-    return 'unknown';
-  }
-}
 
 /**
  * Run the command line with `args` (without the node and script paths) and return the exit code.
@@ -120,7 +125,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       return command === undefined ? EXIT.usage : EXIT.ok;
     }
     if (command === '--version' || command === '-v') {
-      io.stdout.write(`${version()}\n`);
+      io.stdout.write(`${packageVersion()}\n`);
       return EXIT.ok;
     }
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

@@ -9,7 +9,7 @@ import type { CommandContext } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 
 /** The Ed25519 public key in a PEM file (a private key file gives its public half). */
-async function publicKeyFrom(path: string): Promise<KeyObject> {
+export async function publicKeyFrom(path: string): Promise<KeyObject> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

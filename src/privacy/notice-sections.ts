@@ -347,7 +347,7 @@ function choices({ policy, prefix }: NoticeContext): Section {
       ),
       p(
         { strong: 'Erase your data' },
-        ': this deletes those records everywhere the access log keeps them and removes the visitor id cookie. Records under a legal hold are kept until the hold is released; the answer says how many.',
+        `: this deletes those records everywhere the access log keeps them and removes the visitor id cookie. Records under a legal hold are kept until the hold is released; the answer says how many${policy.categories.security ? ', apart from security records (see below)' : ''}.`,
       ),
       { kind: 'form', action: route('erase')!, label: 'Erase my data' },
     );
@@ -357,6 +357,16 @@ function choices({ policy, prefix }: NoticeContext): Section {
       `${optionalCategory ? 'For information you sent us, such as your e-mail address, or for' : 'For'} any other request about your data (access, correction, erasure, restriction or objection), contact us (see Contact).`,
     ),
   );
+  if (policy.categories.security) {
+    // In general terms, the same for every reader: a sentence tied to one visitor would tell the
+    // person investigated that they are.
+    blocks.push(
+      p(
+        { strong: 'Security records' },
+        ': while an attack on this site is investigated, access to the records kept for that investigation, and their erasure, may be restricted as the law allows (for example under Article 23 GDPR and national law). They are not shown in the download above and not counted in the answer to an erasure request; they are deleted when the investigation and any proceedings no longer need them.',
+      ),
+    );
+  }
   return { id: 'choices', title: 'Your choices', blocks };
 }
 

@@ -98,6 +98,7 @@ export async function eraseMyData(
   let held = 0;
   let complete = true;
   let unavailable: string[] = [];
+  const security = deps.compiled.policy.categories.security !== undefined;
   if (deps.compiled.visitor === 'cookie' && state.visitorId !== undefined) {
     try {
       const result = await deps.subjects.erase(
@@ -105,7 +106,8 @@ export async function eraseMyData(
         { timeoutMs: deps.timeoutMs },
       );
       erased = result.erased;
-      held = result.held;
+      // Never the count of security evidence: it would tell the person investigated that they are.
+      held = result.visibleHeld;
       complete = result.unsupported.length === 0;
       unavailable = unreachable(deps, result.unavailable, 'erased');
     } catch (err) {
@@ -118,7 +120,9 @@ export async function eraseMyData(
     // Partly done: the cookie stays, so that the visitor can ask again once the store is back.
     res.status(503).setHeader('Retry-After', '60');
     if (wantsRedirect(req)) {
-      res.type('html').send(erasedPage({ erased, held, complete, unavailable }, backTo(req)));
+      res
+        .type('html')
+        .send(erasedPage({ erased, held, complete, unavailable, security }, backTo(req)));
     } else {
       res.json({ ok: false, erased, held, complete: false, unavailable });
     }
@@ -133,7 +137,9 @@ export async function eraseMyData(
       : consentWithdrawn
         ? 'asked'
         : undefined;
-    res.type('html').send(erasedPage({ erased, held, complete, unavailable, next }, backTo(req)));
+    res
+      .type('html')
+      .send(erasedPage({ erased, held, complete, unavailable, next, security }, backTo(req)));
     return;
   }
   res.json({ ok: true, erased, held, complete, unavailable, consentWithdrawn });
@@ -187,11 +193,13 @@ interface ErasedSummary {
   unavailable: readonly string[];
   /** What happens on the next visit: a new id (opt-out sites), or consent is asked again. */
   next?: 'counted' | 'asked' | undefined;
+  /** The policy keeps security records: every visitor reads the same general sentence on them. */
+  security?: boolean;
 }
 
 /** The answer to the erase form: what happened, and the way back. */
 function erasedPage(
-  { erased, held, complete, unavailable, next }: ErasedSummary,
+  { erased, held, complete, unavailable, next, security }: ErasedSummary,
   back: string,
 ): string {
   const partly = unavailable.length > 0;
@@ -212,6 +220,11 @@ function erasedPage(
   if (held > 0) {
     lines.push(
       `${held} ${held === 1 ? 'record is' : 'records are'} kept under a legal hold and will be erased when the hold is released.`,
+    );
+  }
+  if (security === true) {
+    lines.push(
+      'Records of requests that look like an attack on this site may be kept for its investigation, as the privacy notice explains, even after an erasure.',
     );
   }
   if (!complete) {

@@ -1,5 +1,6 @@
 import type { AccessRecord } from '../record.js';
-import { isHeld } from '../stores/hold-scope.js';
+import { SECURITY_HOLD_PREFIX } from '../security/api.js';
+import { isHeld, matchesHoldScope } from '../stores/hold-scope.js';
 import {
   compareRecords,
   matchesSubject,
@@ -56,6 +57,13 @@ export interface SubjectErasure {
   erased: number;
   /** Distinct records of the subject kept under legal hold, counted like `erased`. */
   held: number;
+  /**
+   * Of `held`, the records the subject may be told about: those kept under an ordinary legal
+   * hold. Security evidence (a flagged record, or one under a hold `logger.security.flag`
+   * placed) is left out: telling the person investigated how many records are kept would tip
+   * them off. A store that cannot be read cannot tell the two apart and adds nothing here.
+   */
+  visibleHeld: number;
   /** Per store that could erase: what it deleted and kept. */
   stores: { store: string; erased: number; held: number }[];
   /** Stores that cannot erase (append-only logs): what they keep about the subject stays. */
@@ -213,6 +221,7 @@ export function createSubjectsApi(
       );
       const erasedIds = new Set<string>();
       const heldIds = new Set<string>();
+      const visibleIds = new Set<string>();
       let erased = 0;
       let held = 0;
       const stores: SubjectErasure['stores'] = [];
@@ -225,6 +234,7 @@ export function createSubjectsApi(
         stores.push({ store: entry.name, ...value.counts });
         for (const id of value.erasedIds) erasedIds.add(id);
         for (const id of value.heldIds) heldIds.add(id);
+        for (const id of value.visibleHeldIds) visibleIds.add(id);
         erased = Math.max(erased, value.counts.erased);
         held = Math.max(held, value.counts.held);
       }
@@ -234,6 +244,7 @@ export function createSubjectsApi(
       return {
         erased: Math.max(erased, erasedIds.size),
         held: Math.max(held, heldIds.size),
+        visibleHeld: visibleIds.size,
         stores,
         unsupported: set
           .with()
@@ -251,6 +262,8 @@ interface StoreErasure {
   counts: { erased: number; held: number };
   erasedIds: readonly string[];
   heldIds: readonly string[];
+  /** Of `heldIds`, those that are not security evidence. */
+  visibleHeldIds: readonly string[];
 }
 
 /**
@@ -261,19 +274,33 @@ async function eraseIn(store: Store, subject: Subject): Promise<StoreErasure> {
   const before = typeof store.read === 'function' ? await idsOf(store, subject) : undefined;
   const answer = await store.erase!(subject);
   const counts = eraseCounts(answer);
-  if (before === undefined) return { counts, erasedIds: [], heldIds: [] };
-  const after = await idsOf(store, subject);
-  const erasedIds = [...before].filter((id) => !after.has(id));
-  const heldIds = [...before].filter((id) => after.has(id));
+  if (before === undefined) return { counts, erasedIds: [], heldIds: [], visibleHeldIds: [] };
+  const securityHolds = ((await store.holds?.()) ?? []).filter((h) =>
+    h.id.startsWith(SECURITY_HOLD_PREFIX),
+  );
+  const after = await idsOf(store, subject, securityHolds);
+  const erasedIds = [...before.keys()].filter((id) => !after.has(id));
+  const heldIds = [...before.keys()].filter((id) => after.has(id));
+  const visibleHeldIds = heldIds.filter((id) => after.get(id) === false);
   // A store that answers with a bare count says nothing about held records: what is left of the
   // subject after an erasure is, by the contract, held.
   if (typeof answer === 'number') counts.held = heldIds.length;
-  return { counts, erasedIds, heldIds };
+  return { counts, erasedIds, heldIds, visibleHeldIds };
 }
 
-async function idsOf(store: Store, subject: Subject): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for await (const record of store.read!({ subject })) ids.add(record.id);
+/** A subject's record ids, each with whether it is security evidence. */
+async function idsOf(
+  store: Store,
+  subject: Subject,
+  securityHolds: readonly Hold[] = [],
+): Promise<Map<string, boolean>> {
+  const ids = new Map<string, boolean>();
+  for await (const record of store.read!({ subject }))
+    ids.set(
+      record.id,
+      record.security !== undefined ||
+        securityHolds.some((hold) => matchesHoldScope(record, hold.scope)),
+    );
   return ids;
 }
 

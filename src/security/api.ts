@@ -2,7 +2,9 @@ import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
 import type { HoldPlacement, HoldsApi } from '../privacy/holds.js';
 import type { StoreSet } from '../privacy/store-set.js';
 import type { AccessRecord } from '../record.js';
-import type { HoldScope, Store } from '../stores/store.js';
+import type { Disclosure, HoldScope, Store } from '../stores/store.js';
+import { EvidenceError } from './evidence-error.js';
+import type { EvidenceExportOptions, EvidenceExportResult } from './export.js';
 import { type VerifyReport, verifyChains } from './verify.js';
 
 /** Holds placed by {@link SecurityApi.flag} carry ids with this prefix and reasons with `security: `. */
@@ -31,6 +33,17 @@ export interface SecurityApi {
     ok: boolean;
     stores: ({ store: string } & VerifyReport)[];
   }>;
+  /**
+   * Export the evidence of an incident (a reason code or a hold id) as a bundle in a new or empty
+   * directory, and enter the export in the disclosure register of the store it came from (the
+   * first store that reads and keeps a register, or the one named `store`). The checkpoints are
+   * checked, and a chain's newest records signed, with the signing key given in the options.
+   */
+  exportEvidence(
+    options: Omit<EvidenceExportOptions, 'signingKey'> & { store?: string },
+  ): Promise<EvidenceExportResult>;
+  /** The disclosure register of every store that keeps one, oldest entry first per store. */
+  disclosures(): Promise<{ store: string; entries: Disclosure[] }[]>;
 }
 
 /** Every record a store keeps, oldest first. */
@@ -60,6 +73,33 @@ export function createSecurityApi(
         stores.push({ store: entry.name, ...verifyChains(records, publicKey) });
       }
       return { ok: stores.every((s) => s.ok), stores };
+    },
+    async exportEvidence(options) {
+      const { store: name, ...rest } = options;
+      const entry = set
+        .with('read', 'disclose')
+        .find((candidate) => name === undefined || candidate.name === name);
+      if (entry === undefined)
+        throw new EvidenceError(
+          name === undefined
+            ? 'no store of this logger reads records and keeps a disclosure register'
+            : `no store named ${name} reads records and keeps a disclosure register`,
+        );
+      await flush();
+      // Loaded when first needed: an app that never exports does not load the bundle code.
+      const { exportEvidence } = await import('./export.js');
+      return set.use(entry, (store) =>
+        exportEvidence(store, {
+          ...rest,
+          ...(signingKey === undefined ? {} : { signingKey }),
+        }),
+      );
+    },
+    async disclosures() {
+      const out: { store: string; entries: Disclosure[] }[] = [];
+      for (const entry of set.with('disclosures'))
+        out.push({ store: entry.name, entries: await set.use(entry, (s) => s.disclosures!()) });
+      return out;
     },
     flag(scope, reason, options = {}) {
       const text = typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : 'flagged';

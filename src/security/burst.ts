@@ -27,7 +27,14 @@ export class BurstCounter {
   hit(ip: NormalIp, nowMs: number): boolean {
     const key = truncateNetwork(ip, 24, 48).address;
     let window = this.#windows.get(key);
-    if (window === undefined || nowMs - window.start >= this.#windowMs || nowMs < window.start) {
+    // Events may arrive a little out of order (enrichment finishes sooner for one record than
+    // for another): an event before the window's start still counts when it is within a window
+    // of it; only one far from the window opens a new one.
+    if (
+      window === undefined ||
+      nowMs - window.start >= this.#windowMs ||
+      window.start - nowMs >= this.#windowMs
+    ) {
       window = { start: nowMs, count: 0 };
       this.#windows.set(key, window);
     }

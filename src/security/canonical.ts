@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject, verify } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
 
 /**
@@ -38,4 +38,27 @@ export function checkpointMessage(
   time: string,
 ): Buffer {
   return Buffer.from(`express-privacy-log checkpoint v1\n${chain}\n${count}\n${head}\n${time}`);
+}
+
+/** A signed checkpoint, on its own: what {@link checkpointMessage} signs, and the signature. */
+export interface Checkpoint {
+  chain: string;
+  /** How many records of the chain came before the head. */
+  count: number;
+  /** The hash of the chain's newest record at `time` (`genesis-...` for an empty chain). */
+  head: string;
+  time: string;
+  /** Ed25519 signature, base64url. */
+  sig: string;
+}
+
+/** Whether a checkpoint's signature verifies with `key`; never throws. */
+export function checkpointValid(cp: Checkpoint, key: KeyObject | undefined): boolean {
+  if (key === undefined) return false;
+  try {
+    const message = checkpointMessage(cp.chain, cp.count, cp.head, cp.time);
+    return verify(null, message, key, Buffer.from(cp.sig, 'base64url'));
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { cleanText } from '../minimize/text.js';
 import type { SecurityInfo } from '../record.js';
 
@@ -27,20 +27,23 @@ export const EVIDENCE_HEADERS = [
 ] as const;
 
 /**
- * What the request path keeps for a possible investigation: references to strings Node already
- * parsed, and two numbers. No parsing and no copying of values; the background stage decides
- * whether any of it is stored.
+ * What the request path keeps for a possible investigation: a reference to the headers object
+ * Node already parsed, the HTTP version string, and the source port. No header is read or copied
+ * here; the background stage picks the allow-listed ones only when the request is flagged, and
+ * drops the reference otherwise.
  */
 export interface CapturedEvidence {
   httpVersion: string;
   /** The TCP peer's source port, only when that peer is the client (no proxy hop in between). */
   port: number | undefined;
-  headers: Partial<Record<(typeof EVIDENCE_HEADERS)[number], string>>;
+  /** The request's own headers object, or (across the worker boundary) the allow-listed copy. */
+  headers: IncomingHttpHeaders | Partial<Record<(typeof EVIDENCE_HEADERS)[number], string>>;
 }
 
 /**
- * Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. With
- * `resolvedLater` (worker mode: the worker resolves the address), the port is kept for now and
+ * Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. The headers
+ * are kept by reference: nothing is copied unless the request is flagged. With `resolvedLater`
+ * (worker mode: the worker resolves the address), the port is kept for now and
  * {@link keepPortOfClient} drops it once the address is known.
  */
 export function captureEvidence(
@@ -48,12 +51,6 @@ export function captureEvidence(
   ip: string | undefined,
   resolvedLater = false,
 ): CapturedEvidence {
-  const source = req.headers;
-  const headers: CapturedEvidence['headers'] = {};
-  for (const name of EVIDENCE_HEADERS) {
-    const value = source[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
   const socket = req.socket;
   return {
     httpVersion: req.httpVersion,
@@ -62,7 +59,7 @@ export function captureEvidence(
       socket !== undefined && (resolvedLater || socket.remoteAddress === ip)
         ? socket.remotePort
         : undefined,
-    headers,
+    headers: req.headers,
   };
 }
 
@@ -78,13 +75,29 @@ export function keepPortOfClient(
   if (remoteAddress !== ip) evidence.port = undefined;
 }
 
+/**
+ * The allow-listed headers alone, for evidence that leaves this thread: the worker must never be
+ * handed `Cookie` or `Authorization`, even in memory.
+ */
+export function portableEvidence(e: CapturedEvidence): CapturedEvidence {
+  const headers: Partial<Record<(typeof EVIDENCE_HEADERS)[number], string>> = {};
+  for (const name of EVIDENCE_HEADERS) {
+    const value = e.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return { httpVersion: e.httpVersion, port: e.port, headers };
+}
+
+/**
+ * What evidence adds to the queue's byte bound: a fixed estimate, since measuring it would read
+ * every header of every request. The reference lives only until the background stage has
+ * processed the request, a few milliseconds; Node bounds the headers themselves (16 KB by default).
+ */
+export const EVIDENCE_BYTES = 512;
+
 /** A rough byte count of captured evidence, for the queue's byte bound. */
 export function evidenceSize(e: CapturedEvidence | undefined): number {
-  if (e === undefined) return 0;
-  let size = 32;
-  for (const key in e.headers)
-    size += key.length + (e.headers[key as keyof typeof e.headers]?.length ?? 0);
-  return size;
+  return e === undefined ? 0 : EVIDENCE_BYTES;
 }
 
 const MAX_TARGET = 16 * 1024;
@@ -111,7 +124,7 @@ export function addEvidence(
   let any = false;
   for (const name of EVIDENCE_HEADERS) {
     const value = evidence.headers[name];
-    if (value !== undefined) {
+    if (typeof value === 'string') {
       headers[name] = cleanText(value, MAX_HEADER);
       any = true;
     }

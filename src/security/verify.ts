@@ -1,6 +1,6 @@
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
-import { checkpointMessage, recordHash } from './canonical.js';
+import { checkpointValid, recordHash } from './canonical.js';
 import { GENESIS } from './chain.js';
 
 /** What is wrong with one record of a chain. */
@@ -24,14 +24,8 @@ type Chained = AccessRecord & { security: NonNullable<AccessRecord['security']> 
 
 function checkpointOk(r: Chained, key: KeyObject | undefined): boolean {
   const cp = r.security.checkpoint;
-  if (cp === undefined || key === undefined) return false;
-  if (cp.count !== r.security.seq) return false;
-  try {
-    const message = checkpointMessage(r.security.chain!, cp.count, r.security.prev ?? '', cp.time);
-    return verify(null, message, key, Buffer.from(cp.sig, 'base64url'));
-  } catch {
-    return false;
-  }
+  if (cp === undefined || cp.count !== r.security.seq) return false;
+  return checkpointValid({ ...cp, chain: r.security.chain!, head: r.security.prev ?? '' }, key);
 }
 
 /**

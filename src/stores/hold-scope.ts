@@ -49,14 +49,14 @@ export function isReviewDue(hold: Hold, now: Date): boolean {
  */
 export function normalizeHold(hold: Hold): Hold {
   if (hold === null || typeof hold !== 'object') throw new TypeError('hold: must be an object');
-  const id = text(hold.id, 'hold.id', MAX_ID_LENGTH);
-  const reason = text(hold.reason, 'hold.reason', MAX_REASON_LENGTH);
+  const id = requiredText(hold.id, 'hold.id', MAX_ID_LENGTH);
+  const reason = requiredText(hold.reason, 'hold.reason', MAX_REASON_LENGTH);
   return {
     id,
     reason,
     scope: normalizeScope(hold.scope),
-    createdAt: isoTime(hold.createdAt, 'hold.createdAt'),
-    reviewAt: isoTime(hold.reviewAt, 'hold.reviewAt'),
+    createdAt: requiredTime(hold.createdAt, 'hold.createdAt'),
+    reviewAt: requiredTime(hold.reviewAt, 'hold.reviewAt'),
   };
 }
 
@@ -71,15 +71,17 @@ export function normalizeScope(scope: HoldScope): HoldScope {
     }
   }
   const out: HoldScope = {};
-  if (scope.from !== undefined) out.from = isoTime(scope.from, 'hold.scope.from');
-  if (scope.to !== undefined) out.to = isoTime(scope.to, 'hold.scope.to');
+  if (scope.from !== undefined) out.from = requiredTime(scope.from, 'hold.scope.from');
+  if (scope.to !== undefined) out.to = requiredTime(scope.to, 'hold.scope.to');
   if (out.from !== undefined && out.to !== undefined && out.from >= out.to) {
     throw new TypeError('hold.scope: from must be before to');
   }
   if (scope.subject !== undefined) out.subject = normalizeSubject(scope.subject);
   if (scope.ids !== undefined) {
     if (!Array.isArray(scope.ids)) throw new TypeError('hold.scope.ids: must be a list of ids');
-    out.ids = [...new Set(scope.ids.map((id) => text(id, 'hold.scope.ids[]', MAX_ID_LENGTH)))];
+    out.ids = [
+      ...new Set(scope.ids.map((id) => requiredText(id, 'hold.scope.ids[]', MAX_ID_LENGTH))),
+    ];
   }
   return out;
 }
@@ -105,7 +107,7 @@ function normalizeSubject(subject: unknown): Subject {
   );
 }
 
-function text(value: unknown, field: string, max: number): string {
+export function requiredText(value: unknown, field: string, max: number): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new TypeError(`${field}: must be a non-empty string`);
   }
@@ -114,7 +116,7 @@ function text(value: unknown, field: string, max: number): string {
   return value;
 }
 
-function isoTime(value: unknown, field: string): string {
+export function requiredTime(value: unknown, field: string): string {
   const ms =
     value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw new TypeError(`${field}: must be an ISO 8601 date or time`);

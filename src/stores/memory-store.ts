@@ -1,4 +1,5 @@
 import type { AccessRecord } from '../record.js';
+import { normalizeDisclosure } from './disclosure.js';
 import { isHeld, matchesHoldScope, normalizeHold } from './hold-scope.js';
 import {
   applyRetention,
@@ -8,7 +9,15 @@ import {
   matchesQuery,
   matchesSubject,
 } from './retention.js';
-import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import type {
+  Disclosure,
+  EraseResult,
+  Hold,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from './store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -29,6 +38,7 @@ export class MemoryStore implements Store {
   #records: AccessRecord[] = [];
   #indexById = new Map<string, number>();
   #holds = new Map<string, Hold>();
+  #disclosures: Disclosure[] = [];
 
   /** @param options see {@link MemoryStoreOptions}; all optional. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -135,6 +145,20 @@ export class MemoryStore implements Store {
         a.createdAt === b.createdAt ? cmp(a.id, b.id) : cmp(a.createdAt, b.createdAt),
       )
       .map((hold) => structuredClone(hold));
+  }
+
+  /** Enter an evidence export in the disclosure register (kept apart from the records). */
+  async disclose(entry: Disclosure): Promise<void> {
+    const next = normalizeDisclosure(entry);
+    if (this.#disclosures.some((d) => d.id === next.id)) return;
+    this.#disclosures.push(next);
+  }
+
+  /** The disclosure register, oldest entry first, as copies. */
+  async disclosures(): Promise<Disclosure[]> {
+    return [...this.#disclosures]
+      .sort((a, b) => (a.at === b.at ? cmp(a.id, b.id) : cmp(a.at, b.at)))
+      .map((entry) => structuredClone(entry));
   }
 
   /** Forget every record and hold. For tests; not part of the {@link Store} contract. */

@@ -2,6 +2,7 @@ import type { AccessRecord } from '../record.js';
 import { normalizeHold } from './hold-scope.js';
 import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
+import { pgDisclose, pgDisclosures } from './postgres-disclosures.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
 import { PostgresRollups } from './postgres-rollups.js';
 import { migrateSchema } from './postgres-schema.js';
@@ -24,7 +25,15 @@ import {
 } from './postgres-sql.js';
 import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
 import { emptyPurgeResult } from './retention.js';
-import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import type {
+  Disclosure,
+  EraseResult,
+  Hold,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from './store.js';
 import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
@@ -42,7 +51,7 @@ export interface PostgresStoreOptions {
   connectionString?: string;
   /** pg pool options as plain data (`host`, `database`, `max`...), used as `connectionString`. */
   poolConfig?: PgPoolConfig;
-  /** Base table name; the store also uses `<table>_holds`, `<table>_schema` and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
+  /** Base table name; the store also uses `<table>_holds`, `<table>_schema`, `<table>_disclosures` (with the first evidence export) and partitions `<table>_pYYYYMMDD`. Default `'access_records'`. */
   table?: string;
   /** Name for stats and diagnostics. Default `'PostgresStore'`. */
   name?: string;
@@ -387,6 +396,22 @@ export class PostgresStore implements Store {
       ),
     );
     return rows.map((row) => row.hold);
+  }
+
+  /** Enter an evidence export in the disclosure register (`<table>_disclosures`). */
+  async disclose(entry: Disclosure): Promise<void> {
+    await this.#ready('disclose');
+    await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) => pgDisclose(query, this.#t, entry)),
+    );
+  }
+
+  /** The disclosure register, oldest entry first. */
+  async disclosures(): Promise<Disclosure[]> {
+    await this.#ready('disclosures');
+    return this.#track(
+      inTransaction(this.#pool, this.#limits, (query) => pgDisclosures(query, this.#t)),
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
+import { normalizeDisclosure } from './disclosure.js';
 import { normalizeHold } from './hold-scope.js';
 import { type OwnedRedisClient, ownedRedisClient } from './owned-connections.js';
 import {
@@ -24,7 +25,15 @@ import {
   STRIPPABLE_CATEGORIES,
   subjectValue,
 } from './retention.js';
-import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import type {
+  Disclosure,
+  EraseResult,
+  Hold,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from './store.js';
 import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 /**
@@ -338,6 +347,26 @@ export class RedisStreamStore implements Store {
     return values
       .map((value) => JSON.parse(value) as Hold)
       .sort((a, b) => compareKeys(a.createdAt, b.createdAt) || compareKeys(a.id, b.id));
+  }
+
+  /**
+   * Enter an evidence export in the disclosure register, a hash at `<prefix>:disclosures` that no
+   * purge or erasure touches; an entry with the same id is kept as it was. It lasts as long as
+   * the server keeps its data: run Redis with persistence (AOF) where the register matters.
+   */
+  async disclose(entry: Disclosure): Promise<void> {
+    const next = normalizeDisclosure(entry);
+    this.#ready('disclose');
+    await this.#send(['HSETNX', `${this.keyPrefix}:disclosures`, next.id, JSON.stringify(next)]);
+  }
+
+  /** The disclosure register, oldest entry first. */
+  async disclosures(): Promise<Disclosure[]> {
+    this.#ready('disclosures');
+    const values = strings(await this.#send(['HVALS', `${this.keyPrefix}:disclosures`]));
+    return values
+      .map((value) => JSON.parse(value) as Disclosure)
+      .sort((a, b) => compareKeys(a.at, b.at) || compareKeys(a.id, b.id));
   }
 
   /** Stop accepting calls. A client given as `client` stays connected; one made from `url` closes. */

@@ -6,11 +6,20 @@ import type { AccessRecord } from '../record.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
 import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
+import { sqliteDisclose, sqliteDisclosures } from './sqlite-disclosures.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import { WalTruncation } from './sqlite-wal.js';
-import type { EraseResult, Hold, PurgeResult, ReadQuery, Store, Subject } from './store.js';
+import type {
+  Disclosure,
+  EraseResult,
+  Hold,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from './store.js';
 import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
@@ -324,6 +333,16 @@ export class SqliteStore implements Store {
   async holds(): Promise<Hold[]> {
     this.#ready('holds');
     return this.#holds!.list();
+  }
+
+  /** Enter an evidence export in the disclosure register; see {@link Disclosure}. */
+  async disclose(entry: Disclosure): Promise<void> {
+    sqliteDisclose(this.#ready('disclose'), entry);
+  }
+
+  /** The disclosure register, oldest entry first. */
+  async disclosures(): Promise<Disclosure[]> {
+    return sqliteDisclosures(this.#ready('disclosures'));
   }
 
   /**

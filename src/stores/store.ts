@@ -46,6 +46,42 @@ export interface Hold {
   reviewAt: string;
 }
 
+/** What an evidence export handed over: the incident and the records it selected. */
+export interface DisclosureScope {
+  /** The reason code or the hold id the export was asked for. */
+  incident: string;
+  /** Whether `incident` named a hold or a reason code. */
+  kind: 'hold' | 'reason';
+  /** Inclusive lower bound on `time`, when the export was narrowed by time. */
+  from?: string;
+  /** Exclusive upper bound on `time`, when the export was narrowed by time. */
+  to?: string;
+  /** The ids of the records in the bundle. */
+  ids: string[];
+}
+
+/**
+ * An entry of the disclosure register: one evidence bundle handed to someone outside the
+ * controller. The register is the accountability record of who received what, when and why; it
+ * holds no visitor's data (record ids, not records), so neither erasure nor a visitor's export
+ * touches it, and no method of a store removes an entry.
+ */
+export interface Disclosure {
+  /** Unique id of the entry. */
+  id: string;
+  /** ISO 8601 time of the export. */
+  at: string;
+  /** Who made the export. */
+  by: string;
+  /** To whom the bundle is handed. */
+  recipient: string;
+  /** The legal basis of the disclosure (a court order, Art. 6(1)(c) GDPR, ...). */
+  basis: string;
+  scope: DisclosureScope;
+  /** SHA-256 (hex) of the bundle's `MANIFEST.sha256`, which lists the SHA-256 of every other file. */
+  manifest: string;
+}
+
 /** What an erasure did: `held` records matched the subject but stay, under a legal hold. */
 export interface EraseResult {
   erased: number;
@@ -92,6 +128,10 @@ export interface Store {
   release?(holdId: string): MaybePromise<boolean>;
   /** The holds in force. */
   holds?(): MaybePromise<Hold[]>;
+  /** Enter an evidence export in the disclosure register. Entries are never changed or removed. */
+  disclose?(entry: Disclosure): MaybePromise<void>;
+  /** The disclosure register, oldest entry first. */
+  disclosures?(): MaybePromise<Disclosure[]>;
   /** Connect or create the schema; awaited before the first write. */
   init?(): MaybePromise<void>;
   /** Release resources. */

@@ -21,7 +21,16 @@ import { SharedCounters } from './shared-stats.js';
 import { applyTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
 
-const CAPABILITIES: readonly StoreMethod[] = ['purge', 'read', 'erase', 'hold', 'release', 'holds'];
+const CAPABILITIES: readonly StoreMethod[] = [
+  'purge',
+  'read',
+  'erase',
+  'hold',
+  'release',
+  'holds',
+  'disclose',
+  'disclosures',
+];
 
 /** How often the counters are published while records are on their way. */
 const PUBLISH_MS = 10;
@@ -82,6 +91,9 @@ export class WorkerHost {
         redactPath: undefined,
         onHookError: () => {},
         onIncidentWithoutCategory: () => {},
+        signingKey: setup.settings.security.signingKey,
+        checkpointEvery: setup.settings.security.checkpointEvery,
+        investigatorKey: setup.settings.security.investigatorKey,
       }),
     );
     const { enrich } = setup.settings;

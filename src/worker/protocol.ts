@@ -14,7 +14,16 @@ import type { SerialError } from './errors.js';
 export const PROTOCOL_VERSION = 1;
 
 /** The store methods a privacy operation calls across the boundary. */
-export type StoreMethod = 'purge' | 'read' | 'erase' | 'hold' | 'release' | 'holds' | 'init';
+export type StoreMethod =
+  | 'purge'
+  | 'read'
+  | 'erase'
+  | 'hold'
+  | 'release'
+  | 'holds'
+  | 'disclose'
+  | 'disclosures'
+  | 'init';
 
 /** What a store on the serving thread can be asked by the worker. */
 export type RelayMethod = 'write' | 'init' | 'close';
@@ -39,6 +48,15 @@ export interface PipelineSettings {
     readonly reverse: boolean;
     /** The app gave a company resolver: the worker asks the serving thread to call it. */
     readonly company: boolean;
+  };
+  /**
+   * Security investigations: the checkpoint signing key (PKCS#8 PEM) and the investigator's
+   * public key (SPKI PEM), as text, since the chain and the sealing run where records are made.
+   */
+  readonly security: {
+    readonly signingKey: string | undefined;
+    readonly checkpointEvery: number;
+    readonly investigatorKey: string | undefined;
   };
   readonly queue: { readonly maxRecords: number; readonly maxBytes: number };
   readonly batch: { readonly size: number; readonly maxDelayMs: number };

@@ -13,6 +13,8 @@ export const REMOTE_METHODS: readonly StoreMethod[] = [
   'hold',
   'release',
   'holds',
+  'disclose',
+  'disclosures',
 ];
 
 /**

@@ -1,7 +1,7 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
 import type { Captured } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
-import { type CapturedEvidence, keepPortOfClient } from '../security/evidence.js';
+import { type CapturedEvidence, keepPortOfClient, portableEvidence } from '../security/evidence.js';
 import type { TrustSetting } from './client-address.js';
 import type { BatchMessage, TableUpdate } from './protocol.js';
 
@@ -85,14 +85,14 @@ export class SnapshotWriter {
       c.hints !== undefined ||
       c.evidence !== undefined
     ) {
-      // Security evidence (a few header strings and two numbers) is cloned with the batch: the
-      // worker decides whether the request is flagged and so whether any of it is kept.
+      // Security evidence (the allow-listed header strings and two numbers) is cloned with the
+      // batch: the worker decides whether the request is flagged and so whether any of it is kept.
       this.#extras.push(
         this.#count,
         flatOptional(c.optional),
         c.incidents,
         flatHints(c.hints),
-        c.evidence,
+        c.evidence === undefined ? undefined : portableEvidence(c.evidence),
       );
     }
     this.#count++;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { DiagnosticLogger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import type { DefinedPolicy } from '../policy/define.js';
@@ -39,8 +40,8 @@ export interface WorkerModeInput {
  *   `RedisStreamStore({ url })`, `{ module, options }`).
  *
  * Falls back to the pipeline on the serving thread, with `WRN_WORKER_FALLBACK` and the reason,
- * when the worker cannot do the processing: a `redactPath` hook (a synchronous function of the
- * app, called for every record), a policy or store description that cannot be copied to another
+ * when the worker cannot do the processing: a `redactPath` or `detect` hook (a synchronous
+ * function of the app, called for every record), a policy or store description that cannot be copied to another
  * thread, or no compiled worker file. Returns undefined then.
  */
 export function startWorkerPipeline(
@@ -53,6 +54,9 @@ export function startWorkerPipeline(
   };
   if (opts.redactPath !== undefined) {
     return fallback('redactPath is a function called for every record, where records are made');
+  }
+  if (opts.detect !== undefined) {
+    return fallback('detect is a function called for every record, where records are flagged');
   }
   const entry = workerEntry();
   if (entry === undefined) {
@@ -107,12 +111,27 @@ function settingsOf(opts: ResolvedOptions): PipelineSettings {
       reverse: enrich.reverse !== undefined,
       company: enrich.company !== undefined,
     },
+    security: {
+      signingKey: pem(opts.security.signingKey, 'private'),
+      checkpointEvery: opts.security.checkpointEvery,
+      investigatorKey: pem(opts.security.investigatorKey, 'public'),
+    },
     queue: { ...opts.queue },
     batch: { ...opts.batch },
     writeTimeoutMs: opts.writeTimeoutMs,
     retries: opts.retries,
     retryMaxDelayMs: opts.retryMaxDelayMs,
   };
+}
+
+/** A key as PEM text, which crosses to the worker as any string does. */
+function pem(key: KeyObject | string | undefined, kind: 'private' | 'public'): string | undefined {
+  if (key === undefined || typeof key === 'string') return key;
+  return String(
+    key.export(
+      kind === 'private' ? { type: 'pkcs8', format: 'pem' } : { type: 'spki', format: 'pem' },
+    ),
+  );
 }
 
 /** Names as the dispatcher gives them: the second store of a name is `Name#2`. */

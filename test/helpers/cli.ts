@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { runCli as runInProcess } from '../../src/cli/run.js';
 
 /** The built command, as `npm install` links it; `npm test` builds before the tests run. */
 export const MAIN = resolve('dist/cli/main.js');
@@ -41,4 +42,18 @@ export function runCli(setting: CliSetting, ...args: string[]): Promise<Run> {
       },
     );
   });
+}
+
+/** The command line, run in this process: its exit code, standard output and standard error. */
+export async function cli(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runInProcess(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: {},
+  });
+  return { code, stdout, stderr };
 }

@@ -176,6 +176,19 @@ describe('notices of other policies', () => {
     expect(text.collected).toContain('the first 3 of its 4 parts');
   });
 
+  it('says in general terms that access to security records may be restricted during an investigation', () => {
+    const text = sections(noticeDocument(presets.classic, OPTIONS));
+    expect(text.choices).toContain(
+      'while an attack on this site is investigated, access to the records kept for that investigation, and their erasure, may be restricted',
+    );
+    expect(text.choices).toContain('the answer says how many, apart from security records');
+    const { security: _, ...categories } = presets.classic.categories;
+    const plain = definePolicy({ ...presets.classic, name: 'no-security', categories });
+    const without = sections(noticeDocument(plain, OPTIONS));
+    expect(without.choices).not.toContain('Security records');
+    expect(without.choices).toContain('the answer says how many.');
+  });
+
   it('describes a strict policy: nothing optional, nothing to opt out of', () => {
     const text = sections(noticeDocument(presets.strict, OPTIONS));
     expect(text.optional).toBe('The access log does not record any information you send us.');

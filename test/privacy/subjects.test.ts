@@ -290,6 +290,7 @@ describe('logger.subjects: the operator’s side', () => {
     expect(await log.subjects.erase({ visitorId: 'v21' })).toEqual({
       erased: 21,
       held: 0,
+      visibleHeld: 0,
       stores: [
         { store: 'MemoryStore', erased: 21, held: 0 },
         { store: 'SqliteStore', erased: 21, held: 0 },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeIp } from '../../src/minimize/ip.js';
 import { detectSchema } from '../../src/policy/security-detect-schema.js';
+import { BurstCounter } from '../../src/security/burst.js';
 import { scanText } from '../../src/security/decode.js';
 import { createDetection, type DetectInput } from '../../src/security/detectors.js';
 
@@ -151,5 +152,18 @@ describe('built-in attack detectors', () => {
     expect(scanText('%252e%252E%252F')).toBe('../');
     expect(scanText(`/${'a'.repeat(40_000)}`).length).toBe(16 * 1024);
     expect(scanText('%zz%4')).toBe('%zz%4');
+  });
+});
+
+describe('burst counting', () => {
+  it('counts events that arrive slightly out of order in the same window', () => {
+    const counter = new BurstCounter(3, 60_000, 10);
+    const ip = normalizeIp('198.51.100.7')!;
+    expect(counter.hit(ip, 1_000_500)).toBe(false);
+    // Enrichment finished sooner for a later request: the earlier one comes second.
+    expect(counter.hit(ip, 1_000_000)).toBe(false);
+    expect(counter.hit(ip, 1_000_900)).toBe(true);
+    // An hour before: another window.
+    expect(counter.hit(ip, 1_000_000 - 3_600_000)).toBe(false);
   });
 });

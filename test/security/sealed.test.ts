@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import { readAll } from '../../src/security/api.js';
 import { openSealed, SealError } from '../../src/security/seal.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
+import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'epl-sealed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,17 +25,6 @@ const policy = definePolicy({
   name: 'sealed',
   categories: { ...categories, security: { ...categories.security!, ip: 'sealed' } },
 });
-
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
 
 describe("sealed addresses: only the investigator's key opens them", () => {
   let id = '';

@@ -6,13 +6,13 @@ import Database from 'better-sqlite3';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run.js';
 import { presets, privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { verifyChains } from '../../src/security/verify.js';
 import { SqliteStore } from '../../src/stores/sqlite-store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
+import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'epl-tamper-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,18 +32,6 @@ async function tampered(name: string, sql: (db: Database.Database) => void) {
   const report = verifyChains(await readAll(store), keys.publicKey);
   await store.close();
   return report;
-}
-
-/** The command line, run in this process; its exit code and standard output. */
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    env: {},
-  });
-  return { code, stdout, stderr };
 }
 
 const recordOf = (db: Database.Database, id: string): AccessRecord =>

@@ -111,6 +111,26 @@ describe('the hand-over encoding', () => {
     expect(Object.keys(out[1]!.optional!)).toEqual(['email', '__proto__']);
   });
 
+  it('hands the worker only the allow-listed evidence headers, never Cookie or Authorization', () => {
+    const writer = new SnapshotWriter(4, []);
+    const headers = {
+      host: 'shop.example',
+      accept: 'text/html',
+      cookie: 'pl_vid=secret-visitor',
+      authorization: 'Bearer secret-token',
+      'x-forwarded-for': '203.0.113.9',
+    };
+    writer.push(captured({ evidence: { httpVersion: '1.1', port: 51_234, headers } }));
+    const sent = writer.take()!;
+    expect(JSON.stringify(sent.extras)).not.toMatch(/secret|203\.0\.113\.9/);
+    const { out } = crossAndDecode([sent]);
+    expect(out[0]!.evidence).toEqual({
+      httpVersion: '1.1',
+      port: 51_234,
+      headers: { host: 'shop.example', accept: 'text/html' },
+    });
+  });
+
   it('sends each decision once, and a later batch only the new ones', () => {
     const writer = new SnapshotWriter(4, []);
     writer.push(captured());
