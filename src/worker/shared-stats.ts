@@ -19,6 +19,8 @@ const REASONS: Record<DropReason, number> = {
   closed: 3,
   invalid: 4,
   workerCrash: 5,
+  expired: 6,
+  erased: 7,
 };
 export const DROP_REASONS = Object.keys(REASONS) as DropReason[];
 
