@@ -121,12 +121,15 @@ export class Spill {
     { path: string; records: SpilledRecord[]; unreadable: number; inherited: boolean } | undefined
   > {
     return this.#run(async () => {
-      const segment = this.#segments.shift();
+      const segment = this.#segments[0];
       if (segment === undefined) return undefined;
+      const text = await readFile(segment.path, 'utf8').catch(() => '');
+      // Only now, with no await left before the caller holds the records: the counters never
+      // show them nowhere.
+      this.#segments.shift();
       this.#records -= segment.records;
       this.#bytes -= segment.bytes;
       this.#taken.add(segment.path);
-      const text = await readFile(segment.path, 'utf8').catch(() => '');
       const records: SpilledRecord[] = [];
       let unreadable = 0;
       for (const line of text.split('\n')) {

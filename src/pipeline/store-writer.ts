@@ -145,6 +145,8 @@ export class StoreWriter {
   private attempting = false;
   private readonly spill: Spill | undefined;
   private spillOpened: Promise<void> | undefined;
+  /** Until the spill's directory is read, it may hold records older than any: flush waits. */
+  private spillOpening = false;
   private spillBroken = false;
   /** Records read back from the spill's oldest file, not yet written; that file is `replayPath`. */
   private readonly replay = new Fifo<Outgoing>();
@@ -180,8 +182,11 @@ export class StoreWriter {
       this.spill = new Spill(spill);
       // Observed here and awaited by the first write: a spill an earlier process left is
       // replayed before anything newer, even when no request comes.
+      this.spillOpening = true;
       this.spillOpened = this.spill.open().then(
         (found) => {
+          this.spillOpening = false;
+          this.onProgress();
           this.recoveredRecords += found;
           if (found > 0) {
             report(
@@ -193,7 +198,11 @@ export class StoreWriter {
             this.kick();
           }
         },
-        (err: unknown) => this.spillFailed(err),
+        (err: unknown) => {
+          this.spillOpening = false;
+          this.spillFailed(err);
+          this.onProgress();
+        },
       );
     }
   }
@@ -216,6 +225,7 @@ export class StoreWriter {
 
   /** The push order of the oldest record queued, in flight or spilled; `Infinity` when none. */
   oldestSeq(): number {
+    if (this.spillOpening) return 0;
     return Math.min(
       this.inflight[0]?.seq ?? Number.POSITIVE_INFINITY,
       this.replay.peek()?.seq ?? Number.POSITIVE_INFINITY,
@@ -326,14 +336,18 @@ export class StoreWriter {
   }
 
   /**
-   * At `close()`, before {@link stop}: a store that is still failing has what it holds in memory
-   * written to its disk spill (when it has one with room), for the next process to replay.
+   * At `close()`, before {@link stop}: a store that could not write everything by the deadline
+   * has what it holds in memory written to its disk spill (when it has one with room), for the
+   * next process to replay.
    */
   async spillRest(): Promise<void> {
-    if (this.spill === undefined || this.streak === 0) return;
-    await this.spillWrite;
-    this.maybeSpill(true);
-    await this.spillWrite;
+    if (this.spill === undefined) return;
+    for (;;) {
+      await this.spillWrite;
+      const before = this.queue.length;
+      this.maybeSpill(true);
+      if (this.spillWrite === undefined || this.queue.length === before) return;
+    }
   }
 
   /**
@@ -504,19 +518,28 @@ export class StoreWriter {
   }
 
   /**
-   * While the store is failing and the memory buffer is half full (or at `close()`, `all`), move
+   * While the store is failing or replaying its spill, and the memory buffer is half full (or at
+   * `close()`, `all`), move
    * the queue to a new spill file, as much as fits under the spill's `maxBytes`. A file system
    * error puts the records back in front of the queue and turns the spill off (reported).
    */
   private maybeSpill(all = false): void {
     const spill = this.spill;
     if (spill === undefined || this.spillBroken || this.spillWrite !== undefined) return;
-    if (this.streak === 0 || this.queue.length === 0) return;
+    if (this.queue.length === 0) return;
+    // Spill while the store fails, and also while it catches up on an earlier spill: new records
+    // are newer than all of it, and memory alone may not hold what arrives during the replay.
+    if (!all && this.streak === 0 && spill.records === 0 && this.replay.length === 0) return;
     const { maxRecords, maxBytes } = this.settings;
     if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
     const entries: Outgoing[] = [];
     let size = 0;
+    // Files of at most a quarter of the buffer, so that one read back for replay leaves room.
+    const most = Math.max(1, Math.floor(maxRecords / 4));
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
+      if (entries.length >= most || (entries.length > 0 && (size + next.size) * 4 > maxBytes)) {
+        break;
+      }
       if (!spill.fits(size + next.size)) break;
       entries.push(this.queue.shift()!);
       size += next.size;

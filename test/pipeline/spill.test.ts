@@ -117,6 +117,11 @@ describe('disk spill', () => {
     await vi.waitFor(() => expect(before.stats().stores[0]!.spilled).toBeGreaterThan(0));
     // Still down at close: what fits goes to the spill instead of being dropped.
     await before.close({ timeoutMs: 200 });
+    // A spill file begun before the deadline is finished after it: the records are on disk then.
+    await vi.waitFor(() => {
+      const stats = before.stats().stores[0]!;
+      expect(stats.buffered).toBe(stats.spilled);
+    });
     const closed = invariant(before);
     const onDisk = closed.spilled!;
     expect(onDisk + closed.dropped.shutdown).toBe(100);
