@@ -207,20 +207,29 @@ export class StoreWriter {
     }
   }
 
-  /** Records held in memory here: the bound `maxRecords` applies to these. */
+  /**
+   * Records held in memory here, on which `maxRecords` (and, for their bytes, `maxBytes`) bear.
+   * Records read back from one spill file for replay are held beside them, not counted: they are
+   * still on disk, and counting them would drop new requests while the spill catches up.
+   */
   private get inMemory(): number {
     return (
       this.reserved +
       this.queue.length +
-      this.inflight.length +
-      this.replay.length +
+      (this.inflightFromSpill ? 0 : this.inflight.length) +
       this.spilling.length
     );
   }
 
+  /** Bytes of records that count against `maxBytes` (the batch in flight only when it does). */
+  private sizeOf(entries: readonly Outgoing[], fromSpill: boolean): number {
+    return fromSpill ? 0 : totalSize(entries);
+  }
+
   /** Records reserved, queued, in flight or spilled to disk: what `buffered` reports. */
   get buffered(): number {
-    return this.inMemory + (this.spill?.records ?? 0) + this.leftOnDisk;
+    const readBack = this.replay.length + (this.inflightFromSpill ? this.inflight.length : 0);
+    return this.inMemory + readBack + (this.spill?.records ?? 0) + this.leftOnDisk;
   }
 
   /** The push order of the oldest record queued, in flight or spilled; `Infinity` when none. */
@@ -302,7 +311,7 @@ export class StoreWriter {
       // Only a bug in this file gets here. Count the batch as lost rather than leave flush() waiting
       // on it forever, and keep the process alive.
       this.pumping = false;
-      this.bytes -= totalSize(this.inflight);
+      this.bytes -= this.sizeOf(this.inflight, this.inflightFromSpill);
       this.dropped.storeError += this.inflight.length;
       this.inflight = [];
       report(
@@ -323,11 +332,10 @@ export class StoreWriter {
     this.accepting = false;
     this.stopped = true;
     const leftovers = this.queue.drain();
-    this.bytes -= totalSize(leftovers) + totalSize(this.inflight);
+    this.bytes -= totalSize(leftovers) + this.sizeOf(this.inflight, this.inflightFromSpill);
     this.dropped.shutdown += leftovers.length;
     // Records read back from the spill are still in its file: the next process replays them.
     const fromDisk = this.replay.drain();
-    this.bytes -= totalSize(fromDisk);
     this.leftOnDisk += fromDisk.length;
     if (this.inflightFromSpill) this.leftOnDisk += this.inflight.length;
     else this.dropped.shutdown += this.inflight.length;
@@ -373,17 +381,18 @@ export class StoreWriter {
 
   private filterMemory(drop: (record: AccessRecord) => boolean): number {
     let erased = 0;
-    const keep = (entries: readonly Outgoing[]): Outgoing[] =>
+    const keep = (entries: readonly Outgoing[], fromSpill: boolean): Outgoing[] =>
       entries.filter((entry) => {
         if (!drop(entry.record)) return true;
         erased++;
-        this.bytes -= entry.size;
+        if (!fromSpill) this.bytes -= entry.size;
         return false;
       });
-    for (const fifo of [this.queue, this.replay]) {
-      for (const entry of keep(fifo.drain())) fifo.push(entry);
+    for (const entry of keep(this.queue.drain(), false)) this.queue.push(entry);
+    for (const entry of keep(this.replay.drain(), true)) this.replay.push(entry);
+    if (!this.attempting && this.inflight.length > 0) {
+      this.inflight = keep(this.inflight, this.inflightFromSpill);
     }
-    if (!this.attempting && this.inflight.length > 0) this.inflight = keep(this.inflight);
     this.dropped.erased += erased;
     return erased;
   }
@@ -476,7 +485,7 @@ export class StoreWriter {
       if (this.stopped) break;
       const batch = this.inflight;
       this.inflight = [];
-      this.bytes -= totalSize(batch);
+      this.bytes -= this.sizeOf(batch, fromSpill);
       if (delivered) {
         this.written += batch.length;
       } else {
@@ -512,7 +521,6 @@ export class StoreWriter {
         continue;
       }
       this.replay.push({ record, size: entry.size, seq: entry.seq });
-      this.bytes += entry.size;
     }
     this.onProgress();
   }
@@ -534,12 +542,8 @@ export class StoreWriter {
     if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
     const entries: Outgoing[] = [];
     let size = 0;
-    // Files of at most a quarter of the buffer, so that one read back for replay leaves room.
-    const most = Math.max(1, Math.floor(maxRecords / 4));
+    // The whole queue in one file: the slower the disk, the more each synced write takes.
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
-      if (entries.length >= most || (entries.length > 0 && (size + next.size) * 4 > maxBytes)) {
-        break;
-      }
       if (!spill.fits(size + next.size)) break;
       entries.push(this.queue.shift()!);
       size += next.size;
