@@ -94,6 +94,9 @@ export interface WriterSettings {
   readonly retryMaxMs: number;
 }
 
+/** The longest an erasure waits for a running write of the batch in flight before it goes on. */
+const ERASE_WAIT_MS = 1000;
+
 function totalSize(entries: readonly Outgoing[]): number {
   let bytes = 0;
   for (const entry of entries) bytes += entry.size;
@@ -141,8 +144,8 @@ export class StoreWriter {
   private accepting = true;
   private stopped = false;
   private wake: (() => void) | undefined;
-  /** True while a write or init call is running (an erase then leaves the batch in flight alone). */
-  private attempting = false;
+  /** The write (or init) call running now, if any: an erasure waits for it before it filters the batch. */
+  private attempting: Promise<unknown> | undefined;
   private readonly spill: Spill | undefined;
   private spillOpened: Promise<void> | undefined;
   /** Until the spill's directory is read, it may hold records older than any: flush waits. */
@@ -366,6 +369,19 @@ export class StoreWriter {
   async eraseBuffered(subject: Subject): Promise<number> {
     const drop = (record: AccessRecord): boolean =>
       record.security?.hold !== true && matchesSubject(record, subject);
+    if (this.attempting !== undefined) {
+      // A write of the batch in flight is running: wait for it (briefly; a hung write times out
+      // on its own) so that a failed batch is filtered before its retry.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.attempting,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ERASE_WAIT_MS);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     let erased = this.filterMemory(drop);
     await this.spillWrite;
     if (this.spill !== undefined) {
@@ -390,7 +406,7 @@ export class StoreWriter {
       });
     for (const entry of keep(this.queue.drain(), false)) this.queue.push(entry);
     for (const entry of keep(this.replay.drain(), true)) this.replay.push(entry);
-    if (!this.attempting && this.inflight.length > 0) {
+    if (this.attempting === undefined && this.inflight.length > 0) {
       this.inflight = keep(this.inflight, this.inflightFromSpill);
     }
     this.dropped.erased += erased;
@@ -526,18 +542,16 @@ export class StoreWriter {
   }
 
   /**
-   * While the store is failing or replaying its spill, and the memory buffer is half full (or at
-   * `close()`, `all`), move
+   * While the memory buffer is half full (or at `close()`, `all`), move
    * the queue to a new spill file, as much as fits under the spill's `maxBytes`. A file system
    * error puts the records back in front of the queue and turns the spill off (reported).
    */
   private maybeSpill(all = false): void {
     const spill = this.spill;
     if (spill === undefined || this.spillBroken || this.spillWrite !== undefined) return;
+    // A half-full buffer means the store is not keeping up, whether it is down, slow, or catching
+    // up on an earlier spill: new records are newer than anything on disk, so order holds.
     if (this.queue.length === 0) return;
-    // Spill while the store fails, and also while it catches up on an earlier spill: new records
-    // are newer than all of it, and memory alone may not hold what arrives during the replay.
-    if (!all && this.streak === 0 && spill.records === 0 && this.replay.length === 0) return;
     const { maxRecords, maxBytes } = this.settings;
     if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
     const entries: Outgoing[] = [];
@@ -591,9 +605,10 @@ export class StoreWriter {
       // Read each time: an erasure during the backoff may have taken records out of the batch.
       const records = this.inflight.map((entry) => entry.record);
       if (records.length === 0) return true;
-      this.attempting = true;
-      const failure = await this.attempt(records);
-      this.attempting = false;
+      const attempt = this.attempt(records);
+      this.attempting = attempt;
+      const failure = await attempt;
+      this.attempting = undefined;
       if (this.stopped) return false;
       if (failure === undefined) {
         this.recovered();

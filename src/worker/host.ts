@@ -18,18 +18,13 @@ import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from '.
 import { toSerialError } from './errors.js';
 import type { StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
+import { REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
 import { applyTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
 
-const CAPABILITIES: readonly StoreOwnMethod[] = [
-  'purge',
-  'read',
-  'erase',
-  'hold',
-  'release',
-  'holds',
-];
+/** The store methods the privacy operations on the serving thread may call here. */
+const CAPABILITIES = REMOTE_METHODS;
 
 /** How often the counters are published while records are on their way. */
 const PUBLISH_MS = 10;
