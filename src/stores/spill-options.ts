@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
-import { fromZodIssues, PolicyError } from '../policy/errors.js';
+import { nearest, PolicyError, type PolicyIssue } from '../policy/errors.js';
 
 /**
  * Where a network store's records go while the store is down and its memory buffer is filling:
@@ -30,29 +29,48 @@ export interface SpillSettings {
  */
 export const spillSettingsOf: unique symbol = Symbol.for('express-privacy-log.spill');
 
-const spillSchema = z.strictObject({
-  dir: z.string().min(1, { message: 'must be a directory path' }),
-  maxBytes: z
-    .number()
-    .int()
-    .min(64 * 1024, { message: 'must be at least 65536 (64 KiB)' })
-    .default(256 * 1024 * 1024),
-});
+const KEYS = ['dir', 'maxBytes'] as const;
+const MIN_BYTES = 64 * 1024;
 
 /**
- * Validate a store's `spill` option; `undefined` when it is absent.
+ * Validate a store's `spill` option; `undefined` when it is absent. Checked by hand, not with the
+ * policy schema's library: a command that only opens a store should not load it.
  * @throws PolicyError naming the key (`<Store>.spill.dir`...), the value found and what is allowed.
  */
 export function parseSpillOptions(storeName: string, value: unknown): SpillSettings | undefined {
   if (value === undefined) return undefined;
-  const parsed = spillSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new PolicyError(
-      fromZodIssues(parsed.error.issues, spillSchema, value, `${storeName}.spill`),
-    );
+  const key = `${storeName}.spill`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new PolicyError([
+      { key, value, message: 'must be an object { dir, maxBytes? }, e.g. { dir: "./log-spill" }' },
+    ]);
   }
-  const { dir, maxBytes } = parsed.data;
-  return { dir: isAbsolute(dir) ? dir : resolve(dir), maxBytes };
+  const issues: PolicyIssue[] = [];
+  for (const name of Object.keys(value)) {
+    if ((KEYS as readonly string[]).includes(name)) continue;
+    const suggestion = nearest(name, KEYS);
+    issues.push({
+      key: `${key}.${name}`,
+      value: (value as Record<string, unknown>)[name],
+      message: `unknown key${suggestion ? `; did you mean "${suggestion}"?` : '.'} Allowed keys: ${KEYS.join(', ')}`,
+      allowed: KEYS,
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+  const { dir, maxBytes = 256 * 1024 * 1024 } = value as { dir?: unknown; maxBytes?: unknown };
+  if (typeof dir !== 'string' || dir === '') {
+    issues.push({ key: `${key}.dir`, value: dir, message: 'must be a directory path' });
+  }
+  if (typeof maxBytes !== 'number' || !Number.isInteger(maxBytes) || maxBytes < MIN_BYTES) {
+    issues.push({
+      key: `${key}.maxBytes`,
+      value: maxBytes,
+      message: `must be a whole number of bytes, at least ${MIN_BYTES} (64 KiB)`,
+    });
+  }
+  if (issues.length > 0) throw new PolicyError(issues);
+  const path = dir as string;
+  return { dir: isAbsolute(path) ? path : resolve(path), maxBytes: maxBytes as number };
 }
 
 /**
