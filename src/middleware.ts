@@ -31,6 +31,7 @@ import { createSecurityApi, type SecurityApi } from './security/api.js';
 import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
+import { spillOf } from './stores/spill-options.js';
 import { SqliteStore } from './stores/sqlite-store.js';
 import type { Store } from './stores/store.js';
 import { canResolveAddresses } from './worker/client-address.js';
@@ -350,6 +351,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           siteHonoursGpc,
           logger,
           appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
+          diskSpill: stores.some((store) => spillOf(store) !== undefined),
           onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
           onRequestNotLogged: (path) => warnings.emit('WRN_ROUTER_WITHOUT_MIDDLEWARE', { path }),
         },

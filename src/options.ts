@@ -149,8 +149,16 @@ export function buildOptionsSchema(z: ZodNamespace) {
       .prefault({}),
     /** A store write that has not settled by then counts as failed and is retried. Default 10 s. */
     writeTimeoutMs: z.number().int().min(1).default(10_000),
-    /** Retries of a failed batch before it is dropped and counted. Default 5. */
-    retries: z.number().int().min(0).max(100).default(5),
+    /**
+     * Retries of a failed batch before it is dropped and counted (`storeError`). Default unlimited
+     * (`Infinity`): a batch is retried for as long as the store's buffer has room, and records are
+     * dropped only when the buffer is full or at the `close()` deadline.
+     */
+    retries: z
+      .union([z.number().int().min(0), z.literal(Number.POSITIVE_INFINITY)], {
+        message: 'must be a whole number >= 0, or Infinity to retry until the buffer is full',
+      })
+      .default(Number.POSITIVE_INFINITY),
     /**
      * Cap in ms on one wait between retries (exponential backoff with jitter from 100 ms). Default
      * 30 s; lower it where a process lives briefly or a store recovers fast.

@@ -9,3 +9,4 @@ export {
   PostgresStore,
   type PostgresStoreOptions,
 } from '../stores/postgres-store.js';
+export type { SpillOptions } from '../stores/spill-options.js';

@@ -4,3 +4,4 @@ export {
   RedisStreamStore,
   type RedisStreamStoreOptions,
 } from '../stores/redis-stream-store.js';
+export type { SpillOptions } from '../stores/spill-options.js';

@@ -1,6 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
-import { type Store, storeName } from '../stores/store.js';
+import { type Store, type Subject, storeName } from '../stores/store.js';
 import { Fifo } from './fifo.js';
 import { MAX_TIMER_MS, report } from './store-call.js';
 import {
@@ -45,7 +45,11 @@ export interface DispatcherOptions<T> {
   maxDelayMs?: number;
   /** A store call (`init`, `write`, `close`) not settled after this many ms counts as failed. Default 10 000. */
   writeTimeoutMs?: number;
-  /** Retries after the first attempt before a batch is dropped as `storeError`; 0 allowed. Default 5. */
+  /**
+   * Retries after the first attempt before a batch is dropped as `storeError`; 0 allowed. Default
+   * `Infinity`: a failing store keeps its records until its buffer is full (newer ones are then
+   * dropped as `bufferFull`) or `close()` reaches its deadline.
+   */
   maxRetries?: number;
   /** Backoff base in ms: retry n waits a random time below `retryBaseMs * 2^(n-1)`. Default 100. */
   retryBaseMs?: number;
@@ -74,7 +78,7 @@ export interface FlushOptions {
   stores?: readonly string[];
   /**
    * Stop waiting after this many ms; the stores not done by then are named in the result.
-   * Default: no bound (a failing store is waited for until its retries run out).
+   * Default: no bound (a failing store is waited for until it recovers, or its retries run out).
    */
   timeoutMs?: number;
 }
@@ -143,7 +147,10 @@ export class Dispatcher<T> {
       maxBytes: this.maxBytes,
       batchSize: this.batchSize,
       writeTimeoutMs: count('writeTimeoutMs', options.writeTimeoutMs, 10_000, 1),
-      maxRetries: count('maxRetries', options.maxRetries, 5, 0),
+      maxRetries:
+        options.maxRetries === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : count('maxRetries', options.maxRetries, Number.POSITIVE_INFINITY, 0),
       retryBaseMs: count('retryBaseMs', options.retryBaseMs, 100, 0),
       retryMaxMs: count('retryMaxMs', options.retryMaxMs, 30_000, 0),
     };
@@ -221,9 +228,9 @@ export class Dispatcher<T> {
   /**
    * Resolves once every item pushed before this call is written or dropped in every store (or in
    * `options.stores`). Items pushed meanwhile are not waited for. Never rejects. Without
-   * `timeoutMs`, a store that keeps failing is waited for until its retries run out (up to
-   * `writeTimeoutMs` per attempt); with it, the wait ends there and the result names the stores
-   * that were not done.
+   * `timeoutMs`, a store that keeps failing is waited for until it recovers or its retries run out
+   * (with the default unlimited retries: until it recovers); with it, the wait ends there and the
+   * result names the stores that were not done.
    */
   flush(options: FlushOptions = {}): Promise<FlushResult> {
     const seq = this.accepted;
@@ -261,6 +268,27 @@ export class Dispatcher<T> {
     return this.closed;
   }
 
+  /**
+   * Erase a subject's records still buffered for the named store (in memory or in its disk spill),
+   * which a store that is down cannot erase itself. Resolves with how many went; 0 for an unknown
+   * name. Never rejects: a spill that cannot be rewritten is reported and counts as 0.
+   */
+  async eraseBuffered(store: string, subject: Subject): Promise<number> {
+    const writer = this.writers.find((w) => w.name === store);
+    if (writer === undefined) return 0;
+    try {
+      return await writer.eraseBuffered(subject);
+    } catch (err) {
+      report(
+        this.logger,
+        'error',
+        { store, err, code: 'ERR_SPILL' },
+        `store "${store}": a subject's records could not be erased from the disk spill`,
+      );
+      return 0;
+    }
+  }
+
   /** A snapshot of the counters; see {@link DispatcherStats} for the invariant they keep. */
   stats(): DispatcherStats {
     return {
@@ -295,7 +323,11 @@ export class Dispatcher<T> {
           ]);
           writer.closeIntake();
           const drained = caughtUp && (await Promise.race([this.waiters.until(empty), expired]));
-          if (!drained) this.dropPending();
+          if (!drained) {
+            this.dropPending();
+            // A store still down keeps what fits in its disk spill, for the next process.
+            await Promise.race([writer.spillRest(), expired]);
+          }
           writer.stop();
           this.waiters.check();
           await writer.closeStore(deadline - Date.now());

@@ -2,7 +2,8 @@ import type { DiagnosticLogger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { PolicyRuntime } from '../runtime.js';
-import type { Store } from '../stores/store.js';
+import { eraseBufferedOf, spillOf } from '../stores/spill-options.js';
+import type { Store, Subject } from '../stores/store.js';
 import { type CloseOptions, Dispatcher, type DispatcherStats } from './dispatcher.js';
 import { type EnrichmentStats, EnrichStage } from './enrich-stage.js';
 import type { Lookups } from './lookups.js';
@@ -77,7 +78,7 @@ export function inProcessPipeline(deps: InProcessDeps): RecordPipeline {
     logger: deps.logger,
   });
   return {
-    stores: deps.stores,
+    stores: deps.stores.map((store, i) => withBufferedErasure(store, dispatcher, i)),
     push: (c) => stage.push(c),
     async flush() {
       await stage.drain();
@@ -93,4 +94,21 @@ export function inProcessPipeline(deps: InProcessDeps): RecordPipeline {
     },
     stats: () => ({ ...dispatcher.stats(), enrichment: stage.stats() }),
   };
+}
+
+/**
+ * A store with a disk spill, as the privacy operations see it: the same store (a proxy, so that
+ * its private fields keep working), plus the erasure of what is still buffered for it.
+ */
+function withBufferedErasure(store: Store, dispatcher: Dispatcher<Captured>, index: number): Store {
+  if (spillOf(store) === undefined) return store;
+  const erase = (subject: Subject): Promise<number> =>
+    dispatcher.eraseBuffered(dispatcher.stats().stores[index]?.name ?? '', subject);
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === eraseBufferedOf) return erase;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

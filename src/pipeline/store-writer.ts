@@ -1,7 +1,10 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
-import type { Store } from '../stores/store.js';
+import { applyRetention, matchesSubject } from '../stores/retention.js';
+import { spillOf } from '../stores/spill-options.js';
+import type { Store, Subject } from '../stores/store.js';
 import { Fifo } from './fifo.js';
+import { Spill } from './spill.js';
 import {
   backoffDelay,
   callStore,
@@ -16,14 +19,16 @@ import {
  *
  * - `bufferFull`: the shared pending queue or this store's own queue was at `maxRecords` or
  *   `maxBytes` when the request completed.
- * - `storeError`: the batch failed its first attempt and every retry (`maxRetries`); a failed
- *   `init()` counts here too, since the batch could not be written.
+ * - `storeError`: the batch failed its first attempt and every retry (`maxRetries`, unlimited
+ *   by default, so only with a finite setting); a failed `init()` counts here too.
  * - `shutdown`: still buffered when `close()` reached its deadline.
  * - `closed`: the request completed after this store stopped taking records: during `close()`,
  *   once it had written everything it held (or at the deadline), or after `close()`.
  * - `invalid`: `sizeOf` or `process` threw for that item (or `process` returned no object).
  * - `workerCrash`: in worker mode, the worker thread stopped (crashed, or was ended) while the
  *   record was on its way; the worker is restarted. Never counted in-process.
+ * - `expired`: read back from a store's disk spill after its retention had ended.
+ * - `erased`: erased while buffered (in memory or in the spill) for a store that was down.
  *
  * Attempts that time out are not a reason of their own: they are failures, counted in
  * {@link StoreStats.timeouts}, and become `storeError` drops only when retries run out.
@@ -34,7 +39,9 @@ export type DropReason =
   | 'shutdown'
   | 'closed'
   | 'invalid'
-  | 'workerCrash';
+  | 'workerCrash'
+  | 'expired'
+  | 'erased';
 
 /** Dropped records of one store, by {@link DropReason}. */
 export type DropCounts = Record<DropReason, number>;
@@ -45,7 +52,10 @@ export type DropCounts = Record<DropReason, number>;
 export interface StoreStats {
   /** The store's name (`store.name`, else its constructor's name, suffixed `#2`... when repeated). */
   name: string;
-  /** Every item pushed to the dispatcher, including those dropped on arrival. */
+  /**
+   * Every item pushed to the dispatcher, including those dropped on arrival, plus the records
+   * found in a disk spill that an earlier process left (see {@link recovered}).
+   */
   accepted: number;
   /** Records the store confirmed (its `write` returned or resolved). */
   written: number;
@@ -59,6 +69,10 @@ export interface StoreStats {
   timeouts: number;
   /** The message of the most recent failure; kept after recovery, for diagnosis. */
   lastError?: string;
+  /** With a disk spill: records in its files now (part of `buffered`). */
+  spilled?: number;
+  /** With a disk spill: records found in it at startup, left by an earlier process (part of `accepted`). */
+  recovered?: number;
 }
 
 /** A processed record on its way to the stores; `seq` is the push order, for `flush()`. */
@@ -79,6 +93,9 @@ export interface WriterSettings {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
 }
+
+/** The longest an erasure waits for a running write of the batch in flight before it goes on. */
+const ERASE_WAIT_MS = 1000;
 
 function totalSize(entries: readonly Outgoing[]): number {
   let bytes = 0;
@@ -112,6 +129,8 @@ export class StoreWriter {
     closed: 0,
     invalid: 0,
     workerCrash: 0,
+    expired: 0,
+    erased: 0,
   };
   private failures = 0;
   private timeouts = 0;
@@ -125,6 +144,24 @@ export class StoreWriter {
   private accepting = true;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** The write (or init) call running now, if any: an erasure waits for it before it filters the batch. */
+  private attempting: Promise<unknown> | undefined;
+  private readonly spill: Spill | undefined;
+  private spillOpened: Promise<void> | undefined;
+  /** Until the spill's directory is read, it may hold records older than any: flush waits. */
+  private spillOpening = false;
+  private spillBroken = false;
+  /** Records read back from the spill's oldest file, not yet written; that file is `replayPath`. */
+  private readonly replay = new Fifo<Outgoing>();
+  private replayPath: string | undefined;
+  private inflightFromSpill = false;
+  /** Records taken from the queue whose spill file is being written. */
+  private spilling: readonly Outgoing[] = [];
+  private spillWrite: Promise<void> | undefined;
+  /** Records of an earlier process's spill, found at startup. */
+  private recoveredRecords = 0;
+  /** Spilled records still on disk when the writer stopped (replayed by the next process). */
+  private leftOnDisk = 0;
 
   /**
    * @param onProgress called whenever records leave this writer (written or dropped), so that
@@ -143,16 +180,71 @@ export class StoreWriter {
     this.logger = logger;
     this.onProgress = onProgress;
     this.initialized = typeof store.init !== 'function';
+    const spill = spillOf(store);
+    if (spill !== undefined) {
+      this.spill = new Spill(spill);
+      // Observed here and awaited by the first write: a spill an earlier process left is
+      // replayed before anything newer, even when no request comes.
+      this.spillOpening = true;
+      this.spillOpened = this.spill.open().then(
+        (found) => {
+          this.spillOpening = false;
+          this.onProgress();
+          this.recoveredRecords += found;
+          if (found > 0) {
+            report(
+              this.logger,
+              'info',
+              { store: this.name, records: found, code: 'SPILL_FOUND' },
+              `store "${this.name}": ${found} record(s) found in the disk spill; they are written first`,
+            );
+            this.kick();
+          }
+        },
+        (err: unknown) => {
+          this.spillOpening = false;
+          this.spillFailed(err);
+          this.onProgress();
+        },
+      );
+    }
   }
 
-  /** Records reserved, queued or in flight: what `buffered` reports. */
+  /**
+   * Records held in memory here, on which `maxRecords` (and, for their bytes, `maxBytes`) bear.
+   * Records read back from one spill file for replay are held beside them, not counted: they are
+   * still on disk, and counting them would drop new requests while the spill catches up.
+   */
+  private get inMemory(): number {
+    return (
+      this.reserved +
+      this.queue.length +
+      (this.inflightFromSpill ? 0 : this.inflight.length) +
+      this.spilling.length
+    );
+  }
+
+  /** Bytes of records that count against `maxBytes` (the batch in flight only when it does). */
+  private sizeOf(entries: readonly Outgoing[], fromSpill: boolean): number {
+    return fromSpill ? 0 : totalSize(entries);
+  }
+
+  /** Records reserved, queued, in flight or spilled to disk: what `buffered` reports. */
   get buffered(): number {
-    return this.reserved + this.queue.length + this.inflight.length;
+    const readBack = this.replay.length + (this.inflightFromSpill ? this.inflight.length : 0);
+    return this.inMemory + readBack + (this.spill?.records ?? 0) + this.leftOnDisk;
   }
 
-  /** The push order of the oldest record queued or in flight here; `Infinity` when there is none. */
+  /** The push order of the oldest record queued, in flight or spilled; `Infinity` when none. */
   oldestSeq(): number {
-    return this.inflight[0]?.seq ?? this.queue.peek()?.seq ?? Number.POSITIVE_INFINITY;
+    if (this.spillOpening) return 0;
+    return Math.min(
+      this.inflight[0]?.seq ?? Number.POSITIVE_INFINITY,
+      this.replay.peek()?.seq ?? Number.POSITIVE_INFINITY,
+      this.spilling[0]?.seq ?? Number.POSITIVE_INFINITY,
+      this.spill?.oldestSeq() ?? Number.POSITIVE_INFINITY,
+      this.queue.peek()?.seq ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** Whether this store still takes new records. */
@@ -170,7 +262,7 @@ export class StoreWriter {
       this.dropped.closed++;
       return false;
     }
-    if (this.buffered >= this.settings.maxRecords || this.bytes + size > this.settings.maxBytes) {
+    if (this.inMemory >= this.settings.maxRecords || this.bytes + size > this.settings.maxBytes) {
       this.dropped.bufferFull++;
       return false;
     }
@@ -188,6 +280,7 @@ export class StoreWriter {
       return;
     }
     this.queue.push(entry);
+    this.maybeSpill();
   }
 
   /** Give up a reservation: the item will never become a record for this store. */
@@ -212,13 +305,16 @@ export class StoreWriter {
 
   /** Start writing if records are queued and no write is running. */
   kick(): void {
-    if (this.pumping || this.stopped || this.queue.length === 0) return;
+    if (this.pumping || this.stopped) return;
+    if (this.queue.length === 0 && this.replay.length === 0 && (this.spill?.records ?? 0) === 0) {
+      return;
+    }
     this.pumping = true;
     this.pump().then(undefined, (err: unknown) => {
       // Only a bug in this file gets here. Count the batch as lost rather than leave flush() waiting
       // on it forever, and keep the process alive.
       this.pumping = false;
-      this.bytes -= totalSize(this.inflight);
+      this.bytes -= this.sizeOf(this.inflight, this.inflightFromSpill);
       this.dropped.storeError += this.inflight.length;
       this.inflight = [];
       report(
@@ -239,10 +335,82 @@ export class StoreWriter {
     this.accepting = false;
     this.stopped = true;
     const leftovers = this.queue.drain();
-    this.bytes -= totalSize(leftovers) + totalSize(this.inflight);
-    this.dropped.shutdown += leftovers.length + this.inflight.length;
+    this.bytes -= totalSize(leftovers) + this.sizeOf(this.inflight, this.inflightFromSpill);
+    this.dropped.shutdown += leftovers.length;
+    // Records read back from the spill are still in its file: the next process replays them.
+    const fromDisk = this.replay.drain();
+    this.leftOnDisk += fromDisk.length;
+    if (this.inflightFromSpill) this.leftOnDisk += this.inflight.length;
+    else this.dropped.shutdown += this.inflight.length;
     this.inflight = [];
     this.wake?.();
+  }
+
+  /**
+   * At `close()`, before {@link stop}: a store that could not write everything by the deadline
+   * has what it holds in memory written to its disk spill (when it has one with room), for the
+   * next process to replay.
+   */
+  async spillRest(): Promise<void> {
+    if (this.spill === undefined) return;
+    for (;;) {
+      await this.spillWrite;
+      const before = this.queue.length;
+      this.maybeSpill(true);
+      if (this.spillWrite === undefined || this.queue.length === before) return;
+    }
+  }
+
+  /**
+   * Erase a subject's records held here for a store that has not got them yet: in memory, in the
+   * spill files, and in the batch in flight unless a write of it is running. Records under a
+   * legal hold stay. Resolves with how many went (counted `erased`).
+   */
+  async eraseBuffered(subject: Subject): Promise<number> {
+    const drop = (record: AccessRecord): boolean =>
+      record.security?.hold !== true && matchesSubject(record, subject);
+    if (this.attempting !== undefined) {
+      // A write of the batch in flight is running: wait for it (briefly; a hung write times out
+      // on its own) so that a failed batch is filtered before its retry.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.attempting,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, ERASE_WAIT_MS);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    let erased = this.filterMemory(drop);
+    await this.spillWrite;
+    if (this.spill !== undefined) {
+      const onDisk = await this.spill.erase(drop);
+      this.dropped.erased += onDisk;
+      erased += onDisk;
+      // Records may have been spilled meanwhile from the memory already filtered: none of the
+      // subject's, since the filter ran first and new requests are the app's to refuse.
+    }
+    if (erased > 0) this.onProgress();
+    return erased;
+  }
+
+  private filterMemory(drop: (record: AccessRecord) => boolean): number {
+    let erased = 0;
+    const keep = (entries: readonly Outgoing[], fromSpill: boolean): Outgoing[] =>
+      entries.filter((entry) => {
+        if (!drop(entry.record)) return true;
+        erased++;
+        if (!fromSpill) this.bytes -= entry.size;
+        return false;
+      });
+    for (const entry of keep(this.queue.drain(), false)) this.queue.push(entry);
+    for (const entry of keep(this.replay.drain(), true)) this.replay.push(entry);
+    if (this.attempting === undefined && this.inflight.length > 0) {
+      this.inflight = keep(this.inflight, this.inflightFromSpill);
+    }
+    this.dropped.erased += erased;
+    return erased;
   }
 
   /**
@@ -292,18 +460,48 @@ export class StoreWriter {
       timeouts: this.timeouts,
     };
     if (this.lastError !== undefined) stats.lastError = this.lastError;
+    if (this.spill !== undefined) {
+      stats.accepted += this.recoveredRecords;
+      stats.spilled = this.spill.records + this.leftOnDisk;
+      stats.recovered = this.recoveredRecords;
+    }
     return stats;
   }
 
+  /**
+   * Write batches in order: what was read back from the spill, then the spill's files, then the
+   * queue. Records on their way to the spill are older than the queue's, so their file is
+   * awaited first.
+   */
   private async pump(): Promise<void> {
-    while (!this.stopped && this.queue.length > 0) {
-      const batch = this.queue.take(this.settings.batchSize);
-      this.inflight = batch;
-      const delivered = await this.deliver(batch);
-      // stop() has already counted the in-flight batch as shutdown.
+    await this.spillOpened;
+    while (!this.stopped) {
+      let fromSpill = true;
+      if (this.replay.length === 0) {
+        if (this.spillWrite !== undefined) {
+          await this.spillWrite;
+          continue;
+        }
+        if (this.replayPath !== undefined) {
+          // Every record of that file is written or dropped: it can go.
+          await this.spill!.remove(this.replayPath);
+          this.replayPath = undefined;
+        }
+        if ((this.spill?.records ?? 0) > 0) {
+          await this.readBack();
+          continue;
+        }
+        if (this.queue.length === 0) break;
+        fromSpill = false;
+      }
+      this.inflight = (fromSpill ? this.replay : this.queue).take(this.settings.batchSize);
+      this.inflightFromSpill = fromSpill;
+      const delivered = await this.deliver();
+      // stop() has already counted the in-flight batch.
       if (this.stopped) break;
+      const batch = this.inflight;
       this.inflight = [];
-      this.bytes -= totalSize(batch);
+      this.bytes -= this.sizeOf(batch, fromSpill);
       if (delivered) {
         this.written += batch.length;
       } else {
@@ -316,17 +514,108 @@ export class StoreWriter {
     this.pumping = false;
   }
 
-  /** Write one batch with retries; `false` when it must be dropped (or the writer stopped). */
-  private async deliver(batch: readonly Outgoing[]): Promise<boolean> {
-    const records = batch.map((entry) => entry.record);
+  /**
+   * Read the spill's oldest file into `replay`. Retention applies on the way: a record whose
+   * retention ended while it was on disk is dropped (`expired`), an expired category is removed.
+   */
+  private async readBack(): Promise<void> {
+    let taken: Awaited<ReturnType<Spill['take']>>;
+    try {
+      taken = await this.spill!.take();
+    } catch (err) {
+      this.spillFailed(err);
+      return;
+    }
+    if (taken === undefined) return;
+    this.replayPath = taken.path;
+    this.dropped.invalid += taken.unreadable;
+    const now = new Date();
+    for (const entry of taken.records) {
+      const { record } = applyRetention(entry.record, now);
+      if (record === undefined) {
+        this.dropped.expired++;
+        continue;
+      }
+      this.replay.push({ record, size: entry.size, seq: entry.seq });
+    }
+    this.onProgress();
+  }
+
+  /**
+   * While the memory buffer is half full (or at `close()`, `all`), move
+   * the queue to a new spill file, as much as fits under the spill's `maxBytes`. A file system
+   * error puts the records back in front of the queue and turns the spill off (reported).
+   */
+  private maybeSpill(all = false): void {
+    const spill = this.spill;
+    if (spill === undefined || this.spillBroken || this.spillWrite !== undefined) return;
+    // A half-full buffer means the store is not keeping up, whether it is down, slow, or catching
+    // up on an earlier spill: new records are newer than anything on disk, so order holds.
+    if (this.queue.length === 0) return;
+    const { maxRecords, maxBytes } = this.settings;
+    if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
+    const entries: Outgoing[] = [];
+    let size = 0;
+    // The whole queue in one file: the slower the disk, the more each synced write takes.
+    for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
+      if (!spill.fits(size + next.size)) break;
+      entries.push(this.queue.shift()!);
+      size += next.size;
+    }
+    if (entries.length === 0) return;
+    this.spilling = entries;
+    this.spillWrite = spill
+      .append(entries)
+      .then(
+        () => {
+          this.bytes -= size;
+        },
+        (err: unknown) => {
+          const newer = this.queue.drain();
+          for (const entry of [...entries, ...newer]) this.queue.push(entry);
+          this.spillFailed(err);
+        },
+      )
+      .finally(() => {
+        this.spilling = [];
+        this.spillWrite = undefined;
+        if (this.stopped) {
+          // Spilled after close() gave up: on disk, for the next process.
+          return;
+        }
+        this.onProgress();
+        this.maybeSpill();
+      });
+  }
+
+  private spillFailed(err: unknown): void {
+    if (this.spillBroken) return;
+    this.spillBroken = true;
+    report(
+      this.logger,
+      'error',
+      { store: this.name, err, code: 'ERR_SPILL' },
+      `store "${this.name}": the disk spill failed; records are kept in memory only from now on`,
+    );
+  }
+
+  /** Write the batch in flight with retries; `false` when it must be dropped (or the writer stopped). */
+  private async deliver(): Promise<boolean> {
     for (let failed = 1; ; failed++) {
-      const failure = await this.attempt(records);
+      // Read each time: an erasure during the backoff may have taken records out of the batch.
+      const records = this.inflight.map((entry) => entry.record);
+      if (records.length === 0) return true;
+      const attempt = this.attempt(records);
+      this.attempting = attempt;
+      const failure = await attempt;
+      this.attempting = undefined;
       if (this.stopped) return false;
       if (failure === undefined) {
         this.recovered();
         return true;
       }
       this.failed(failure);
+      this.maybeSpill();
       if (failed > this.settings.maxRetries) return false;
       await this.sleep(backoffDelay(failed, this.settings.retryBaseMs, this.settings.retryMaxMs));
       if (this.stopped) return false;

@@ -39,6 +39,8 @@ export interface NoticeContext {
   updated: string | undefined;
   /** How many stores cannot erase single records. */
   appendOnlyLogs: number;
+  /** Whether some store keeps records in files on the server while its database is down. */
+  diskSpill: boolean;
   /** Who answers for the log, by name; undefined when neither the options nor the policy say. */
   controller: string | undefined;
   dpo: string | undefined;
@@ -190,7 +192,7 @@ function cookies({ policy, prefix }: NoticeContext): Section {
   return { id: 'cookies', title: 'Cookies', blocks };
 }
 
-function retention({ policy, appendOnlyLogs }: NoticeContext): Section {
+function retention({ policy, appendOnlyLogs, diskSpill }: NoticeContext): Section {
   const rows: Inline[][][] = [];
   for (const name of CATEGORY_ORDER) {
     const category = policy.categories[name];
@@ -229,6 +231,13 @@ function retention({ policy, appendOnlyLogs }: NoticeContext): Section {
   }
   const appendOnly = appendOnlyLogText(appendOnlyLogs);
   if (appendOnly) blocks.push(p(appendOnly));
+  if (diskSpill) {
+    blocks.push(
+      p(
+        'While the database of the log cannot be reached, records waiting to be stored may be kept in files on the server of this site, readable only by the service that writes the log. The same retention periods apply to them, an erasure request removes them there too, and each file is deleted once its records are stored.',
+      ),
+    );
+  }
   blocks.push(
     p(
       'Records needed as evidence in a legal matter may be placed under a legal hold: they are then kept, and not erased, until the hold is released, for no longer than the matter requires.',

@@ -33,6 +33,12 @@ export interface NoticeOptions {
    * from the stores in use. Default 0.
    */
   appendOnlyLogs?: number;
+  /**
+   * Whether a store keeps records in a disk spill while its database is down (the `spill` option
+   * of `PostgresStore` and `RedisStreamStore`); the notice then says so. `logger.router()` knows
+   * it from the stores in use. Default false.
+   */
+  diskSpill?: boolean;
 }
 
 /**
@@ -65,6 +71,7 @@ export function noticeDocument(input: PolicyInput, options: NoticeOptions): Docu
     recipients: options.recipients ?? [],
     updated: options.updated,
     appendOnlyLogs: options.appendOnlyLogs ?? 0,
+    diskSpill: options.diskSpill === true,
     controller: (options.controller ?? policy.notice.controller)?.trim() || undefined,
     dpo: (options.dpo ?? policy.notice.dpo)?.trim() || undefined,
     transfers: policy.notice.transfers,

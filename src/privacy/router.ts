@@ -80,6 +80,8 @@ export interface RouterDeps {
   clock?: () => Date;
   /** How many of the logger's stores cannot erase single records; the notice says so. */
   appendOnlyLogs?: number;
+  /** Whether a store of the logger has a disk spill; the notice says so. */
+  diskSpill?: boolean;
 }
 
 /** The JSON a page shows to say what is honoured; carries no identifier. */
@@ -132,6 +134,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     ...(options.notice?.dpo ? { dpo: options.notice.dpo } : {}),
     routes: prefix,
     appendOnlyLogs: deps.appendOnlyLogs ?? 0,
+    diskSpill: deps.diskSpill === true,
     ...(options.notice?.recipients ? { recipients: options.notice.recipients } : {}),
     ...(options.notice?.updated ? { updated: options.notice.updated } : {}),
   };

@@ -7,6 +7,7 @@ import {
   normalizeAddress,
   normalizeEmail,
 } from '../stores/retention.js';
+import { eraseBufferedOf } from '../stores/spill-options.js';
 import type { Hold, Store, Subject } from '../stores/store.js';
 import { refuseAddress } from './address-subjects.js';
 import { Deadline } from './deadline.js';
@@ -75,6 +76,11 @@ export interface SubjectErasure {
   recorded: string[];
   /** Stores that can erase but failed or did not answer in time: repeat the erasure later. */
   unavailable: UnavailableStore[];
+  /**
+   * Records of the subject erased before they reached a store that was down: still in the
+   * logger's buffer or its disk spill (summed over the stores). Present only when some were.
+   */
+  buffered?: number;
 }
 
 /** Options of a subject request. */
@@ -203,6 +209,9 @@ export function createSubjectsApi(
       const entries = set.stores.filter(
         ({ store }) => typeof store.erase === 'function' || typeof store.suppress === 'function',
       );
+      // First what is still on its way to a store that is down (in memory or in its disk spill):
+      // the store cannot erase what it has not received, and its flush below may not finish.
+      const buffered = await eraseBuffered(set.stores, subject);
       const { done, unavailable } = await eachStore(entries, options, (entry, deadline) =>
         set.use(
           entry,
@@ -252,9 +261,23 @@ export function createSubjectsApi(
           .map((entry) => entry.name),
         recorded,
         unavailable,
+        ...(buffered > 0 ? { buffered } : {}),
       };
     },
   };
+}
+
+/** Erase a subject's records that the logger still holds for its stores; how many went. */
+async function eraseBuffered(entries: readonly NamedStore[], subject: Subject): Promise<number> {
+  const counts = await Promise.all(
+    entries.map(async ({ store }) => {
+      const erase = (store as { [eraseBufferedOf]?: (s: Subject) => Promise<number> })[
+        eraseBufferedOf
+      ];
+      return typeof erase === 'function' ? erase(subject).catch(() => 0) : 0;
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
 }
 
 /** What one store's erasure did, with the ids it erased and kept when the store can be read. */

@@ -25,6 +25,12 @@ import {
 } from './postgres-sql.js';
 import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
 import { emptyPurgeResult } from './retention.js';
+import {
+  parseSpillOptions,
+  type SpillOptions,
+  type SpillSettings,
+  spillSettingsOf,
+} from './spill-options.js';
 import type {
   Disclosure,
   EraseResult,
@@ -74,6 +80,13 @@ export interface PostgresStoreOptions {
    * missing; `false` always inserts. Default: COPY when pg-copy-streams is installed.
    */
   copy?: boolean;
+  /**
+   * A disk spill for outages: while the server is down and the logger's memory buffer for this
+   * store is half full, batches go to files in `dir` (0600, in a 0700 directory), replayed in
+   * order once it answers again, also by the next process. Spilled records are personal data:
+   * retention and erasure apply to them. See docs/delivery.md. Default: no spill.
+   */
+  spill?: SpillOptions;
 }
 
 /** What {@link PostgresStore.purge} reports: `skipped` when another instance was sweeping. */
@@ -142,7 +155,11 @@ export class PostgresStore implements Store {
       throw new TypeError(`PostgresStore: copy must be true or false, got ${options.copy}`);
     }
     this.#copy = options.copy;
+    this[spillSettingsOf] = parseSpillOptions(this.name, options.spill);
   }
+
+  /** The validated `spill` option, read by the logger's delivery. */
+  readonly [spillSettingsOf]: SpillSettings | undefined;
 
   /** How batches are loaded, once `init()` has resolved: `'copy'` or `'insert'`. */
   get writeMethod(): 'copy' | 'insert' {

@@ -25,6 +25,12 @@ import {
   STRIPPABLE_CATEGORIES,
   subjectValue,
 } from './retention.js';
+import {
+  parseSpillOptions,
+  type SpillOptions,
+  type SpillSettings,
+  spillSettingsOf,
+} from './spill-options.js';
 import type {
   Disclosure,
   EraseResult,
@@ -69,6 +75,13 @@ export interface RedisStreamStoreOptions {
    * client's queue grow. Default 20 000.
    */
   maxPendingRecords?: number;
+  /**
+   * A disk spill for outages: while the server is down and the logger's memory buffer for this
+   * store is half full, batches go to files in `dir` (0600, in a 0700 directory), replayed in
+   * order once it answers again, also by the next process. Spilled records are personal data:
+   * retention and erasure apply to them. See docs/delivery.md. Default: no spill.
+   */
+  spill?: SpillOptions;
 }
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -148,7 +161,11 @@ export class RedisStreamStore implements Store {
       );
     }
     this.#maxPending = max;
+    this[spillSettingsOf] = parseSpillOptions(this.name, options.spill);
   }
+
+  /** The validated `spill` option, read by the logger's delivery. */
+  readonly [spillSettingsOf]: SpillSettings | undefined;
 
   /** Load the scripts into Redis. Rejects while the client is not connected. */
   async init(): Promise<void> {

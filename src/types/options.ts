@@ -122,7 +122,11 @@ export interface PrivacyLogOptions {
     | undefined;
   /** A store write that has not settled by then (ms) counts as failed and is retried. Default 10 s. */
   writeTimeoutMs?: number | undefined;
-  /** Retries of a failed batch before it is dropped and counted. Default 5. */
+  /**
+   * Retries of a failed batch before it is dropped and counted (`storeError`). Default unlimited
+   * (`Infinity`): a batch is retried for as long as the store's buffer has room, and records are
+   * dropped only when the buffer is full or at the `close()` deadline.
+   */
   retries?: number | undefined;
   /**
    * Cap in ms on one wait between retries (exponential backoff with jitter from 100 ms). Default

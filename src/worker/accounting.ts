@@ -10,6 +10,8 @@ function noDrops(): DropCounts {
 }
 
 interface StoreTotals {
+  /** Records of an earlier process's disk spill, found by stopped workers. */
+  recovered: number;
   written: number;
   failures: number;
   timeouts: number;
@@ -45,7 +47,13 @@ export class Accounting {
 
   constructor(names: readonly string[]) {
     this.#names = names;
-    this.#base = names.map(() => ({ written: 0, failures: 0, timeouts: 0, dropped: noDrops() }));
+    this.#base = names.map(() => ({
+      recovered: 0,
+      written: 0,
+      failures: 0,
+      timeouts: 0,
+      dropped: noDrops(),
+    }));
     this.lastErrors = names.map(() => undefined);
   }
 
@@ -78,10 +86,15 @@ export class Accounting {
         base.dropped[r] += store.dropped[r];
         settled += store.dropped[r];
       }
+      const recovered = store.recovered ?? 0;
+      base.recovered += recovered;
       base.written += store.written;
       base.failures += store.failures;
       base.timeouts += store.timeouts;
-      const lost = Math.max(0, this.#posted - skipped - settled);
+      // What it held of an earlier process's spill is still on disk, for the next worker.
+      const onDisk = store.spilled ?? 0;
+      const lost = Math.max(0, this.#posted - skipped + recovered - settled - onDisk);
+      base.recovered -= onDisk;
       base.dropped[reason] += lost;
       lostMost = Math.max(lostMost, lost);
     });
@@ -124,9 +137,10 @@ export class Accounting {
       for (const r of DROP_REASONS) {
         dropped[r] = base.dropped[r] + this.#mainDropped[r] + (now?.dropped[r] ?? 0);
       }
+      const recovered = base.recovered + (now?.recovered ?? 0);
       const stats: StoreStats = {
         name,
-        accepted,
+        accepted: accepted + recovered,
         written: base.written + (now?.written ?? 0),
         buffered: ahead + (now?.buffered ?? 0),
         dropped,
@@ -135,6 +149,10 @@ export class Accounting {
       };
       const lastError = this.lastErrors[i];
       if (lastError !== undefined) stats.lastError = lastError;
+      if (now?.spilled !== undefined) {
+        stats.spilled = now.spilled;
+        stats.recovered = recovered;
+      }
       return stats;
     });
     const e = current?.enrichment;

@@ -11,26 +11,20 @@ import { type Captured, capturedSize } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
 import { createRuntime, type PolicyRuntime } from '../runtime.js';
 import { ModuleStore } from '../stores/module-store.js';
-import type { Store } from '../stores/store.js';
+import { spillSettingsOf } from '../stores/spill-options.js';
+import type { Store, Subject } from '../stores/store.js';
 import { PendingCalls } from './calls.js';
 import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from './client-address.js';
 import { toSerialError } from './errors.js';
-import type { StoreMethod, ToWorker, WorkerSetup } from './protocol.js';
+import type { StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
+import { REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
 import { applyTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
 
-const CAPABILITIES: readonly StoreMethod[] = [
-  'purge',
-  'read',
-  'erase',
-  'hold',
-  'release',
-  'holds',
-  'disclose',
-  'disclosures',
-];
+/** The store methods the privacy operations on the serving thread may call here. */
+const CAPABILITIES = REMOTE_METHODS;
 
 /** How often the counters are published while records are on their way. */
 const PUBLISH_MS = 10;
@@ -113,7 +107,10 @@ export class WorkerHost {
     const stores = await Promise.all(
       this.#setup.stores.map(async (slot, index): Promise<Store> => {
         if (slot.where === 'main') {
-          return relayStore(slot.name, index, slot.methods, this.#calls, this.#post);
+          const relay = relayStore(slot.name, index, slot.methods, this.#calls, this.#post);
+          // The spill is the delivery's, and the delivery is here.
+          if (slot.spill !== undefined) Object.assign(relay, { [spillSettingsOf]: slot.spill });
+          return relay;
         }
         try {
           if (slot.config.kind !== 'module') return await buildStore(slot.config);
@@ -185,7 +182,12 @@ export class WorkerHost {
         return;
       case 'store':
         this.#answer(message.id, () =>
-          storeCall(pipeline.stores[message.index], message.method, message.args),
+          message.method === 'eraseBuffered'
+            ? pipeline.dispatcher.eraseBuffered(
+                pipeline.dispatcher.stats().stores[message.index]?.name ?? '',
+                message.args[0] as Subject,
+              )
+            : storeCall(pipeline.stores[message.index], message.method, message.args),
         );
         return;
     }
@@ -293,7 +295,7 @@ export class WorkerHost {
 /** Call a privacy operation's method on a store; `read` is collected, since iterators cannot cross. */
 async function storeCall(
   store: Store | undefined,
-  method: StoreMethod,
+  method: StoreOwnMethod,
   args: readonly unknown[],
 ): Promise<unknown> {
   const fn = store?.[method] as ((...a: unknown[]) => unknown) | undefined;

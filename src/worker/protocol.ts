@@ -1,5 +1,6 @@
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Decision } from '../request/decide.js';
+import type { SpillSettings } from '../stores/spill-options.js';
 import type { WorkerStoreConfig } from '../stores/worker-config.js';
 import type { TrustSetting } from './client-address.js';
 import type { SerialError } from './errors.js';
@@ -23,7 +24,12 @@ export type StoreMethod =
   | 'holds'
   | 'disclose'
   | 'disclosures'
-  | 'init';
+  | 'init'
+  /** Erase a subject's records buffered by the worker's delivery for this store. */
+  | 'eraseBuffered';
+
+/** The store methods a store itself may have (the rest are the delivery's). */
+export type StoreOwnMethod = Exclude<StoreMethod, 'eraseBuffered'>;
 
 /** What a store on the serving thread can be asked by the worker. */
 export type RelayMethod = 'write' | 'init' | 'close';
@@ -33,7 +39,13 @@ export type StoreSlot =
   /** Built in the worker from its description. */
   | { readonly name: string; readonly where: 'worker'; readonly config: WorkerStoreConfig }
   /** Stays on the serving thread (live objects of the app); the worker sends it batches. */
-  | { readonly name: string; readonly where: 'main'; readonly methods: readonly RelayMethod[] };
+  | {
+      readonly name: string;
+      readonly where: 'main';
+      readonly methods: readonly RelayMethod[];
+      /** The store's disk spill, kept by the worker's delivery on its behalf. */
+      readonly spill?: SpillSettings;
+    };
 
 /** The options the worker's pipeline needs, as plain data (functions stay on the serving thread). */
 export interface PipelineSettings {

@@ -1,12 +1,12 @@
 import type { AccessRecord } from '../record.js';
 import type { ReadQuery, Store } from '../stores/store.js';
-import type { StoreMethod } from './protocol.js';
+import type { StoreMethod, StoreOwnMethod } from './protocol.js';
 
 /** Calls a method of the store at this slot in the worker; resolves with its answer. */
 export type StoreCall = (method: StoreMethod, args: readonly unknown[]) => Promise<unknown>;
 
 /** The methods the privacy operations may call, besides `init`. */
-export const REMOTE_METHODS: readonly StoreMethod[] = [
+export const REMOTE_METHODS: readonly StoreOwnMethod[] = [
   'purge',
   'read',
   'erase',

@@ -1,7 +1,7 @@
 import type { DomainStats } from '../enrich/domain.js';
 import type { DispatcherStats } from '../pipeline/dispatcher.js';
 import type { EnrichmentStats } from '../pipeline/enrich-stage.js';
-import type { DropCounts, DropReason } from '../pipeline/store-writer.js';
+import type { DropCounts, DropReason, StoreStats } from '../pipeline/store-writer.js';
 
 /**
  * The worker's counters in shared memory, so that `stats()` on the serving thread stays a
@@ -19,6 +19,8 @@ const REASONS: Record<DropReason, number> = {
   closed: 3,
   invalid: 4,
   workerCrash: 5,
+  expired: 6,
+  erased: 7,
 };
 export const DROP_REASONS = Object.keys(REASONS) as DropReason[];
 
@@ -34,7 +36,8 @@ const DOMAIN_FIELDS = [
 
 /** Slots before the stores': see {@link SharedCounters.write}. */
 const HEAD = 12 + DOMAIN_FIELDS.length;
-const PER_STORE = 4 + DROP_REASONS.length;
+/** Per store: written, buffered, failures, timeouts, spilled (-1: no spill), recovered, drops. */
+const PER_STORE = 6 + DROP_REASONS.length;
 
 /** One consistent read of the worker's counters. */
 export interface WorkerSnapshot {
@@ -88,8 +91,10 @@ export class SharedCounters {
       s[base + 1] = store?.buffered ?? 0;
       s[base + 2] = store?.failures ?? 0;
       s[base + 3] = store?.timeouts ?? 0;
+      s[base + 4] = store?.spilled ?? -1;
+      s[base + 5] = store?.recovered ?? 0;
       DROP_REASONS.forEach((reason, r) => {
-        s[base + 4 + r] = store?.dropped[reason] ?? 0;
+        s[base + 6 + r] = store?.dropped[reason] ?? 0;
       });
     }
     Atomics.add(this.#seq, 0, 1);
@@ -138,17 +143,23 @@ export class SharedCounters {
           const base = HEAD + i * PER_STORE;
           const dropped = {} as DropCounts;
           DROP_REASONS.forEach((reason, r) => {
-            dropped[reason] = s[base + 4 + r]!;
+            dropped[reason] = s[base + 6 + r]!;
           });
-          return {
+          const recovered = s[base + 5]!;
+          const store: StoreStats = {
             name,
-            accepted,
+            accepted: accepted + recovered,
             written: s[base]!,
             buffered: s[base + 1]!,
             dropped,
             failures: s[base + 2]!,
             timeouts: s[base + 3]!,
           };
+          if (s[base + 4]! >= 0) {
+            store.spilled = s[base + 4]!;
+            store.recovered = recovered;
+          }
+          return store;
         }),
       },
       enrichment,

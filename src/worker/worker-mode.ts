@@ -3,6 +3,7 @@ import type { DiagnosticLogger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
+import { spillOf } from '../stores/spill-options.js';
 import { type Store, storeName } from '../stores/store.js';
 import { workerConfigOf } from '../stores/worker-config.js';
 import { TrustSettings } from './client-address.js';
@@ -95,7 +96,10 @@ function slotOf(store: Store): StoreSlot {
   const methods: RelayMethod[] = ['write'];
   if (typeof store.init === 'function') methods.push('init');
   if (typeof store.close === 'function') methods.push('close');
-  return { name, where: 'main', methods };
+  const spill = spillOf(store);
+  return spill === undefined
+    ? { name, where: 'main', methods }
+    : { name, where: 'main', methods, spill: { ...spill } };
 }
 
 function settingsOf(opts: ResolvedOptions): PipelineSettings {

@@ -9,7 +9,8 @@ import type { DropReason } from '../pipeline/store-writer.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { AccessRecord } from '../record.js';
 import type { Captured } from '../request/capture.js';
-import type { Store } from '../stores/store.js';
+import { eraseBufferedOf, spillOf } from '../stores/spill-options.js';
+import type { Store, Subject } from '../stores/store.js';
 import { Accounting } from './accounting.js';
 import { PendingCalls } from './calls.js';
 import type { TrustSettings } from './client-address.js';
@@ -19,6 +20,7 @@ import {
   type PipelineSettings,
   PROTOCOL_VERSION,
   type StoreMethod,
+  type StoreOwnMethod,
   type StoreSlot,
   type ToWorker,
   type WorkerSetup,
@@ -94,11 +96,18 @@ export class WorkerPipeline implements RecordPipeline {
       if (slot.where === 'main') return undefined;
       const given = options.stores[index]!;
       const methods = slot.config.kind === 'module' ? [] : methodsOf(given);
-      return new RemoteStore(
+      const remote = new RemoteStore(
         slot.name,
         (method, args) => this.#storeCall(index, method, args),
         methods,
       );
+      if (spillOf(given) !== undefined) {
+        Object.defineProperty(remote, eraseBufferedOf, {
+          value: (subject: Subject) =>
+            this.#storeCall(index, 'eraseBuffered', [subject]).then(Number, () => 0),
+        });
+      }
+      return remote;
     });
     this.stores = options.stores.map((store, i) => this.#remote[i] ?? store);
     this.#spawn();
@@ -395,6 +404,6 @@ export class WorkerPipeline implements RecordPipeline {
   }
 }
 
-function methodsOf(store: Store): StoreMethod[] {
+function methodsOf(store: Store): StoreOwnMethod[] {
   return REMOTE_METHODS.filter((m) => typeof store[m] === 'function');
 }

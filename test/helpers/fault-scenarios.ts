@@ -54,6 +54,8 @@ export function faultScenarios(
       closed: 0,
       invalid: 0,
       workerCrash: 0,
+      expired: 0,
+      erased: 0,
     });
     expect(stats).toMatchObject({ accepted: site.sent, written: site.sent, buffered: 0 });
     expect(await backend.stored()).toEqual({ rows: site.sent, ids: site.sent });

@@ -40,3 +40,32 @@ export function serviceSuite(
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}`;
 }
+
+/**
+ * A suite that needs several servers at once: like {@link serviceSuite}, with every variable set;
+ * the body gets the URLs in the order asked.
+ */
+export function servicesSuite(
+  variables: readonly (keyof typeof SERVICES)[],
+  name: string,
+  body: (urls: string[]) => void,
+): void {
+  const missing = variables.filter((v) => !process.env[v]);
+  if (missing.length === 0) {
+    describe.sequential(name, () => body(variables.map((v) => process.env[v]!)));
+    return;
+  }
+  const needs = missing.map((v) => SERVICES[v]).join(' and ');
+  const reason = `${missing.join(', ')} not set, so no ${needs} server to test against`;
+  if (process.env.CI) {
+    describe(name, () => {
+      it(`needs ${needs}`, () => {
+        throw new Error(`${reason}; CI must provide it (see .ci/run)`);
+      });
+    });
+    return;
+  }
+  describe.skip(`${name} (skipped: ${reason})`, () => {
+    it(`needs ${needs}`, () => {});
+  });
+}

@@ -52,8 +52,8 @@ async function readAll(store: Store): Promise<AccessRecord[]> {
 }
 
 /**
- * The delivery settings are the defaults (10 s per attempt, 5 retries): waiting for the down
- * store's retries would take minutes, far past the test's own timeout.
+ * The delivery settings are the defaults (10 s per attempt, retries until the store is back):
+ * waiting for the down store would never end, so every wait here is bounded.
  */
 function site(stores: Store[]): { app: Express; log: PrivacyLogMiddleware } {
   const log = privacyLog({

@@ -1,0 +1,237 @@
+import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AccessRecord } from '../record.js';
+import type { SpillSettings } from '../stores/spill-options.js';
+
+/** One spill file: written whole, synced, then renamed into place, so it is never half there. */
+interface Segment {
+  readonly path: string;
+  records: number;
+  bytes: number;
+  /** Push order of its first record; 0 for a file left by an earlier process (older than all). */
+  readonly firstSeq: number;
+}
+
+/** A record read back from the spill, with the bytes it took there. */
+export interface SpilledRecord {
+  readonly record: AccessRecord;
+  readonly size: number;
+  readonly seq: number;
+}
+
+const NAME = /^spill-(\d{16})\.ndjson$/;
+
+/**
+ * The files of one store's spill: a queue on disk, oldest file first. Each file is one NDJSON
+ * batch (one record per line), written to a temporary name, synced and renamed, and the directory
+ * synced, so that a `kill -9` leaves whole files or none. Files left by an earlier process are
+ * found by {@link open} and come first. Every file operation runs in turn, never two at once.
+ */
+export class Spill {
+  readonly settings: SpillSettings;
+  readonly #segments: Segment[] = [];
+  /** Files taken for replay and not yet removed: their records are in the writer's memory. */
+  readonly #taken = new Set<string>();
+  #next = 0;
+  #bytes = 0;
+  #records = 0;
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(settings: SpillSettings) {
+    this.settings = settings;
+  }
+
+  /** Records in the files now. */
+  get records(): number {
+    return this.#records;
+  }
+
+  /** Bytes in the files now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether `bytes` more fit under `maxBytes`. */
+  fits(bytes: number): boolean {
+    return this.#bytes + bytes <= this.settings.maxBytes;
+  }
+
+  /** Push order of the oldest record on disk; `Infinity` when there is none. */
+  oldestSeq(): number {
+    return this.#segments[0]?.firstSeq ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Make the directory (0700) and take the files an earlier process left, oldest first; resolves
+   * with how many records they hold. Temporary files of an interrupted write are removed: their
+   * records were still in that process's memory, never acknowledged as spilled.
+   */
+  open(): Promise<number> {
+    return this.#run(async () => {
+      const { dir } = this.settings;
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      // mkdir leaves an existing directory's mode alone, and the umask may have widened a new one.
+      await chmod(dir, 0o700);
+      let found = 0;
+      const names = (await readdir(dir)).sort();
+      for (const name of names) {
+        if (name.endsWith('.tmp')) {
+          await unlink(join(dir, name)).catch(() => undefined);
+          continue;
+        }
+        const match = NAME.exec(name);
+        if (match === null) continue;
+        const path = join(dir, name);
+        const text = await readFile(path, 'utf8');
+        const records = countLines(text);
+        const bytes = (await stat(path)).size;
+        this.#segments.push({ path, records, bytes, firstSeq: 0 });
+        this.#records += records;
+        this.#bytes += bytes;
+        found += records;
+        this.#next = Math.max(this.#next, Number(match[1]) + 1);
+      }
+      return found;
+    });
+  }
+
+  /** Write these records as one new file (synced). Rejects on a file system error, spilling nothing. */
+  append(records: readonly SpilledRecord[]): Promise<void> {
+    return this.#run(async () => {
+      if (records.length === 0) return;
+      const text = `${records.map((r) => JSON.stringify(r.record)).join('\n')}\n`;
+      const bytes = Buffer.byteLength(text);
+      const path = join(
+        this.settings.dir,
+        `spill-${String(this.#next++).padStart(16, '0')}.ndjson`,
+      );
+      await writeWhole(path, text);
+      this.#segments.push({ path, records: records.length, bytes, firstSeq: records[0]!.seq });
+      this.#records += records.length;
+      this.#bytes += bytes;
+    });
+  }
+
+  /**
+   * Take the oldest file off the queue and read it: its records, oldest first (a line that does
+   * not parse, which only a damaged file has, is counted in `unreadable`). The file stays on disk
+   * until {@link remove} is called with its path, so that a process that ends meanwhile replays it.
+   */
+  take(): Promise<
+    { path: string; records: SpilledRecord[]; unreadable: number; inherited: boolean } | undefined
+  > {
+    return this.#run(async () => {
+      const segment = this.#segments[0];
+      if (segment === undefined) return undefined;
+      const text = await readFile(segment.path, 'utf8').catch(() => '');
+      // Only now, with no await left before the caller holds the records: the counters never
+      // show them nowhere.
+      this.#segments.shift();
+      this.#records -= segment.records;
+      this.#bytes -= segment.bytes;
+      this.#taken.add(segment.path);
+      const records: SpilledRecord[] = [];
+      let unreadable = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        try {
+          const record = JSON.parse(line) as AccessRecord;
+          if (typeof record !== 'object' || record === null) throw new TypeError('not a record');
+          records.push({ record, size: Buffer.byteLength(line) + 1, seq: segment.firstSeq });
+        } catch {
+          unreadable++;
+        }
+      }
+      // A file that changed under us (erased meanwhile) is read as it is now.
+      unreadable += Math.max(0, segment.records - records.length - unreadable);
+      return { path: segment.path, records, unreadable, inherited: segment.firstSeq === 0 };
+    });
+  }
+
+  /** Delete a file whose records have all been written (or dropped). */
+  remove(path: string): Promise<void> {
+    this.#taken.delete(path);
+    return this.#run(() => unlink(path).catch(() => undefined));
+  }
+
+  /**
+   * Rewrite every file without the records `drop` selects (a file left empty is deleted); resolves
+   * with how many records went. The rewrite goes through a synced temporary file and a rename.
+   */
+  erase(drop: (record: AccessRecord) => boolean): Promise<number> {
+    return this.#run(async () => {
+      let erased = 0;
+      // A file being replayed is rewritten too (the caller filters its copy in memory), so that a
+      // process ending before the replay is done does not bring the erased records back.
+      for (const path of this.#taken) {
+        const text = await readFile(path, 'utf8').catch(() => undefined);
+        if (text === undefined) continue;
+        const kept = text.split('\n').filter((line) => line !== '' && !dropsLine(line, drop));
+        await writeWhole(path, kept.length === 0 ? '' : `${kept.join('\n')}\n`);
+      }
+      for (const segment of [...this.#segments]) {
+        const text = await readFile(segment.path, 'utf8');
+        const kept: string[] = [];
+        for (const line of text.split('\n')) {
+          if (line === '') continue;
+          if (dropsLine(line, drop)) erased++;
+          else kept.push(line);
+        }
+        const removed = segment.records - kept.length;
+        if (removed === 0) continue;
+        const next = kept.length === 0 ? '' : `${kept.join('\n')}\n`;
+        const bytes = Buffer.byteLength(next);
+        if (kept.length === 0) {
+          await unlink(segment.path);
+          this.#segments.splice(this.#segments.indexOf(segment), 1);
+        } else {
+          await writeWhole(segment.path, next);
+        }
+        this.#records -= removed;
+        this.#bytes -= segment.bytes - bytes;
+        segment.records = kept.length;
+        segment.bytes = bytes;
+      }
+      return erased;
+    });
+  }
+
+  #run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(work);
+    this.#turn = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function dropsLine(line: string, drop: (record: AccessRecord) => boolean): boolean {
+  try {
+    return drop(JSON.parse(line) as AccessRecord);
+  } catch {
+    return false;
+  }
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (const line of text.split('\n')) if (line !== '') lines++;
+  return lines;
+}
+
+/** Write a file whole: a 0600 temporary file, synced, renamed over `path`, the directory synced. */
+async function writeWhole(path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
