@@ -1,5 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import type { Store } from '../stores/store.js';
 import { Fifo } from './fifo.js';
 import {
@@ -67,6 +68,8 @@ export interface Outgoing {
   /** The captured item's estimated size in bytes, charged against `maxBytes` until written or dropped. */
   readonly size: number;
   readonly seq: number;
+  /** A consent event noted on the same request; written with the batch by stores with a ledger. */
+  readonly consent?: ConsentEvent;
 }
 
 /** The resolved limits a {@link StoreWriter} works with (all required, already validated). */
@@ -319,8 +322,12 @@ export class StoreWriter {
   /** Write one batch with retries; `false` when it must be dropped (or the writer stopped). */
   private async deliver(batch: readonly Outgoing[]): Promise<boolean> {
     const records = batch.map((entry) => entry.record);
+    const consents: ConsentEvent[] = [];
+    if (typeof this.store.writeConsents === 'function') {
+      for (const entry of batch) if (entry.consent !== undefined) consents.push(entry.consent);
+    }
     for (let failed = 1; ; failed++) {
-      const failure = await this.attempt(records);
+      const failure = await this.attempt(records, consents);
       if (this.stopped) return false;
       if (failure === undefined) {
         this.recovered();
@@ -333,7 +340,10 @@ export class StoreWriter {
     }
   }
 
-  private async attempt(records: readonly AccessRecord[]): Promise<Failure | undefined> {
+  private async attempt(
+    records: readonly AccessRecord[],
+    consents: readonly ConsentEvent[],
+  ): Promise<Failure | undefined> {
     const timeoutMs = this.settings.writeTimeoutMs;
     if (!this.initialized) {
       // A timed-out init may still finish later and be called again: stores make init idempotent.
@@ -342,7 +352,17 @@ export class StoreWriter {
       this.initialized = true;
       if (this.stopped) return undefined;
     }
-    return callStore('write', () => this.store.write(records), timeoutMs);
+    if (consents.length === 0)
+      return callStore('write', () => this.store.write(records), timeoutMs);
+    // Both are idempotent by id, so a retry after a failed ledger write rewrites nothing twice.
+    return callStore(
+      'write',
+      async () => {
+        await this.store.write(records);
+        await this.store.writeConsents!(consents);
+      },
+      timeoutMs,
+    );
   }
 
   private failed(failure: Failure): void {

@@ -173,6 +173,11 @@ export const policySchema = z.strictObject({
        * retention ends (the visitor can still ask with `erase=1`).
        */
       onWithdraw: z.enum(['erase', 'keep']).default('keep'),
+      /**
+       * How long the consent ledger keeps each change of choice: long enough to show the consent
+       * behind every record collected under it, and a limitation period after.
+       */
+      ledgerRetention: durationSchema.default('P3Y'),
     })
     .prefault({}),
   /** What the generated notice says beyond the categories: who answers for the log, and why. */

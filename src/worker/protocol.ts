@@ -14,10 +14,18 @@ import type { SerialError } from './errors.js';
 export const PROTOCOL_VERSION = 1;
 
 /** The store methods a privacy operation calls across the boundary. */
-export type StoreMethod = 'purge' | 'read' | 'erase' | 'hold' | 'release' | 'holds' | 'init';
+export type StoreMethod =
+  | 'purge'
+  | 'read'
+  | 'readConsents'
+  | 'erase'
+  | 'hold'
+  | 'release'
+  | 'holds'
+  | 'init';
 
 /** What a store on the serving thread can be asked by the worker. */
-export type RelayMethod = 'write' | 'init' | 'close';
+export type RelayMethod = 'write' | 'writeConsents' | 'init' | 'close';
 
 /** Where one store of the logger lives, in the order of the `store` option. */
 export type StoreSlot =
@@ -103,6 +111,7 @@ export type FromWorker =
       readonly id: number;
       readonly index: number;
       readonly method: RelayMethod;
+      /** The records of `write`, or the consent events of `writeConsents`. */
       readonly records: readonly unknown[] | undefined;
     }
   | {

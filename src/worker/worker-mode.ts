@@ -91,6 +91,7 @@ function slotOf(store: Store): StoreSlot {
   const methods: RelayMethod[] = ['write'];
   if (typeof store.init === 'function') methods.push('init');
   if (typeof store.close === 'function') methods.push('close');
+  if (typeof store.writeConsents === 'function') methods.push('writeConsents');
   return { name, where: 'main', methods };
 }
 
