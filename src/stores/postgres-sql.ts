@@ -26,6 +26,8 @@ export interface TableNames {
   /** Unquoted, for catalog lookups and advisory-lock keys. */
   readonly raw: string;
   readonly holds: string;
+  /** The consent ledger. */
+  readonly consents: string;
   readonly schema: string;
   readonly defaultPartition: string;
   /** The quoted name of the partition for one UTC day (`YYYYMMDD`). */
@@ -44,6 +46,7 @@ export function tableNames(table: string): TableNames {
     base: `"${table}"`,
     raw: table,
     holds: `"${table}_holds"`,
+    consents: `"${table}_consents"`,
     schema: `"${table}_schema"`,
     defaultPartition: `"${table}_default"`,
     partition: (day) => `"${table}_p${day}"`,

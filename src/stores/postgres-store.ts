@@ -1,6 +1,8 @@
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent, ConsentQuery } from './consent-events.js';
 import { normalizeHold } from './hold-scope.js';
 import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
+import { insertConsents, purgeConsents, selectConsents } from './postgres-consents.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
 import { PostgresRollups } from './postgres-rollups.js';
@@ -272,6 +274,11 @@ export class PostgresStore implements Store {
           await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
           // Deleted and stripped rows stay in the pages, dead but readable, until a VACUUM.
           if (removedRows(result) > before) await vacuumTables(query, [this.#t.base], this.name);
+          const consents = await transaction(query, limits, (q) => purgeConsents(q, this.#t, now));
+          if (consents > 0) {
+            result.consents = consents;
+            await vacuumTables(query, [this.#t.consents], this.name);
+          }
           return result;
         } finally {
           // If this fails the connection is destroyed (broken), which releases the lock too.
@@ -374,6 +381,23 @@ export class PostgresStore implements Store {
       ),
     );
     return (rowCount ?? 0) > 0;
+  }
+
+  /** Keep consent events in `<table>_consents`; an id stored already is skipped. */
+  async writeConsents(events: readonly ConsentEvent[]): Promise<void> {
+    await this.#ready('writeConsents');
+    if (events.length === 0) return;
+    await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) => insertConsents(query, this.#t, events)),
+    );
+  }
+
+  /** The consent events that match `query`, oldest first. */
+  async *readConsents(query: ConsentQuery = {}): AsyncGenerator<ConsentEvent> {
+    await this.#ready('readConsents');
+    yield* await this.#track(
+      inTransaction(this.#pool, this.#limits, (q) => selectConsents(q, this.#t, query)),
+    );
   }
 
   /** The holds in force, oldest first (by `createdAt`, then id). */

@@ -30,7 +30,7 @@ serviceSuite('PG_URL', 'rollups kept in PostgreSQL', (url) => {
   afterAll(async () => {
     const client = await pools[0]!.connect();
     await client.query(
-      `DROP TABLE IF EXISTS "${table}" CASCADE; DROP TABLE IF EXISTS "${table}_holds", "${table}_schema", "${table}_rollups", "${table}_rollup_state"`,
+      `DROP TABLE IF EXISTS "${table}" CASCADE; DROP TABLE IF EXISTS "${table}_holds", "${table}_consents", "${table}_schema", "${table}_rollups", "${table}_rollup_state"`,
     );
     client.release();
     await store.close();
