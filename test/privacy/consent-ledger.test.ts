@@ -160,3 +160,19 @@ describe.each([
     await log.close();
   });
 });
+
+describe('the notice', () => {
+  it('says that each choice is recorded, what is kept, for how long, and that it is not erased', async () => {
+    const { renderNotice } = await import('../../src/privacy/notice.js');
+    const text = renderNotice(presets.gdpr, {
+      site: 'Example Shop',
+      contact: 'privacy@example.org',
+      routes: '/privacy',
+      format: 'markdown',
+    });
+    expect(text).toContain('Each time you give, refuse or withdraw consent');
+    expect(text).toContain('the version of this policy and a fingerprint of this notice');
+    expect(text).toContain('This record is kept 1095 days');
+    expect(text).toContain('is not erased with your other data');
+  });
+});
