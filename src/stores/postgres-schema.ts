@@ -67,7 +67,9 @@ export function migrations(t: TableNames): readonly string[] {
      CREATE INDEX IF NOT EXISTS "${t.raw}_exp_next" ON ${t.base} (exp_next)
        WHERE exp_next IS NOT NULL;`,
     // The consent ledger: a table of its own, with its own retention (events outlive records).
-    `CREATE TABLE IF NOT EXISTS ${t.consents} (
+    // Holds by client address get a column of their own, as holds by visitor id and e-mail have.
+    `ALTER TABLE ${t.holds} ADD COLUMN IF NOT EXISTS ip text;
+     CREATE TABLE IF NOT EXISTS ${t.consents} (
        id text COLLATE "C" PRIMARY KEY,
        time timestamptz NOT NULL,
        visitor_id text,

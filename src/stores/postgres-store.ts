@@ -349,13 +349,13 @@ export class PostgresStore implements Store {
     return this.#track(
       inTransaction(this.#pool, this.#limits, async (query) => {
         await query(
-          `INSERT INTO ${this.#t.holds} (id, hold, from_time, to_time, visitor_id, email, ids)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO ${this.#t.holds} (id, hold, from_time, to_time, visitor_id, email, ids, ip)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (id) DO UPDATE SET
              hold = jsonb_set(EXCLUDED.hold, '{createdAt}', ${this.#t.holds}.hold->'createdAt'),
              from_time = EXCLUDED.from_time,
              to_time = EXCLUDED.to_time, visitor_id = EXCLUDED.visitor_id,
-             email = EXCLUDED.email, ids = EXCLUDED.ids`,
+             email = EXCLUDED.email, ids = EXCLUDED.ids, ip = EXCLUDED.ip`,
           [hold.id, JSON.stringify(hold), ...columns],
         );
         const { rows } = await query<{ n: string }>(
@@ -364,6 +364,7 @@ export class PostgresStore implements Store {
               AND (h.to_time IS NULL OR r.time < h.to_time)
               AND (h.visitor_id IS NULL OR r.visitor_id = h.visitor_id)
               AND (h.email IS NULL OR r.email = h.email)
+              AND (h.ip IS NULL OR (r.record->'client'->>'ip') = h.ip)
               AND (h.ids IS NULL OR r.id = ANY (h.ids))`,
           [hold.id],
         );
