@@ -89,6 +89,7 @@ export type {
 export type { Decision } from './request/decide.js';
 export type { PrivacyLogHandle } from './request/handle.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */
+export type { ConsentEvent, ConsentQuery, ConsentSource } from './stores/consent-events.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { NdjsonStore } from './stores/ndjson-store.js';
 export { SqliteStore } from './stores/sqlite-store.js';
