@@ -97,6 +97,7 @@ export { EvidenceError } from './security/evidence-error.js';
 export type { EvidenceExportOptions, EvidenceExportResult } from './security/export.js';
 export { openSealed, SealError } from './security/seal.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */
+export type { ConsentEvent, ConsentQuery, ConsentSource } from './stores/consent-events.js';
 export { MemoryStore } from './stores/memory-store.js';
 export { NdjsonStore } from './stores/ndjson-store.js';
 export { SqliteStore } from './stores/sqlite-store.js';

@@ -17,10 +17,12 @@ import type { HoldsApi } from './privacy/holds.js';
 import { createOperations } from './privacy/operations.js';
 import type { RetentionReport } from './privacy/retention.js';
 import { createRouter, type RouterOptions } from './privacy/router.js';
+import { listConsents } from './privacy/subject-consents.js';
 import type { SubjectsApi } from './privacy/subjects.js';
 import { createDashboard, type DashboardOptions } from './reports/dashboard/router.js';
 import { createReports, type ReportsApi } from './reports/reports-api.js';
 import type { Captured } from './request/capture.js';
+import { consentChange } from './request/consent-changes.js';
 import { PrivacyLogHandle } from './request/handle.js';
 import { routesAhead } from './request/mount-order.js';
 import { RegionSelector } from './request/region.js';
@@ -30,6 +32,7 @@ import { createRuntime, type PolicyRuntime } from './runtime.js';
 import { createSecurityApi, type SecurityApi } from './security/api.js';
 import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
+import type { ConsentEvent, ConsentQuery } from './stores/consent-events.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { spillOf } from './stores/spill-options.js';
 import { SqliteStore } from './stores/sqlite-store.js';
@@ -69,6 +72,11 @@ export interface PrivacyLogMiddleware extends RequestHandler {
   readonly subjects: SubjectsApi;
   /** Security investigations: flag records already stored. */
   readonly security: SecurityApi;
+  /**
+   * The consent ledger: every change of choice kept by the stores that keep one (oldest first,
+   * each once), optionally for one visitor id or a time range.
+   */
+  consents(query?: ConsentQuery): Promise<ConsentEvent[]>;
   /** Counters per store (accepted = written + dropped + buffered), and of the lookups. */
   stats(): PrivacyLogStats;
   /** Traffic reports from anonymous rollups that outlive the raw records. */
@@ -213,20 +221,26 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       if (ahead.length > 0) warnings.emit('WRN_ROUTES_BEFORE_MIDDLEWARE', { routes: ahead });
     }
     const headers = req.headers;
-    const { compiled, decider, jar, handleContext } = runtimeFor(req);
+    const { compiled, decider, jar, handleContext, notice } = runtimeFor(req);
     // Never ask for more hints than the policy keeps (by default, none beyond those sent unasked).
     if (compiled.acceptCh !== undefined) res.setHeader('Accept-CH', compiled.acceptCh);
     // The tracker is also the jar's secure flag: Express parses addresses on every read of
     // req.secure, so it is read at most once here, and only if a cookie needs it.
     const tracker = new RequestTracker(req);
     const cookies = jar.read(req, tracker);
+    const app = appConsent(req);
     const decision = decider.decide({
       gpc: hasGpc(headers['sec-gpc']),
       dnt: hasDnt(headers.dnt),
       choice: cookies.choice,
-      app: appConsent(req),
+      app,
     });
     const visitorId = jar.apply(res, tracker, cookies, decision);
+    const consentNote =
+      app === undefined && cookies.choice !== 'in'
+        ? undefined
+        : consentChange(compiled, jar, res, tracker, cookies, decision, app, notice);
+    if (consentNote?.choice === 'in') consentNote.visitorId = visitorId;
     if (watchInsecure && tracker.insecure) {
       watchInsecure = false;
       warnings.emit('WRN_INSECURE_COOKIES');
@@ -265,6 +279,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       evidence: compiled.policy.categories.security
         ? captureEvidence(req, ip, !resolvedHere)
         : undefined,
+      consent: consentNote,
     };
     tracker.captured = captured;
     req.privacyLog = new PrivacyLogHandle(captured, handleContext);
@@ -326,6 +341,12 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   middleware.dashboard = (dashboardOptions) => createDashboard(reports.snapshot, dashboardOptions);
   middleware.stats = () => pipeline.stats();
   middleware.purge = (now) => operations.purge(now);
+  middleware.consents = (query) =>
+    listConsents(
+      operations.storeSet,
+      (names, timeoutMs) => pipeline.flushStores(names, timeoutMs),
+      query,
+    );
   Object.assign(middleware, {
     holds: operations.holds,
     subjects: operations.subjects,
@@ -352,6 +373,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           logger,
           appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
           diskSpill: stores.some((store) => spillOf(store) !== undefined),
+          notice: rt.notice,
           onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
           onRequestNotLogged: (path) => warnings.emit('WRN_ROUTER_WITHOUT_MIDDLEWARE', { path }),
         },

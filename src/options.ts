@@ -1,6 +1,5 @@
 import { KeyObject } from 'node:crypto';
 import type { Request } from 'express';
-import type { z } from 'zod';
 import type { CompanyResolver } from './enrich/company.js';
 import type { ReverseLookup } from './enrich/domain.js';
 import type { DiagnosticLogger } from './logger.js';

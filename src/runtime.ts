@@ -8,6 +8,8 @@ import { createProcessor, lookupAddress, type PathHook } from './pipeline/proces
 import { type CompiledPolicy, compilePolicy } from './policy/compile.js';
 import type { DefinedPolicy } from './policy/define.js';
 import { DAY_MS } from './policy/duration.js';
+import { NoticeInForce } from './privacy/consent-ledger.js';
+import { renderNotice } from './privacy/notice.js';
 import type { AccessRecord } from './record.js';
 import type { Captured } from './request/capture.js';
 import { CookieJar } from './request/cookie-jar.js';
@@ -46,6 +48,8 @@ export interface PolicyRuntime {
   readonly jar: CookieJar;
   readonly handleContext: HandleContext;
   readonly process: (c: Captured) => AccessRecord;
+  /** The notice in force, whose hash each consent event carries. */
+  readonly notice: NoticeInForce;
   /** The reverse-DNS and company lookups a finished request needs, or undefined. */
   readonly plan: (c: Captured) => LookupPlan | undefined;
   /** True when the policy skips bots and this request came from one. */
@@ -109,6 +113,14 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
       onIncidentWithoutCategory: shared.onIncidentWithoutCategory,
     },
     process,
+    notice: new NoticeInForce(() =>
+      renderNotice(policy, {
+        site: 'this site',
+        contact: policy.notice.contact ?? 'the operator of this site',
+        ...(policy.notice.controller === undefined ? {} : { controller: policy.notice.controller }),
+        format: 'markdown',
+      }),
+    ),
     plan: (c) => {
       // An objection (GPC, DNT, opt-out) allows no lookup beyond what the essential category needs.
       if (!lookups || !c.decision.enrich || !c.decision.categories.includes('client')) return;

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { purgeStores } from '../privacy/retention.js';
 import { StoreSet } from '../privacy/store-set.js';
+import { consentQueryOf, storeConsents } from '../privacy/subject-consents.js';
 import { createSubjectsApi, subjectRecords } from '../privacy/subjects.js';
 import { CATEGORIES, type Category } from '../record.js';
 import { isHeld, isReviewDue } from '../stores/hold-scope.js';
@@ -84,7 +85,14 @@ export async function exportCommand(context: CommandContext, args: string[]): Pr
         if (entry.held) held++;
         progress.tick();
       }
-      await write(`${count === 0 ? '' : '\n  '}],\n  "count": ${count},\n  "held": ${held}\n}\n`);
+      // The subject's consent events (the ledger names a browser only by its visitor id).
+      const query = consentQueryOf(subject);
+      const [ledger] = set.with('readConsents');
+      const consents =
+        query === undefined || ledger === undefined ? [] : await storeConsents(set, ledger, query);
+      await write(
+        `${count === 0 ? '' : '\n  '}],\n  "count": ${count},\n  "held": ${held},\n  "consents": ${JSON.stringify(consents)}\n}\n`,
+      );
       await file?.commit();
     } finally {
       await file?.discard();

@@ -20,6 +20,9 @@ Commands on a store (--store URL; default $EXPRESS_PRIVACY_LOG_STORE, else ${DEF
   erase --subject KEY [--policy P]
                                  erase a subject's records; held ones stay and are counted
   stats                          records by category, what is due for purge, legal holds
+  consents [--subject visitor:ID] [--from TIME] [--to TIME]
+                                 the consent ledger: each change of choice, its source, the
+                                 policy version and the hash of the notice in force
   holds list                     the legal holds in force
   holds add --reason TEXT --review DATE|DURATION (--subject KEY | --from TIME | --to TIME
             | --record ID ... | --all) [--id ID]
@@ -84,6 +87,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./data-commands.js')).exportCommand,
   erase: async () => (await import('./data-commands.js')).eraseCommand,
   stats: async () => (await import('./data-commands.js')).statsCommand,
+  consents: async () => (await import('./consent-command.js')).consentsCommand,
   holds: async () => (await import('./hold-commands.js')).holdsCommand,
   notice: async () => (await import('./document-commands.js')).noticeCommand,
   'processing-record': async () => (await import('./document-commands.js')).processingRecordCommand,

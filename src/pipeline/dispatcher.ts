@@ -1,5 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import { type Store, type Subject, storeName } from '../stores/store.js';
 import { Fifo } from './fifo.js';
 import { MAX_TIMER_MS, report } from './store-call.js';
@@ -25,6 +26,12 @@ export interface DispatcherOptions<T> {
    * something that is not an object) drops that item: counted `invalid`, reported once.
    */
   process: (item: T) => AccessRecord;
+  /**
+   * The consent event an item carries (a change of choice noted on the request path), built from
+   * the item and its record. It rides with the record's batch into each store that keeps a ledger.
+   * Throwing loses the event only (reported once), never the record.
+   */
+  consentOf?: (item: T, record: AccessRecord) => ConsentEvent | undefined;
   /** Rough size in bytes of a captured item, for the byte bound. Throwing drops the item as `invalid`. */
   sizeOf: (item: T) => number;
   /**
@@ -114,6 +121,10 @@ interface Pending<T> {
  */
 export class Dispatcher<T> {
   private readonly processItem: (item: T) => AccessRecord;
+  private readonly consentOf:
+    | ((item: T, record: AccessRecord) => ConsentEvent | undefined)
+    | undefined;
+  private consentReported = false;
   private readonly sizeOf: (item: T) => number;
   private readonly logger: DiagnosticLogger;
   private readonly maxRecords: number;
@@ -136,6 +147,7 @@ export class Dispatcher<T> {
   /** @throws RangeError or TypeError when an option is out of range; never later. */
   constructor(options: DispatcherOptions<T>) {
     this.processItem = options.process;
+    this.consentOf = options.consentOf;
     this.sizeOf = options.sizeOf;
     this.logger = options.logger;
     this.maxRecords = count('maxRecords', options.maxRecords, 10_000, 1);
@@ -405,13 +417,36 @@ export class Dispatcher<T> {
       this.dropInvalid(err);
       record = undefined;
     }
+    const consent = record === undefined ? undefined : this.consentFor(entry.item, record);
     const outgoing: Outgoing | undefined =
-      record === undefined ? undefined : { record, size: entry.size, seq: entry.seq };
+      record === undefined
+        ? undefined
+        : consent === undefined
+          ? { record, size: entry.size, seq: entry.seq }
+          : { record, size: entry.size, seq: entry.seq, consent };
     for (let i = 0; i < this.writers.length; i++) {
       if (entry.targets !== undefined && entry.targets[i] === 0) continue;
       const writer = this.writers[i]!;
       if (outgoing === undefined) writer.release(entry.size, 'invalid');
       else writer.offer(outgoing);
+    }
+  }
+
+  private consentFor(item: T, record: AccessRecord): ConsentEvent | undefined {
+    if (this.consentOf === undefined) return undefined;
+    try {
+      return this.consentOf(item, record);
+    } catch (err) {
+      if (!this.consentReported) {
+        this.consentReported = true;
+        report(
+          this.logger,
+          'error',
+          { err, code: 'ERR_CONSENT_EVENT' },
+          'a consent event could not be built',
+        );
+      }
+      return undefined;
     }
   }
 

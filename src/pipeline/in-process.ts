@@ -1,5 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
+import { consentOfCaptured } from '../privacy/consent-ledger.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { PolicyRuntime } from '../runtime.js';
 import { eraseBufferedOf, spillOf } from '../stores/spill-options.js';
@@ -55,6 +56,7 @@ export function inProcessPipeline(deps: InProcessDeps): RecordPipeline {
   const dispatcher = new Dispatcher<Captured>({
     stores: deps.stores,
     process: only ? only.process : (c) => runtimeOf(c).process(c),
+    consentOf: consentOfCaptured((c) => runtimeOf(c).compiled.ledgerRetentionMs),
     sizeOf: capturedSize,
     ...(deps.ready ? { ready: deps.ready } : {}),
     logger: deps.logger,

@@ -1,5 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import { applyRetention, matchesSubject } from '../stores/retention.js';
 import { spillOf } from '../stores/spill-options.js';
 import type { Store, Subject } from '../stores/store.js';
@@ -81,6 +82,8 @@ export interface Outgoing {
   /** The captured item's estimated size in bytes, charged against `maxBytes` until written or dropped. */
   readonly size: number;
   readonly seq: number;
+  /** A consent event noted on the same request; written with the batch by stores with a ledger. */
+  readonly consent?: ConsentEvent;
 }
 
 /** The resolved limits a {@link StoreWriter} works with (all required, already validated). */
@@ -605,7 +608,12 @@ export class StoreWriter {
       // Read each time: an erasure during the backoff may have taken records out of the batch.
       const records = this.inflight.map((entry) => entry.record);
       if (records.length === 0) return true;
-      const attempt = this.attempt(records);
+      const consents: ConsentEvent[] = [];
+      if (typeof this.store.writeConsents === 'function') {
+        for (const entry of this.inflight)
+          if (entry.consent !== undefined) consents.push(entry.consent);
+      }
+      const attempt = this.attempt(records, consents);
       this.attempting = attempt;
       const failure = await attempt;
       this.attempting = undefined;
@@ -622,7 +630,10 @@ export class StoreWriter {
     }
   }
 
-  private async attempt(records: readonly AccessRecord[]): Promise<Failure | undefined> {
+  private async attempt(
+    records: readonly AccessRecord[],
+    consents: readonly ConsentEvent[],
+  ): Promise<Failure | undefined> {
     const timeoutMs = this.settings.writeTimeoutMs;
     if (!this.initialized) {
       // A timed-out init may still finish later and be called again: stores make init idempotent.
@@ -631,7 +642,17 @@ export class StoreWriter {
       this.initialized = true;
       if (this.stopped) return undefined;
     }
-    return callStore('write', () => this.store.write(records), timeoutMs);
+    if (consents.length === 0)
+      return callStore('write', () => this.store.write(records), timeoutMs);
+    // Both are idempotent by id, so a retry after a failed ledger write rewrites nothing twice.
+    return callStore(
+      'write',
+      async () => {
+        await this.store.write(records);
+        await this.store.writeConsents!(consents);
+      },
+      timeoutMs,
+    );
   }
 
   private failed(failure: Failure): void {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Category } from '../record.js';
 import type { DefinedPolicy } from './define.js';
 import { parseDuration } from './duration.js';
@@ -37,6 +38,38 @@ export interface CompiledPolicy {
   readonly securityIp: 'none' | 'prefix-preserving' | 'full' | 'sealed';
   /** Key period of the hashed and pseudonymised addresses, in ms. */
   readonly keyRotationMs: number;
+  /** How long the consent ledger keeps an event, in ms. */
+  readonly ledgerRetentionMs: number;
+  /**
+   * What a consent covers under this policy: one short token per purpose of each category under
+   * consent. The consent cookie carries the tokens it was given for; it counts while it carries
+   * every current one, so a new version that adds a purpose or a category under consent asks
+   * again, and one that adds nothing does not.
+   */
+  readonly consentScope: readonly string[];
+  /** The consent cookie's value: `in`, then the scope's tokens, dot-separated. */
+  readonly consentValue: string;
+}
+
+/** The categories a consent can cover, in the order their tokens are listed. */
+const SCOPE_ORDER = ['client', 'nonessential', 'optional'] as const;
+
+/** One purpose of one category as a token: 36 bits of SHA-256, in base64url. */
+function scopeToken(category: string, purpose: string): string {
+  return createHash('sha256')
+    .update(`${category}\n${purpose.trim().toLowerCase()}`)
+    .digest('base64url')
+    .slice(0, 6);
+}
+
+function consentScopeOf(policy: DefinedPolicy): string[] {
+  const tokens = new Set<string>();
+  for (const name of SCOPE_ORDER) {
+    const category = policy.categories[name];
+    if (category?.basis !== 'consent') continue;
+    for (const purpose of category.purposes) tokens.add(scopeToken(name, purpose));
+  }
+  return [...tokens].sort();
 }
 
 export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
@@ -52,6 +85,7 @@ export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
   const nonessential = categories.nonessential;
   const { essential, client } = categories;
   const readHints = essential.userAgent !== 'none';
+  const scope = consentScopeOf(policy);
   return Object.freeze({
     policy,
     id: `${policy.name}@${policy.version}`,
@@ -77,5 +111,8 @@ export function compilePolicy(policy: DefinedPolicy): CompiledPolicy {
         : undefined,
     securityIp: categories.security?.ip ?? 'none',
     keyRotationMs: parseDuration(client?.ip.keyRotation ?? 'P1D')!,
+    ledgerRetentionMs: parseDuration(policy.choices.ledgerRetention)!,
+    consentScope: Object.freeze(scope),
+    consentValue: ['in', ...scope].join('.'),
   });
 }

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { MAX_DURATION_MS, parseDuration } from './duration.js';
 import { detectSchema } from './security-detect-schema.js';
 import { lazily, type ZodNamespace } from './zod.js';
@@ -175,6 +174,11 @@ function buildPolicySchema(z: ZodNamespace) {
          * retention ends (the visitor can still ask with `erase=1`).
          */
         onWithdraw: z.enum(['erase', 'keep']).default('keep'),
+        /**
+         * How long the consent ledger keeps each change of choice: long enough to show the consent
+         * behind every record collected under it, and a limitation period after.
+         */
+        ledgerRetention: durationSchema.default('P3Y'),
       })
       .prefault({}),
     /** What the generated notice says beyond the categories: who answers for the log, and why. */

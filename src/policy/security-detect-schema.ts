@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { lazily, type ZodNamespace } from './zod.js';
 

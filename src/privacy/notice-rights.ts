@@ -5,6 +5,7 @@
  * the notice options alone, like the other sections.
  */
 import type { DefinedPolicy } from '../policy/define.js';
+import { DAY_MS, parseDuration } from '../policy/duration.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
 import type { NoticeContext } from './notice-sections.js';
 import {
@@ -166,14 +167,21 @@ export function exemptionBlocks(policy: DefinedPolicy): Block[] {
   ];
 }
 
-/** What withdrawing consent or opting out does to the records already tied to the visitor id. */
+/**
+ * What withdrawing consent or opting out does to the records already tied to the visitor id, and
+ * the record kept of each choice (the consent ledger).
+ */
 export function withdrawalBlocks(policy: DefinedPolicy, prefix: string | undefined): Block[] {
   if (policy.categories.nonessential?.visitor !== 'cookie' || prefix === undefined) return [];
+  const ledgerDays = Math.round(parseDuration(policy.choices.ledgerRetention)! / DAY_MS);
   return [
     p(
       policy.choices.onWithdraw === 'erase'
         ? 'When you withdraw your consent or opt out, the records already tied to your visitor id are erased at once.'
         : 'When you withdraw your consent or opt out, the records already tied to your visitor id are kept until their time is up, unless you ask for them to be erased in the same step (the erase button below, or opting out with erase=1).',
+    ),
+    p(
+      `Each time you give, refuse or withdraw consent (with the buttons, through this site's own consent choices, or by a Global Privacy Control or Do Not Track signal that overrides an earlier consent), we record when, how, your choice, your visitor id if you have one, the version of this policy and a fingerprint of this notice, so that we can show what you agreed to. This record is kept ${ledgerDays} days, is included when you download your data, and is not erased with your other data, since it is the proof of your choice.`,
     ),
   ];
 }

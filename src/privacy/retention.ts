@@ -11,6 +11,8 @@ export interface StorePurgeReport {
   removed: Partial<Record<Category, number>>;
   /** How many whole records were deleted. */
   deleted: number;
+  /** How many consent events reached their retention and were deleted; absent when none. */
+  consents?: number;
   /** Set when the purge failed; the counts are then zero. */
   error?: string;
 }
@@ -22,6 +24,8 @@ export interface RetentionReport {
   /** Totals over every store that purged. */
   removed: Partial<Record<Category, number>>;
   deleted: number;
+  /** Consent events deleted, over every store; absent when none. */
+  consents?: number;
   /** One entry per store that has `purge`, in the logger's order. */
   stores: StorePurgeReport[];
 }
@@ -44,16 +48,30 @@ export async function purgeStores(
       const purged = (await set.use(entry, (store) => store.purge!(now))) as PurgeResult;
       const removed = { ...(purged?.removed ?? {}) };
       const deleted = purged?.deleted ?? 0;
-      result.stores.push({ store: entry.name, removed, deleted });
+      const consents = purged?.consents ?? 0;
+      result.stores.push({
+        store: entry.name,
+        removed,
+        deleted,
+        ...(consents > 0 ? { consents } : {}),
+      });
+      if (consents > 0) result.consents = (result.consents ?? 0) + consents;
       for (const [category, count] of Object.entries(removed) as [Category, number][]) {
         result.removed[category] = (result.removed[category] ?? 0) + count;
       }
       result.deleted += deleted;
-      if (deleted > 0 || Object.values(removed).some((count) => count > 0)) {
+      if (deleted > 0 || consents > 0 || Object.values(removed).some((count) => count > 0)) {
         report(
           logger,
           'info',
-          { code: 'RETENTION_PURGED', store: entry.name, removed, deleted, now: result.now },
+          {
+            code: 'RETENTION_PURGED',
+            store: entry.name,
+            removed,
+            deleted,
+            ...(consents > 0 ? { consents } : {}),
+            now: result.now,
+          },
           `retention: ${entry.name} removed expired data`,
         );
       }

@@ -5,6 +5,7 @@ import type { CookieJar } from '../request/cookie-jar.js';
 import type { Choice } from '../request/cookies.js';
 import type { Decider, Decision } from '../request/decide.js';
 import { hasDnt, hasGpc } from '../request/signals.js';
+import type { NoticeInForce } from './consent-ledger.js';
 import { gpcResourceBody } from './gpc-resource.js';
 import { backTo, isCrossSite, wantsRedirect } from './http.js';
 import { renderNotice } from './notice.js';
@@ -82,11 +83,17 @@ export interface RouterDeps {
   appendOnlyLogs?: number;
   /** Whether a store of the logger has a disk spill; the notice says so. */
   diskSpill?: boolean;
+  /** The policy's notice in force: this router's notice becomes it, and consent events carry its hash. */
+  notice?: NoticeInForce;
 }
 
-/** The JSON a page shows to say what is honoured; carries no identifier. */
-function statusBody(decision: Decision) {
+/**
+ * The JSON a page shows to say what is honoured; carries no identifier. `consentOutdated`: the
+ * browser holds a consent given under a policy version that asked for less; ask again.
+ */
+function statusBody(decision: Decision, consentOutdated = false) {
   return {
+    consentOutdated,
     policy: decision.policy,
     analytics: decision.analytics,
     basis: decision.basis,
@@ -142,6 +149,7 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
   const notices: { html?: string; markdown?: string } = {};
   const notice = (format: 'html' | 'markdown'): string =>
     (notices[format] ??= renderNotice(compiled.policy, { ...noticeOptions, format }));
+  deps.notice?.serve(() => notice('markdown'));
 
   const decideNow = (req: Request, choice: Choice | undefined): Decision =>
     decider.decide({
@@ -172,6 +180,16 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
     const visitorId = jar.apply(res, req.secure, state, decision);
     // This very request's record follows the new choice too.
     req.privacyLog?.revise(decision, visitorId);
+    if (choice !== state.choice && deps.notice) {
+      // For the consent ledger, written with this request's record.
+      req.privacyLog?.noteConsent({
+        choice,
+        previous: state.choice,
+        source: 'button',
+        visitorId: choice === 'in' ? visitorId : state.visitorId,
+        notice: deps.notice.hash,
+      });
+    }
     if (wantsRedirect(req)) res.redirect(303, backTo(req));
     else res.json({ ok: true, ...statusBody(decision), ...(withdrawal ? { withdrawal } : {}) });
   };
@@ -206,9 +224,10 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
         return;
       }
       if (path === `${prefix}/status`) {
-        const decision = req.privacyLog?.decision ?? decideNow(req, jar.read(req).choice);
+        const state = jar.read(req);
+        const decision = req.privacyLog?.decision ?? decideNow(req, state.choice);
         res.setHeader('Cache-Control', 'no-store');
-        res.json(statusBody(decision));
+        res.json(statusBody(decision, state.consentOutdated));
         return;
       }
       return next();

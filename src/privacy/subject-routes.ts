@@ -3,6 +3,7 @@ import type { DiagnosticLogger } from '../logger.js';
 import { report } from '../pipeline/store-call.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { CookieJar } from '../request/cookie-jar.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import { escapeHtml } from './document.js';
 import { backTo, isCrossSite, isCrossSiteRead, wantsRedirect } from './http.js';
 import type { SubjectsApi, UnavailableStore } from './subjects.js';
@@ -31,6 +32,8 @@ interface VisitorExport {
    * the person investigated. The operator's export shows everything.
    */
   records: { record: unknown }[];
+  /** Each change of choice made by this browser (the consent ledger), oldest first. */
+  consents: ConsentEvent[];
   /** Stores that could not be reached in time: the export lacks what they keep. */
   unavailable: string[];
 }
@@ -51,6 +54,7 @@ export async function myData(deps: SubjectRouteDeps, req: Request, res: Response
     exportedAt: deps.clock().toISOString(),
     policy: deps.compiled.id,
     records: [],
+    consents: [],
     unavailable: [],
   };
   if (visitorId !== undefined) {
@@ -60,6 +64,7 @@ export async function myData(deps: SubjectRouteDeps, req: Request, res: Response
       body.records = found.records
         .filter(({ record }) => record.security === undefined)
         .map(({ record }) => ({ record }));
+      body.consents = found.consents;
       body.unavailable = unreachable(deps, found.unavailable, 'exported');
     } catch (err) {
       failed(

@@ -1,5 +1,6 @@
 import type { AccessRecord } from '../record.js';
 import { SECURITY_HOLD_PREFIX } from '../security/api.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import { isHeld, matchesHoldScope } from '../stores/hold-scope.js';
 import {
   compareRecords,
@@ -12,6 +13,7 @@ import type { Hold, Store, Subject } from '../stores/store.js';
 import { refuseAddress } from './address-subjects.js';
 import { Deadline } from './deadline.js';
 import { eraseCounts, type NamedStore, type StoreSet } from './store-set.js';
+import { consentQueryOf, mergeConsents, storeConsents } from './subject-consents.js';
 
 /**
  * Whose data: the visitor id of the analytics cookie, an e-mail given as optional data, or a
@@ -46,6 +48,11 @@ export interface SubjectExport {
   unreadable: string[];
   /** Stores that can be read but could not be now: the export lacks what they keep. */
   unavailable: UnavailableStore[];
+  /**
+   * The subject's consent events (the consent ledger), oldest first, from every store that keeps
+   * them. Only a visitor id names a subject in the ledger; other subjects have none.
+   */
+  consents: ConsentEvent[];
 }
 
 /** What an erasure did across the stores. */
@@ -175,12 +182,15 @@ export function createSubjectsApi(
           for await (const item of storeRecords(set, entry, subject, deadline.signal)) {
             if (!erasedBefore(entry, item.record)) found.push(item);
           }
-          return found;
+          const query = consentQueryOf(subject);
+          const consents =
+            query === undefined ? [] : await storeConsents(set, entry, query, deadline.signal);
+          return { found, consents };
         },
       );
       const byId = new Map<string, ExportedRecord>();
       for (const { entry, value } of done) {
-        for (const { held, record } of value) {
+        for (const { held, record } of value.found) {
           const known = byId.get(record.id);
           if (known === undefined) byId.set(record.id, { stores: [entry.name], held, record });
           else {
@@ -199,6 +209,7 @@ export function createSubjectsApi(
           .filter(({ store }) => typeof store.read !== 'function')
           .map((entry) => entry.name),
         unavailable,
+        consents: mergeConsents(done.map(({ value }) => value.consents)),
       };
     },
 

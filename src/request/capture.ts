@@ -1,4 +1,5 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
+import type { ConsentNote } from '../privacy/consent-ledger.js';
 import type { CapturedEvidence } from '../security/evidence.js';
 import { evidenceSize } from '../security/evidence.js';
 import type { Decision } from './decide.js';
@@ -45,6 +46,8 @@ export interface Captured {
   network?: { domain?: string; company?: string } | undefined;
   /** Security investigations: kept only when the policy has a security category. */
   evidence?: CapturedEvidence | undefined;
+  /** A change of the visitor's choice made by this request, for the consent ledger. */
+  consent?: ConsentNote | undefined;
 }
 
 /** A rough byte count of a captured request, for the queue's byte bound. */

@@ -7,7 +7,6 @@ import {
   decodeCookieValue,
   findCookies,
   newVisitorId,
-  readChoice,
   serializeCookie,
   signVisitorId,
   verifyVisitorId,
@@ -24,6 +23,12 @@ export interface CookieState {
   choice: Choice | undefined;
   /** Names of choice cookies present that hold a consent (`in`), to end it on erasure. */
   consentNames: readonly string[];
+  /**
+   * The consent cookie of this request's scheme holds a consent given for less than the current
+   * policy asks (a later version added a purpose or a category under consent): it does not count,
+   * and the page should ask again.
+   */
+  consentOutdated: boolean;
 }
 
 const NONE: CookieState = Object.freeze({
@@ -31,6 +36,7 @@ const NONE: CookieState = Object.freeze({
   visitorNames: [],
   choice: undefined,
   consentNames: [],
+  consentOutdated: false,
 });
 
 /** Slots of a response's late cookies, in the order of the jar's names. */
@@ -138,18 +144,25 @@ export class CookieJar {
     }
     let choice: Choice | undefined;
     let consentNames = this.#consents[0]!;
+    let consentOutdated = false;
     if (hasChoice) {
-      const plain = readRaw(values[CHOICE]);
-      const host = readRaw(values[HOST_CHOICE]);
+      const plain = this.#readChoice(values[CHOICE]);
+      const host = this.#readChoice(values[HOST_CHOICE]);
       // An objection counts under either name: an opt-out made over plain HTTP still holds over
       // HTTPS, and one planted by a sibling subdomain can only turn analytics off. Consent counts
       // only under the name of this request's scheme: over HTTPS the plain name may be planted.
-      choice = plain === 'out' || host === 'out' ? 'out' : https ? host : plain;
-      consentNames = this.#consents[(plain === 'in' ? 1 : 0) + (host === 'in' ? 2 : 0)]!;
+      const own = https ? host : plain;
+      choice = plain === 'out' || host === 'out' ? 'out' : own === 'in' ? 'in' : undefined;
+      consentOutdated = choice === undefined && own === OUTDATED;
+      consentNames =
+        this.#consents[
+          (plain === 'in' || plain === OUTDATED ? 1 : 0) +
+            (host === 'in' || host === OUTDATED ? 2 : 0)
+        ]!;
     }
     // No cookie value (a visitor id among them) outlives the request in the scratch array.
     values.fill(undefined);
-    return { visitorId, visitorNames: names, choice, consentNames };
+    return { visitorId, visitorNames: names, choice, consentNames, consentOutdated };
   }
 
   /**
@@ -192,19 +205,31 @@ export class CookieJar {
     return undefined;
   }
 
-  /** Remember a choice; the value is the same for everyone who makes it. */
-  setChoice(res: ServerResponse, secure: boolean, choice: Choice): void {
-    const slot = secure ? HOST_CHOICE : CHOICE;
+  /**
+   * Remember a choice. The value is the same for everyone who makes it: `out`, or `in` followed by
+   * the tokens of what the consent covers under the current policy.
+   */
+  setChoice(res: ServerResponse, secure: SecureFlag, choice: Choice): void {
+    const https = isSecure(secure);
+    const slot = https ? HOST_CHOICE : CHOICE;
     this.#late.put(
       res,
       slot,
       serializeCookie({
         name: this.#names[slot]!,
-        value: choice,
+        value: choice === 'in' ? this.#compiled.consentValue : choice,
         maxAgeMs: this.#compiled.choiceMaxAgeMs,
-        secure,
+        secure: https,
       }),
     );
+  }
+
+  /**
+   * End the consent the request carried, without recording an objection: an honoured signal or
+   * the app's consent function withdrew it, and the page asks again once they no longer object.
+   */
+  endConsent(res: ServerResponse, state: CookieState): void {
+    for (const name of state.consentNames) this.#expire(res, name);
   }
 
   /**
@@ -218,6 +243,22 @@ export class CookieJar {
     for (const name of state.visitorNames) this.#expire(res, name);
     for (const name of state.consentNames) this.#expire(res, name);
     return state.consentNames.length > 0;
+  }
+
+  /**
+   * A choice cookie's raw value: `out`; `in` when it carries every token of the current consent
+   * scope; {@link OUTDATED} when it is a consent that lacks one (given under an earlier policy
+   * version that asked for less); anything else is no choice.
+   */
+  #readChoice(raw: string | undefined): Choice | typeof OUTDATED | undefined {
+    if (raw === undefined) return undefined;
+    const value = decodeCookieValue(raw);
+    if (value === 'out') return 'out';
+    if (value !== 'in' && !value.startsWith('in.')) return undefined;
+    if (value === this.#compiled.consentValue) return 'in';
+    if (value.length > 512) return undefined;
+    const given = new Set(value.split('.').slice(1));
+    return this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
   }
 
   #expire(res: ServerResponse, name: string): void {
@@ -239,6 +280,5 @@ export class CookieJar {
   }
 }
 
-/** A choice cookie's raw value as a choice. */
-const readRaw = (raw: string | undefined): Choice | undefined =>
-  raw === undefined ? undefined : readChoice(decodeCookieValue(raw));
+/** A consent given for less than the current policy asks. */
+const OUTDATED = 'outdated';

@@ -1,3 +1,4 @@
+import type { ConsentNote } from '../privacy/consent-ledger.js';
 import type { Captured } from './capture.js';
 import type { Decision } from './decide.js';
 
@@ -91,6 +92,15 @@ export class PrivacyLogHandle {
     } catch {
       // Documented as never throwing: the app calls it from its own error paths.
     }
+  }
+
+  /**
+   * Note a change of the visitor's choice made by this request, for the consent ledger.
+   *
+   * @internal the library's own routes call it.
+   */
+  noteConsent(note: ConsentNote): void {
+    this.#captured.consent = note;
   }
 
   /**

@@ -1,4 +1,11 @@
 import type { AccessRecord } from '../record.js';
+import {
+  type ConsentEvent,
+  type ConsentQuery,
+  compareConsentEvents,
+  isConsentHeld,
+  matchesConsentQuery,
+} from './consent-events.js';
 import { normalizeDisclosure } from './disclosure.js';
 import { isHeld, matchesHoldScope, normalizeHold } from './hold-scope.js';
 import {
@@ -39,6 +46,7 @@ export class MemoryStore implements Store {
   #indexById = new Map<string, number>();
   #holds = new Map<string, Hold>();
   #disclosures: Disclosure[] = [];
+  #consents = new Map<string, ConsentEvent>();
 
   /** @param options see {@link MemoryStoreOptions}; all optional. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -83,7 +91,29 @@ export class MemoryStore implements Store {
     }
     if (result.deleted > 0) this.#replace(kept);
     else this.#records = kept;
+    let consents = 0;
+    for (const [id, event] of this.#consents) {
+      if (Date.parse(event.expires) > now.getTime() || isConsentHeld(event, holds)) continue;
+      this.#consents.delete(id);
+      consents++;
+    }
+    if (consents > 0) result.consents = consents;
     return result;
+  }
+
+  /** Keep consent events; one whose id is stored already is ignored. */
+  async writeConsents(events: readonly ConsentEvent[]): Promise<void> {
+    for (const event of events) {
+      if (!this.#consents.has(event.id)) this.#consents.set(event.id, structuredClone(event));
+    }
+  }
+
+  /** Iterate copies of the consent events that match `query`, oldest first. */
+  async *readConsents(query: ConsentQuery = {}): AsyncGenerator<ConsentEvent> {
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const matches = [...this.#consents.values()].filter((e) => matchesConsentQuery(e, query));
+    matches.sort(compareConsentEvents);
+    for (const event of matches.slice(0, limit)) yield structuredClone(event);
   }
 
   /**
@@ -165,6 +195,7 @@ export class MemoryStore implements Store {
   clear(): void {
     this.#replace([]);
     this.#holds.clear();
+    this.#consents.clear();
   }
 
   #replace(records: AccessRecord[]): void {

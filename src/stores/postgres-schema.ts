@@ -7,7 +7,7 @@ import type { Query } from './postgres-session.js';
 import { MIGRATION_LOCK, type TableNames } from './postgres-sql.js';
 
 /** The schema version this code writes and reads, kept in the `<table>_schema` table. */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /** Migrations: entry `n` moves a schema from version `n` to `n + 1`. */
 export function migrations(t: TableNames): readonly string[] {
@@ -66,6 +66,19 @@ export function migrations(t: TableNames): readonly string[] {
        ALTER COLUMN record TYPE json USING record::json;
      CREATE INDEX IF NOT EXISTS "${t.raw}_exp_next" ON ${t.base} (exp_next)
        WHERE exp_next IS NOT NULL;`,
+    // The consent ledger: a table of its own, with its own retention (events outlive records).
+    // Holds by client address get a column of their own, as holds by visitor id and e-mail have.
+    `ALTER TABLE ${t.holds} ADD COLUMN IF NOT EXISTS ip text;
+     CREATE TABLE IF NOT EXISTS ${t.consents} (
+       id text COLLATE "C" PRIMARY KEY,
+       time timestamptz NOT NULL,
+       visitor_id text,
+       expires timestamptz NOT NULL,
+       event json NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS "${t.raw}_consents_visitor_id" ON ${t.consents} (visitor_id)
+       WHERE visitor_id IS NOT NULL;
+     CREATE INDEX IF NOT EXISTS "${t.raw}_consents_expires" ON ${t.consents} (expires);`,
   ];
 }
 

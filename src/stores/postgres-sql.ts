@@ -28,6 +28,8 @@ export interface TableNames {
   readonly holds: string;
   /** The disclosure register, made with its first entry. */
   readonly disclosures: string;
+  /** The consent ledger. */
+  readonly consents: string;
   readonly schema: string;
   readonly defaultPartition: string;
   /** The quoted name of the partition for one UTC day (`YYYYMMDD`). */
@@ -47,6 +49,7 @@ export function tableNames(table: string): TableNames {
     raw: table,
     holds: `"${table}_holds"`,
     disclosures: `"${table}_disclosures"`,
+    consents: `"${table}_consents"`,
     schema: `"${table}_schema"`,
     defaultPartition: `"${table}_default"`,
     partition: (day) => `"${table}_p${day}"`,
@@ -64,10 +67,11 @@ export function heldPredicate(t: TableNames): string {
        AND (h.to_time IS NULL OR r.time < h.to_time)
        AND (h.visitor_id IS NULL OR r.visitor_id = h.visitor_id)
        AND (h.email IS NULL OR r.email = h.email)
+       AND (h.ip IS NULL OR (r.record->'client'->>'ip') = h.ip)
        AND (h.ids IS NULL OR r.id = ANY (h.ids))))`;
 }
 
-/** The holds-table columns of a scope: `[from_time, to_time, visitor_id, email, ids]`. */
+/** The holds-table columns of a scope: `[from_time, to_time, visitor_id, email, ids, ip]`. */
 export function scopeColumns(scope: HoldScope): unknown[] {
   const time = (value: string | undefined, key: string): string | null => {
     if (value === undefined) return null;
@@ -77,6 +81,7 @@ export function scopeColumns(scope: HoldScope): unknown[] {
   };
   let visitorId: string | null = null;
   let email: string | null = null;
+  let ip: string | null = null;
   let ids: readonly string[] | null = scope.ids ?? null;
   const subject = scopeSubject(scope.subject);
   if (subject !== undefined) {
@@ -84,12 +89,9 @@ export function scopeColumns(scope: HoldScope): unknown[] {
     if (subject.value === '') ids = [];
     else if (subject.column === 'visitor_id') visitorId = subject.value;
     else if (subject.column === 'email') email = subject.value;
-    else {
-      // The holds table has no address column: a hold by address would silently cover nothing.
-      throw new TypeError('PostgresStore: a hold by address is not supported; hold by ids or time');
-    }
+    else ip = subject.value;
   }
-  return [time(scope.from, 'from'), time(scope.to, 'to'), visitorId, email, ids];
+  return [time(scope.from, 'from'), time(scope.to, 'to'), visitorId, email, ids, ip];
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent, ConsentQuery } from './consent-events.js';
 import { normalizeHold } from './hold-scope.js';
 import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
+import { insertConsents, purgeConsents, selectConsents } from './postgres-consents.js';
 import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
 import { pgDisclose, pgDisclosures } from './postgres-disclosures.js';
 import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
@@ -298,6 +300,11 @@ export class PostgresStore implements Store {
           await transaction(query, limits, (q) => purgeRows(q, this.#t, now, result));
           // Deleted and stripped rows stay in the pages, dead but readable, until a VACUUM.
           if (removedRows(result) > before) await vacuumTables(query, [this.#t.base], this.name);
+          const consents = await transaction(query, limits, (q) => purgeConsents(q, this.#t, now));
+          if (consents > 0) {
+            result.consents = consents;
+            await vacuumTables(query, [this.#t.consents], this.name);
+          }
           return result;
         } finally {
           // If this fails the connection is destroyed (broken), which releases the lock too.
@@ -368,13 +375,13 @@ export class PostgresStore implements Store {
     return this.#track(
       inTransaction(this.#pool, this.#limits, async (query) => {
         await query(
-          `INSERT INTO ${this.#t.holds} (id, hold, from_time, to_time, visitor_id, email, ids)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+          `INSERT INTO ${this.#t.holds} (id, hold, from_time, to_time, visitor_id, email, ids, ip)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (id) DO UPDATE SET
              hold = jsonb_set(EXCLUDED.hold, '{createdAt}', ${this.#t.holds}.hold->'createdAt'),
              from_time = EXCLUDED.from_time,
              to_time = EXCLUDED.to_time, visitor_id = EXCLUDED.visitor_id,
-             email = EXCLUDED.email, ids = EXCLUDED.ids`,
+             email = EXCLUDED.email, ids = EXCLUDED.ids, ip = EXCLUDED.ip`,
           [hold.id, JSON.stringify(hold), ...columns],
         );
         const { rows } = await query<{ n: string }>(
@@ -383,6 +390,7 @@ export class PostgresStore implements Store {
               AND (h.to_time IS NULL OR r.time < h.to_time)
               AND (h.visitor_id IS NULL OR r.visitor_id = h.visitor_id)
               AND (h.email IS NULL OR r.email = h.email)
+              AND (h.ip IS NULL OR (r.record->'client'->>'ip') = h.ip)
               AND (h.ids IS NULL OR r.id = ANY (h.ids))`,
           [hold.id],
         );
@@ -400,6 +408,23 @@ export class PostgresStore implements Store {
       ),
     );
     return (rowCount ?? 0) > 0;
+  }
+
+  /** Keep consent events in `<table>_consents`; an id stored already is skipped. */
+  async writeConsents(events: readonly ConsentEvent[]): Promise<void> {
+    await this.#ready('writeConsents');
+    if (events.length === 0) return;
+    await this.#track(
+      inTransaction(this.#pool, this.#limits, (query) => insertConsents(query, this.#t, events)),
+    );
+  }
+
+  /** The consent events that match `query`, oldest first. */
+  async *readConsents(query: ConsentQuery = {}): AsyncGenerator<ConsentEvent> {
+    await this.#ready('readConsents');
+    yield* await this.#track(
+      inTransaction(this.#pool, this.#limits, (q) => selectConsents(q, this.#t, query)),
+    );
   }
 
   /** The holds in force, oldest first (by `createdAt`, then id). */

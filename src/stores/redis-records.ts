@@ -66,6 +66,7 @@ export function writeArgs(record: AccessRecord): string[] {
     record.security?.hold === true ? '1' : '0',
     nonessential?.visitorId ?? '',
     email === undefined ? '' : normalizeEmail(email),
+    client?.ip ?? '',
     String(count),
     ...parts,
   ];
@@ -101,17 +102,11 @@ export function scriptScope(scope: HoldScope): Record<string, unknown> {
   if (scope.ids !== undefined) out.i = [...scope.ids];
   if (scope.subject !== undefined) {
     const { kind, value } = subjectValue(scope.subject);
-    // The records keep no address field the scripts could match: a hold by address would
-    // silently cover nothing.
-    if (kind === 'ip') {
-      throw new TypeError(
-        'RedisStreamStore: a hold by address is not supported; hold by ids or time',
-      );
-    }
     // A blank subject covers nothing, as everywhere else.
     if (value === '') out.n = true;
     else if (kind === 'visitorId') out.v = value;
-    else out.e = value;
+    else if (kind === 'email') out.e = value;
+    else out.a = value;
   }
   return out;
 }

@@ -58,8 +58,9 @@ local function load_scopes()
   return scopes
 end
 
-local function in_scope(s, id, t, v, e)
+local function in_scope(s, id, t, v, e, a)
   if s.n then return false end
+  if s.a and a ~= s.a then return false end
   if s.f and t < s.f then return false end
   if s.u and t >= s.u then return false end
   if s.v and v ~= s.v then return false end
@@ -75,10 +76,10 @@ local function in_scope(s, id, t, v, e)
 end
 
 local function is_held(id, scopes)
-  local f = redis.call('HMGET', p .. ':r:' .. id, 'h', 't', 'v', 'e')
+  local f = redis.call('HMGET', p .. ':r:' .. id, 'h', 't', 'v', 'e', 'a')
   if f[1] == '1' then return true end
   for _, s in ipairs(scopes) do
-    if in_scope(s, id, f[2] or '', f[3] or false, f[4] or false) then return true end
+    if in_scope(s, id, f[2] or '', f[3] or false, f[4] or false, f[5] or false) then return true end
   end
   return false
 end
@@ -113,7 +114,8 @@ end
 `;
 
 /**
- * ARGV: prefix, then per record: id, time, held (0/1), visitor id, e-mail, part count, and per
+ * ARGV: prefix, then per record: id, time, held (0/1), visitor id, e-mail, client address (as
+ * the record keeps it, for holds by address), part count, and per
  * part: category, expiry ms ('' for none), expiry as written ('' for none), JSON ('' when only the
  * expiry exists). Returns how many records were new.
  */
@@ -121,8 +123,8 @@ export const WRITE_SCRIPT = `${COMMON}
 local k = 2
 local added = 0
 while k <= #ARGV do
-  local id, t, h, v, e, n = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3], ARGV[k + 4], tonumber(ARGV[k + 5])
-  k = k + 6
+  local id, t, h, v, e, a, n = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3], ARGV[k + 4], ARGV[k + 5], tonumber(ARGV[k + 6])
+  k = k + 7
   local rk = p .. ':r:' .. id
   if redis.call('EXISTS', rk) == 1 then
     k = k + 4 * n
@@ -136,6 +138,7 @@ while k <= #ARGV do
       table.insert(fields, 'e') table.insert(fields, e)
       redis.call('SADD', p .. ':e:' .. e, id)
     end
+    if a ~= '' then table.insert(fields, 'a') table.insert(fields, a) end
     for _ = 1, n do
       local c, xms, xs, d = ARGV[k], ARGV[k + 1], ARGV[k + 2], ARGV[k + 3]
       k = k + 4
@@ -206,6 +209,7 @@ for _, id in ipairs(ids) do
       redis.call('HDEL', rk, c)
     end
     redis.call('ZREM', xkey, id)
+    if c == 'client' then redis.call('HDEL', rk, 'a') end
     local index = (c == 'nonessential' and 'v') or (c == 'optional' and 'e') or nil
     if index then
       local value = redis.call('HGET', rk, index)
@@ -253,12 +257,17 @@ elseif s.e then
 else
   local low = s.f and ('[' .. s.f) or '-'
   local high = s.u and ('(' .. s.u) or '+'
-  return redis.call('ZLEXCOUNT', p .. ':time', low, high)
+  if not s.a then return redis.call('ZLEXCOUNT', p .. ':time', low, high) end
+  -- No index by address: a hold by address is rare, and walks the time index.
+  ids = {}
+  for _, member in ipairs(redis.call('ZRANGEBYLEX', p .. ':time', low, high)) do
+    table.insert(ids, string.sub(member, string.find(member, '|', 1, true) + 1))
+  end
 end
 local n = 0
 for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', p .. ':r:' .. id, 't', 'v', 'e')
-  if f[1] and in_scope(s, id, f[1], f[2] or false, f[3] or false) then n = n + 1 end
+  local f = redis.call('HMGET', p .. ':r:' .. id, 't', 'v', 'e', 'a')
+  if f[1] and in_scope(s, id, f[1], f[2] or false, f[3] or false, f[4] or false) then n = n + 1 end
 end
 return n
 `;

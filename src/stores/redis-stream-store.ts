@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent, ConsentQuery } from './consent-events.js';
 import { normalizeDisclosure } from './disclosure.js';
 import { normalizeHold } from './hold-scope.js';
 import { type OwnedRedisClient, ownedRedisClient } from './owned-connections.js';
+import { RedisConsents } from './redis-consents.js';
 import {
   assemble,
   canonical,
@@ -124,6 +126,7 @@ export class RedisStreamStore implements Store {
   /** The key prefix, with its hash tag: every key starts with it. */
   readonly keyPrefix: string;
   readonly #client: RedisLike;
+  readonly #consents: RedisConsents;
   /** The client the store made itself from a URL, and how. */
   readonly #owned: OwnedRedisClient | undefined;
   readonly #ownedConfig: Omit<RedisStreamStoreOptions, 'client'> | undefined;
@@ -153,6 +156,7 @@ export class RedisStreamStore implements Store {
     }
     this.#client = client;
     this.keyPrefix = `{${prefix}}`;
+    this.#consents = new RedisConsents((args) => this.#send(args), this.keyPrefix);
     this.name = options.name ?? 'RedisStreamStore';
     const max = options.maxPendingRecords ?? 20_000;
     if (!Number.isInteger(max) || max < 1) {
@@ -285,7 +289,21 @@ export class RedisStreamStore implements Store {
         if (seen < PAGE) break;
       }
     }
+    const consents = await this.#consents.purge(now, await this.holds());
+    if (consents > 0) result.consents = consents;
     return result;
+  }
+
+  /** Keep consent events (the consent ledger); an id stored already is rewritten as it was. */
+  async writeConsents(events: readonly ConsentEvent[]): Promise<void> {
+    this.#ready('writeConsents');
+    await this.#consents.write(events);
+  }
+
+  /** The consent events that match `query`, oldest first. */
+  async *readConsents(query: ConsentQuery = {}): AsyncGenerator<ConsentEvent> {
+    this.#ready('readConsents');
+    yield* await this.#consents.read(query);
   }
 
   /** Delete every record of `subject` not under legal hold; held ones are counted, not touched. */

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 
 /** The schema version this code writes and reads, kept in SQLite's `user_version` pragma. */
-export const SQLITE_SCHEMA_VERSION = 3;
+export const SQLITE_SCHEMA_VERSION = 4;
 
 /**
  * The earliest expiry a row still has, or NULL when it has none. SQLite's many-argument `min()` is
@@ -98,6 +98,18 @@ const MIGRATIONS: readonly string[] = [
    DROP INDEX IF EXISTS access_records_exp_security;
    CREATE INDEX IF NOT EXISTS access_records_exp_next ON access_records (exp_next)
      WHERE held = 0 AND exp_next IS NOT NULL;`,
+  // The consent ledger: a table of its own, since its events outlive the records (they show the
+  // consent that let records in) and follow a retention of their own.
+  `CREATE TABLE IF NOT EXISTS consent_events (
+     id TEXT PRIMARY KEY,
+     time TEXT NOT NULL,
+     visitor_id TEXT,
+     expires TEXT NOT NULL,
+     event TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS consent_events_visitor_id ON consent_events (visitor_id)
+     WHERE visitor_id IS NOT NULL;
+   CREATE INDEX IF NOT EXISTS consent_events_expires ON consent_events (expires);`,
 ];
 
 /**

@@ -3,9 +3,11 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent, ConsentQuery } from './consent-events.js';
 import { isHeld, normalizeHold } from './hold-scope.js';
 import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
+import { SqliteConsents, timeRange } from './sqlite-consents.js';
 import { sqliteDisclose, sqliteDisclosures } from './sqlite-disclosures.js';
 import { SqliteHolds } from './sqlite-holds.js';
 import { RowWriter } from './sqlite-rows.js';
@@ -178,6 +180,7 @@ export class SqliteStore implements Store {
   #purgeAll: ((now: string) => PurgeResult) | undefined;
   #eraseSubject: ((subject: Subject) => EraseResult) | undefined;
   #holds: SqliteHolds | undefined;
+  #consents: SqliteConsents | undefined;
   readonly #wal = new WalTruncation(
     () => this.#db,
     () => this.name,
@@ -254,7 +257,9 @@ export class SqliteStore implements Store {
   async purge(now: Date): Promise<PurgeResult> {
     this.#ready('purge');
     const result = this.#purgeAll!(now.toISOString());
-    if (result.deleted > 0 || Object.values(result.removed).some((n) => n > 0)) {
+    const consents = this.#consents!.purge(now, this.#holds!.list());
+    if (consents > 0) result.consents = consents;
+    if (result.deleted > 0 || consents > 0 || Object.values(result.removed).some((n) => n > 0)) {
       this.#wal.clear();
     }
     return result;
@@ -277,14 +282,7 @@ export class SqliteStore implements Store {
       filters.push(`${SUBJECT_COLUMN[kind]} = ?`);
       params.push(value);
     }
-    if (query.from !== undefined) {
-      filters.push('time >= ?');
-      params.push(query.from.toISOString());
-    }
-    if (query.to !== undefined) {
-      filters.push('time < ?');
-      params.push(query.to.toISOString());
-    }
+    timeRange(query, filters, params);
     filters.push('(time, id) > (?, ?)');
     const statement = this.#readStatement(filters);
     let after: [string, string] = ['', ''];
@@ -312,6 +310,18 @@ export class SqliteStore implements Store {
     const result = this.#eraseSubject!(subject);
     if (result.erased > 0) this.#wal.clear();
     return result;
+  }
+
+  /** Keep consent events in the `consent_events` table; one whose id is stored is ignored. */
+  async writeConsents(events: readonly ConsentEvent[]): Promise<void> {
+    this.#ready('writeConsents');
+    this.#consents!.write(events);
+  }
+
+  /** The consent events that match `query`, oldest first. */
+  async *readConsents(query: ConsentQuery = {}): AsyncGenerator<ConsentEvent> {
+    this.#ready('readConsents');
+    yield* this.#consents!.read(query);
   }
 
   /**
@@ -374,6 +384,7 @@ export class SqliteStore implements Store {
     this.#purgeAll = undefined;
     this.#eraseSubject = undefined;
     this.#holds = undefined;
+    this.#consents = undefined;
     db.close();
   }
 
@@ -423,6 +434,7 @@ export class SqliteStore implements Store {
     this.#statements = statements;
     const holds = new SqliteHolds(db);
     this.#holds = holds;
+    this.#consents = new SqliteConsents(db);
     const rows = new RowWriter(db);
     this.#insertBatch = db.transaction((records: readonly AccessRecord[]) => {
       const current = holds.current();

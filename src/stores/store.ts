@@ -1,4 +1,5 @@
 import type { AccessRecord, Category } from '../record.js';
+import type { ConsentEvent, ConsentQuery } from './consent-events.js';
 
 /** A value or a promise of it: every store method may answer either way. */
 export type MaybePromise<T> = T | Promise<T>;
@@ -93,6 +94,8 @@ export interface PurgeResult {
   removed: Partial<Record<Category, number>>;
   /** How many whole records were deleted. */
   deleted: number;
+  /** How many consent events reached their retention and were deleted; absent when none. */
+  consents?: number;
 }
 
 /**
@@ -104,7 +107,10 @@ export interface Store {
   readonly name?: string;
   /** Append a batch. Must be idempotent by record `id`: the dispatcher may retry a batch. */
   write(records: readonly AccessRecord[]): MaybePromise<void>;
-  /** Apply retention at `now`: drop expired categories, then records left empty; skip held ones. */
+  /**
+   * Apply retention at `now`: drop expired categories, then records left empty; skip held ones.
+   * A store with a consent ledger also deletes the events past their `expires` that no hold covers.
+   */
   purge?(now: Date): MaybePromise<PurgeResult>;
   /** Iterate records, oldest first. */
   read?(query: ReadQuery): AsyncIterable<AccessRecord> | Iterable<AccessRecord>;
@@ -132,6 +138,13 @@ export interface Store {
   disclose?(entry: Disclosure): MaybePromise<void>;
   /** The disclosure register, oldest entry first. */
   disclosures?(): MaybePromise<Disclosure[]>;
+  /**
+   * Keep consent events (the consent ledger), idempotent by event id. Called after `write` with
+   * the events that rode with that batch, and retried with it.
+   */
+  writeConsents?(events: readonly ConsentEvent[]): MaybePromise<void>;
+  /** Iterate consent events, oldest first. */
+  readConsents?(query: ConsentQuery): AsyncIterable<ConsentEvent> | Iterable<ConsentEvent>;
   /** Connect or create the schema; awaited before the first write. */
   init?(): MaybePromise<void>;
   /** Release resources. */

@@ -13,6 +13,7 @@
 import type { AccessRecord } from '../record.js';
 import { matchesQuery } from '../stores/retention.js';
 import type { ReadQuery, Store } from '../stores/store.js';
+import { consentTests } from './contract-consents.js';
 import { holdTests } from './contract-holds.js';
 import { inStoreOrder, readAll } from './contract-records.js';
 import { retentionTests } from './contract-retention.js';
@@ -78,6 +79,8 @@ export interface StoreCapabilities {
   purge: boolean;
   erase: boolean;
   holds: boolean;
+  /** A consent ledger: `writeConsents` and `readConsents`. */
+  consents: boolean;
   init: boolean;
   close: boolean;
 }
@@ -90,6 +93,7 @@ export function capabilitiesOf(store: Store): StoreCapabilities {
     purge: has('purge'),
     erase: has('erase'),
     holds: has('hold') && has('release') && has('holds'),
+    consents: has('writeConsents') && has('readConsents'),
     init: has('init'),
     close: has('close'),
   };
@@ -129,7 +133,8 @@ const BLIND = 'not checked: the store has no read() and no inspect option was gi
  * it must return a new, independent store each time, synchronously and without I/O: connecting and
  * creating the schema belong in `init()`, which the contract awaits. Give each store its own
  * table, key prefix or file. Which tests run follows from the store's methods: `write` always;
- * `read`, `purge`, `erase`, and `hold`/`release`/`holds` when present. The tests of idempotency by
+ * `read`, `purge`, `erase`, `hold`/`release`/`holds`, and the consent ledger
+ * (`writeConsents`/`readConsents`) when present. The tests of idempotency by
  * id need to see what the store holds: through `read`, or through the `inspect` option.
  *
  * What a store must do to pass, beyond the {@link Store} documentation:
@@ -218,6 +223,7 @@ export function storeContract<S extends Store>(
     writeReadTests(context);
     if (capabilities.purge || capabilities.erase) retentionTests(context);
     if (capabilities.holds) holdTests(context);
+    if (capabilities.consents) consentTests(context);
   });
 }
 
@@ -244,6 +250,7 @@ function lifecycleTests<S extends Store>(context: ContractContext<S>): void {
   });
 }
 
+export { contractConsent } from './contract-consents.js';
 export {
   CONTRACT_BASE_TIME,
   type ContractRecordOverrides,

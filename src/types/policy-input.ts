@@ -164,6 +164,11 @@ export interface PolicyInput {
          * at once, `keep` (the default) leaves them until their retention ends.
          */
         onWithdraw?: 'erase' | 'keep' | undefined;
+        /**
+         * How long the consent ledger keeps each change of choice, an ISO 8601 duration: long
+         * enough to show the consent behind every record collected under it. Default `P3Y`.
+         */
+        ledgerRetention?: string | undefined;
       }
     | undefined;
   /** What the generated notice says beyond the categories: who answers for the log, and why. */

@@ -125,7 +125,12 @@ export interface Policy {
   /** The analytics cookie, used when `categories.nonessential.visitor` is `cookie`. */
   cookie: { name: string; maxAge: string };
   /** The cookie that remembers opt-out or consent. */
-  choices: { cookieName: string; maxAge: string; onWithdraw: 'erase' | 'keep' };
+  choices: {
+    cookieName: string;
+    maxAge: string;
+    onWithdraw: 'erase' | 'keep';
+    ledgerRetention: string;
+  };
   /** What the generated notice says beyond the categories. */
   notice: {
     controller?: string | undefined;

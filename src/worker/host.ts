@@ -7,6 +7,7 @@ import { createLookups, type Lookups } from '../pipeline/lookups.js';
 import { report } from '../pipeline/store-call.js';
 import { type DefinedPolicy, definePolicy } from '../policy/define.js';
 import type { PolicyInput } from '../policy/schema.js';
+import { consentOfCaptured } from '../privacy/consent-ledger.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
 import { createRuntime, type PolicyRuntime } from '../runtime.js';
@@ -18,13 +19,10 @@ import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from '.
 import { toSerialError } from './errors.js';
 import type { StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
-import { REMOTE_METHODS } from './remote-store.js';
+import { ITERATED, REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
 import { applyTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
-
-/** The store methods the privacy operations on the serving thread may call here. */
-const CAPABILITIES = REMOTE_METHODS;
 
 /** How often the counters are published while records are on their way. */
 const PUBLISH_MS = 10;
@@ -134,7 +132,7 @@ export class WorkerHost {
       methods: stores.map((store, i) =>
         this.#setup.stores[i]!.where === 'main'
           ? []
-          : CAPABILITIES.filter((m) => typeof store[m] === 'function'),
+          : REMOTE_METHODS.filter((m) => typeof store[m] === 'function'),
       ),
     });
     const early = this.#early ?? [];
@@ -202,6 +200,7 @@ export class WorkerHost {
     const dispatcher = new Dispatcher<Captured>({
       stores,
       process: (c) => runtimeOf(c).process(c),
+      consentOf: consentOfCaptured((c) => runtimeOf(c).compiled.ledgerRetentionMs),
       sizeOf: (c) => {
         if (c === UNDECODABLE) throw new TypeError('a request could not be decoded');
         return capturedSize(c);
@@ -304,7 +303,7 @@ async function storeCall(
     throw new TypeError(`the store has no ${method}() in the worker`);
   }
   const result = await fn.apply(store, [...args]);
-  if (method !== 'read') return result;
+  if (!ITERATED.has(method)) return result;
   const records: unknown[] = [];
   for await (const record of result as AsyncIterable<unknown>) records.push(record);
   return records;

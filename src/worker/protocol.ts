@@ -18,6 +18,7 @@ export const PROTOCOL_VERSION = 1;
 export type StoreMethod =
   | 'purge'
   | 'read'
+  | 'readConsents'
   | 'erase'
   | 'hold'
   | 'release'
@@ -32,7 +33,7 @@ export type StoreMethod =
 export type StoreOwnMethod = Exclude<StoreMethod, 'eraseBuffered'>;
 
 /** What a store on the serving thread can be asked by the worker. */
-export type RelayMethod = 'write' | 'init' | 'close';
+export type RelayMethod = 'write' | 'writeConsents' | 'init' | 'close';
 
 /** Where one store of the logger lives, in the order of the `store` option. */
 export type StoreSlot =
@@ -133,6 +134,7 @@ export type FromWorker =
       readonly id: number;
       readonly index: number;
       readonly method: RelayMethod;
+      /** The records of `write`, or the consent events of `writeConsents`. */
       readonly records: readonly unknown[] | undefined;
     }
   | {

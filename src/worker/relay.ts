@@ -1,7 +1,6 @@
 import type { CompanyResolver } from '../enrich/company.js';
 import type { ReverseLookup } from '../enrich/domain.js';
 import type { DiagnosticLogger } from '../logger.js';
-import type { AccessRecord } from '../record.js';
 import type { Store } from '../stores/store.js';
 import type { PendingCalls } from './calls.js';
 import { cloneableDetails } from './errors.js';
@@ -28,7 +27,7 @@ export function relayStore(
   calls: PendingCalls,
   post: PostToMain,
 ): Store {
-  const call = (method: RelayMethod, records?: readonly AccessRecord[]) =>
+  const call = (method: RelayMethod, records?: readonly unknown[]) =>
     calls.start((id) => post({ t: 'relay', id, index, method, records }));
   const store: Store = {
     name,
@@ -39,6 +38,11 @@ export function relayStore(
   if (methods.includes('init')) {
     store.init = async () => {
       await call('init');
+    };
+  }
+  if (methods.includes('writeConsents')) {
+    store.writeConsents = async (events) => {
+      await call('writeConsents', events);
     };
   }
   if (methods.includes('close')) {

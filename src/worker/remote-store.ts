@@ -1,5 +1,4 @@
-import type { AccessRecord } from '../record.js';
-import type { ReadQuery, Store } from '../stores/store.js';
+import type { Store } from '../stores/store.js';
 import type { StoreMethod, StoreOwnMethod } from './protocol.js';
 
 /** Calls a method of the store at this slot in the worker; resolves with its answer. */
@@ -9,6 +8,7 @@ export type StoreCall = (method: StoreMethod, args: readonly unknown[]) => Promi
 export const REMOTE_METHODS: readonly StoreOwnMethod[] = [
   'purge',
   'read',
+  'readConsents',
   'erase',
   'hold',
   'release',
@@ -16,6 +16,9 @@ export const REMOTE_METHODS: readonly StoreOwnMethod[] = [
   'disclose',
   'disclosures',
 ];
+
+/** The methods that answer with an iterator: the worker collects what they yield. */
+export const ITERATED: ReadonlySet<StoreMethod> = new Set(['read', 'readConsents']);
 
 /**
  * A store that lives in the worker, as the privacy operations on the serving thread see it: each
@@ -36,17 +39,19 @@ export class RemoteStore implements Store {
   /** Add the methods the store in the worker turned out to have (a module store, once loaded). */
   expose(methods: readonly StoreMethod[]): void {
     for (const method of methods) {
-      if (method === 'read' || method === 'init' || Object.hasOwn(this, method)) continue;
+      if (ITERATED.has(method) || method === 'init' || Object.hasOwn(this, method)) continue;
       Object.defineProperty(this, method, {
         value: (...args: unknown[]) => this.#call(method, args),
         configurable: true,
       });
     }
-    if (methods.includes('read') && !Object.hasOwn(this, 'read')) {
-      Object.defineProperty(this, 'read', {
-        value: (query: ReadQuery) => this.#read(query),
-        configurable: true,
-      });
+    for (const method of ITERATED) {
+      if (methods.includes(method) && !Object.hasOwn(this, method)) {
+        Object.defineProperty(this, method, {
+          value: (query: unknown) => this.#read(method, query),
+          configurable: true,
+        });
+      }
     }
   }
 
@@ -60,8 +65,8 @@ export class RemoteStore implements Store {
   }
 
   /** Iterators cannot cross threads: the worker collects the records and sends them at once. */
-  async *#read(query: ReadQuery): AsyncGenerator<AccessRecord> {
-    const records = (await this.#call('read', [query])) as AccessRecord[];
-    yield* records;
+  async *#read(method: StoreMethod, query: unknown): AsyncGenerator<unknown> {
+    const items = (await this.#call(method, [query])) as unknown[];
+    yield* items;
   }
 }

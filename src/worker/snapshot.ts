@@ -1,4 +1,5 @@
 import type { ClientHintHeaders } from '../enrich/client-hints.js';
+import type { ConsentNote } from '../privacy/consent-ledger.js';
 import type { Captured } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
 import { type CapturedEvidence, keepPortOfClient, portableEvidence } from '../security/evidence.js';
@@ -83,7 +84,8 @@ export class SnapshotWriter {
       c.optional !== undefined ||
       c.incidents !== undefined ||
       c.hints !== undefined ||
-      c.evidence !== undefined
+      c.evidence !== undefined ||
+      c.consent !== undefined
     ) {
       // Security evidence (the allow-listed header strings and two numbers) is cloned with the
       // batch: the worker decides whether the request is flagged and so whether any of it is kept.
@@ -93,6 +95,7 @@ export class SnapshotWriter {
         c.incidents,
         flatHints(c.hints),
         c.evidence === undefined ? undefined : portableEvidence(c.evidence),
+        c.consent,
       );
     }
     this.#count++;
@@ -190,7 +193,8 @@ export function decodeBatch(
     const incidents = hasExtra ? (extras[extra + 2] as string[] | undefined) : undefined;
     const hints = hasExtra ? (extras[extra + 3] as (string | undefined)[] | undefined) : undefined;
     const evidence = hasExtra ? (extras[extra + 4] as CapturedEvidence | undefined) : undefined;
-    if (hasExtra) extra += 5;
+    const consent = hasExtra ? (extras[extra + 5] as ConsentNote | undefined) : undefined;
+    if (hasExtra) extra += 6;
     if (decision === undefined) {
       invalid();
       continue;
@@ -221,6 +225,7 @@ export function decodeBatch(
       route: s[col + 9],
       hints: hints === undefined ? undefined : unflatHints(hints),
       evidence,
+      consent,
     });
   }
 }

@@ -96,6 +96,7 @@ function slotOf(store: Store): StoreSlot {
   const methods: RelayMethod[] = ['write'];
   if (typeof store.init === 'function') methods.push('init');
   if (typeof store.close === 'function') methods.push('close');
+  if (typeof store.writeConsents === 'function') methods.push('writeConsents');
   const spill = spillOf(store);
   return spill === undefined
     ? { name, where: 'main', methods }

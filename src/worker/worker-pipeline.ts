@@ -9,6 +9,7 @@ import type { DropReason } from '../pipeline/store-writer.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { AccessRecord } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import { eraseBufferedOf, spillOf } from '../stores/spill-options.js';
 import type { Store, Subject } from '../stores/store.js';
 import { Accounting } from './accounting.js';
@@ -308,14 +309,19 @@ export class WorkerPipeline implements RecordPipeline {
         return;
       case 'relay': {
         const store = this.#o.stores[message.index];
-        const records = (message.records ?? []) as readonly AccessRecord[];
-        this.#serve(worker, message.id, () =>
-          message.method === 'write'
-            ? store?.write(records)
-            : message.method === 'init'
-              ? store?.init?.()
-              : store?.close?.(),
-        );
+        const items = message.records ?? [];
+        this.#serve(worker, message.id, () => {
+          switch (message.method) {
+            case 'write':
+              return store?.write(items as readonly AccessRecord[]);
+            case 'writeConsents':
+              return store?.writeConsents?.(items as readonly ConsentEvent[]);
+            case 'init':
+              return store?.init?.();
+            default:
+              return store?.close?.();
+          }
+        });
         return;
       }
       case 'lookup': {

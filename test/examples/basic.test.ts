@@ -9,6 +9,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Library from '../../src/index.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER = join(ROOT, 'examples/basic/server.js');
@@ -106,7 +107,7 @@ describe('example app', () => {
   it('contact form: with consent name and e-mail are kept, never the message', async () => {
     const res = await request(app)
       .post('/contact')
-      .set('Cookie', 'pl_choice=in')
+      .set('Cookie', consentCookie())
       .type('form')
       .send(form);
     expect(res.status).toBe(200);
@@ -151,9 +152,9 @@ describe('example app', () => {
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe('/privacy');
     const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-    expect(cookies.some((c) => c.startsWith('pl_choice=in;'))).toBe(true);
+    expect(cookies.some((c) => c.startsWith(`${consentCookie()};`))).toBe(true);
 
-    const after = await request(app).get('/privacy').set('Cookie', 'pl_choice=in');
+    const after = await request(app).get('/privacy').set('Cookie', consentCookie());
     expect(after.text).toContain('<dt>Analytics</dt><dd>on</dd>');
     expect(after.text).toContain('<dt>Basis</dt><dd>your consent</dd>');
     expect(after.text).toContain('<dt>Your choice</dt><dd>you opted in</dd>');

@@ -4,6 +4,7 @@ import { presets } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { accessRecordSchema } from '../../src/record-schema.js';
 import { fakeReverse, makeApp, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 /** Records of every shape the middleware writes: each preset, optional data, an incident. */
 async function realRecords(): Promise<AccessRecord[]> {
@@ -21,7 +22,7 @@ async function realRecords(): Promise<AccessRecord[]> {
         .set('X-Forwarded-For', '2001:db8:1234:5678::9')
         .set('User-Agent', ua)
         .set('Referer', 'https://news.example/story')
-        .set('Cookie', 'pl_choice=in');
+        .set('Cookie', consentCookie());
     await from(request(app).get('/products/12?utm=x'));
     await from(request(app).post('/contact')).type('form').send({ email: 'a@b.example' });
     await from(request(app).get('/attack'));

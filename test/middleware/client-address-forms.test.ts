@@ -4,6 +4,7 @@ import { definePolicy, presets } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { ADDRESS_FORMS } from '../helpers/address-forms.js';
 import { makeApp, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 type App = ReturnType<typeof makeApp>;
 
@@ -17,7 +18,7 @@ async function recordFor(
   const res = await request(app)
     .get(path)
     .set('X-Forwarded-For', forwarded)
-    .set('Cookie', 'pl_choice=in');
+    .set('Cookie', consentCookie());
   expect(res.status).toBeLessThan(500);
   const records = await storedAfter(log, store);
   expect(records.length).toBe(before + 1);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { presets } from '../../src/index.js';
 import { makeApp, SECRET, setCookies, storedAfter } from '../helpers/app.js';
 import { BrowserCookies, type Outcome } from '../helpers/browser-cookies.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const { app, log, store } = makeApp({ policy: presets.ccpa, warnings: false });
 afterAll(() => log.close());
@@ -236,7 +237,7 @@ describe('expiring the cookies a request carried', () => {
     const res = await request(gdpr.app)
       .get('/')
       .set('X-Forwarded-Proto', 'https')
-      .set('Cookie', 'pl_choice=in');
+      .set('Cookie', consentCookie());
     expect(setCookies(res)).toEqual([]);
     const records = await storedAfter(gdpr.log, gdpr.store);
     expect(records.at(-1)).not.toHaveProperty('nonessential');

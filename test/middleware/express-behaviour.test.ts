@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryStore, type PrivacyLogMiddleware, presets, privacyLog } from '../../src/index.js';
 import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 /**
  * A slice of Express's documented behaviour, run on a bare app and on the same app with the
@@ -329,7 +330,7 @@ describe.each(EXPRESSES)('%s', (_name, createExpress) => {
     it('a visitor who consented, or who objects, gets the library’s line after the app’s', async () => {
       const consent = COOKIE_WITH_CONSENT[preset] ? 1 : 0;
       const consented = await same(
-        (agent) => agent.get('/cookies').set('Cookie', 'pl_choice=in'),
+        (agent) => agent.get('/cookies').set('Cookie', consentCookie()),
         consent,
       );
       if (consent) expect(consented.library[0]).toMatch(/^pl_vid=s%3A/);

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, type PrivacyLogOptions, presets } from '../../src/index.js';
 import { normalizeIp } from '../../src/minimize/ip.js';
 import { makeApp, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 /** Every spelling of an address that must not appear in a stored record. */
 function spellings(raw: string): string[] {
@@ -111,7 +112,7 @@ describe.each(CASES)('no stored record holds the raw address: %s', (_name, optio
         await request(app)
           .get(attack ? '/attack' : '/products/7')
           .set('X-Forwarded-For', address)
-          .set('Cookie', 'pl_choice=in');
+          .set('Cookie', consentCookie());
         const records = await storedAfter(log, store);
         expect(records.length).toBe(before + 1);
         const text = JSON.stringify(records.at(-1)).toLowerCase();

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { presets } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 /** The client address a trusted proxy reports, and a referrer with a query that must never be kept. */
 const CLIENT = '8.8.8.8';
@@ -13,7 +14,7 @@ const scenarios = {
   GPC: { 'Sec-GPC': '1' },
   DNT: { DNT: '1' },
   'opt-out': { Cookie: 'pl_choice=out' },
-  'consent given': { Cookie: 'pl_choice=in' },
+  'consent given': { Cookie: consentCookie() },
 } as const satisfies Record<string, Record<string, string>>;
 type Scenario = keyof typeof scenarios;
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { presets, privacyLog } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { makeApp, SECRET, spyLogger, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 describe('the essential category', () => {
   const { app, log, store } = makeApp({ policy: presets.gdpr, warnings: false });
@@ -208,7 +209,7 @@ describe('security incidents and optional data', () => {
       res.send('ok');
     });
     // Optional data rests on consent under gdpr.
-    await request(probe).get('/').set('Cookie', 'pl_choice=in');
+    await request(probe).get('/').set('Cookie', consentCookie());
     expect(handled).toEqual([[], ['email']]);
     const record = (await storedAfter(log2, store2)).at(-1)!;
     expect(record.optional).toEqual({ email: 'a@b.example' });

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { presets, privacyLog } from '../../src/index.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import { SECRET, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const UUID = '3f2504e0-4f89-11d3-9a0c-030512345678';
 
@@ -19,7 +20,7 @@ describe.each(['classic', 'gdpr'] as const)('what %s stores of paths and referre
   afterAll(() => log.close());
 
   async function visit(path: string, referer?: string) {
-    const req = request(app).get(path).set('Cookie', 'pl_choice=in');
+    const req = request(app).get(path).set('Cookie', consentCookie());
     if (referer !== undefined) req.set('Referer', referer);
     await req;
     return (await storedAfter(log, store)).at(-1)!;

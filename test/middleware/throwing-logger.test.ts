@@ -6,6 +6,7 @@ import type { PrivacyLogOptions } from '../../src/options.js';
 import { MemoryStore } from '../../src/stores/memory-store.js';
 import type { Store } from '../../src/stores/store.js';
 import { SECRET } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 /** A diagnostic logger whose every method throws, and that counts the calls. */
 function throwingLogger() {
@@ -102,7 +103,7 @@ describe('a logger that throws never breaks a request or the app', () => {
       },
       warnings: false,
     });
-    const res = await request(app).get('/orders/A7K-22').set('Cookie', 'pl_choice=in');
+    const res = await request(app).get('/orders/A7K-22').set('Cookie', consentCookie());
     expect(res.status).toBe(200);
     expect(logger.calls.error).toBeGreaterThanOrEqual(1);
     await log.flush();
@@ -176,7 +177,7 @@ describe('req.privacyLog never throws, whatever the app passes', () => {
       );
       res.json({ kept, getter });
     });
-    const res = await request(app).get('/form').set('Cookie', 'pl_choice=in');
+    const res = await request(app).get('/form').set('Cookie', consentCookie());
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ kept: [], getter: [] });
     await log.flush();

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, PolicyError, presets } from '../../src/index.js';
 import { noticeDocument } from '../../src/privacy/notice.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const DAY = 86_400_000;
 const cnil = presets.cnil;
@@ -67,7 +68,7 @@ describe('the cnil preset: records', () => {
       .post('/contact')
       .type('form')
       .send({ email: 'ada@example.org', name: 'Ada' })
-      .set('Cookie', 'pl_choice=in');
+      .set('Cookie', consentCookie());
     const record = await last();
     expect(record.nonessential?.visitorId).toBeDefined();
     expect(record).not.toHaveProperty('optional');

@@ -118,7 +118,7 @@ serviceSuite(
     const table = uniqueName('epl_every');
     afterAll(async () => {
       await pool.query(
-        `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+        `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
       );
       await pool.end();
     });

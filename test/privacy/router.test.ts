@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, presets } from '../../src/index.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const pair = (line: string | undefined) => line?.split(';')[0] ?? '';
 const find = (cookies: string[], name: string) => cookies.find((c) => c.startsWith(`${name}=`));
@@ -113,19 +114,19 @@ describe('privacy routes, opt-in policy (gdpr)', () => {
     const consent = await request(app).post('/privacy/opt-in');
     expect(consent.body).toMatchObject({ analytics: true, basis: 'consent', choice: 'in' });
     const consentCookies = setCookies(consent);
-    expect(pair(find(consentCookies, 'pl_choice'))).toBe('pl_choice=in');
+    expect(pair(find(consentCookies, 'pl_choice'))).toBe(consentCookie());
     const visitor = pair(find(consentCookies, 'pl_vid'));
     expect(visitor).toMatch(/^pl_vid=s%3A/);
 
     const after = await request(app)
       .get('/')
-      .set('Cookie', `pl_choice=in; ${visitor}`)
+      .set('Cookie', `${consentCookie()}; ${visitor}`)
       .set('Referer', 'https://news.example/article');
     expect(setCookies(after)).toEqual([]);
 
     const withdraw = await request(app)
       .post('/privacy/opt-out')
-      .set('Cookie', `pl_choice=in; ${visitor}`);
+      .set('Cookie', `${consentCookie()}; ${visitor}`);
     expect(withdraw.body).toMatchObject({ analytics: false, choice: 'out' });
     expect(find(setCookies(withdraw), 'pl_vid')).toContain('Max-Age=0');
 
@@ -185,7 +186,7 @@ describe('an app-supplied consent function', () => {
     });
     await request(app).get('/');
     answer = false;
-    await request(app).get('/').set('Cookie', 'pl_choice=in');
+    await request(app).get('/').set('Cookie', consentCookie());
     answer = 'throw';
     const res = await request(app).get('/');
     expect(res.status).toBe(200);

@@ -51,7 +51,7 @@ serviceSuite('PG_URL', 'rollups kept in PostgreSQL', (url) => {
 
   afterAll(async () => {
     await pool.query(
-      `DROP TABLE IF EXISTS "${table}" CASCADE; DROP TABLE IF EXISTS "${table}_holds", "${table}_schema", "${table}_rollups", "${table}_rollup_state", "${table}_rollup_late"; DROP FUNCTION IF EXISTS "${table}_rollup_queue_late"()`,
+      `DROP TABLE IF EXISTS "${table}" CASCADE; DROP TABLE IF EXISTS "${table}_holds", "${table}_consents", "${table}_schema", "${table}_rollups", "${table}_rollup_state", "${table}_rollup_late"; DROP FUNCTION IF EXISTS "${table}_rollup_queue_late"()`,
     );
     await store.close();
     await pool.end();

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { definePolicy, PolicyError, presets } from '../../src/index.js';
 import type { Category } from '../../src/record.js';
 import { makeApp, storedAfter } from '../helpers/app.js';
+import { consentCookie } from '../helpers/consent.js';
 
 const CATEGORIES = ['client', 'essential', 'nonessential', 'optional', 'security'] as const;
 
@@ -52,11 +53,15 @@ async function visit(policy: ReturnType<typeof definePolicy>, headers: Record<st
   }
 }
 
-const CONSENT = { Cookie: 'pl_choice=in' };
+/** The consent cookie that `policy` sets on opt-in. */
+const CONSENT = (policy: Parameters<typeof consentCookie>[0]) => ({
+  Cookie: consentCookie(policy),
+});
 const OBJECTIONS = {
   GPC: { 'Sec-GPC': '1' },
   DNT: { DNT: '1' },
   'opt-out': { Cookie: 'pl_choice=out' },
+  // Whatever the consent cookie covers, the signal withdraws it.
   'GPC over consent': { Cookie: 'pl_choice=in', 'Sec-GPC': '1' },
 };
 
@@ -70,7 +75,7 @@ describe.each(Object.keys(presets) as (keyof typeof presets)[])('preset %s', (na
       it(`${category} (consent): absent without consent, present with it`, async () => {
         const without = await visit(policy, {});
         expect(without.record[category]).toBeUndefined();
-        const withIt = await visit(policy, CONSENT);
+        const withIt = await visit(policy, CONSENT(policy));
         expect(withIt.record[category]).toBeDefined();
         for (const headers of Object.values(OBJECTIONS)) {
           const objected = await visit(policy, headers);
@@ -117,7 +122,7 @@ describe('a policy of its own', () => {
       recorded: false,
       reason: 'no-consent',
     });
-    const withIt = await visit(policy, CONSENT);
+    const withIt = await visit(policy, CONSENT(policy));
     expect(withIt.record.client?.ip).toBe('8.8.8.0');
     expect(withIt.status.bases.find((b) => b.category === 'client')).toMatchObject({
       recorded: true,
@@ -128,7 +133,7 @@ describe('a policy of its own', () => {
   it('keeps optional data under consent only with consent (the app saying yes counts)', async () => {
     const policy = everyCategory({ optional: 'consent' });
     expect((await visit(policy, {})).record.optional).toBeUndefined();
-    expect((await visit(policy, CONSENT)).record.optional?.email).toBe('ada@example.org');
+    expect((await visit(policy, CONSENT(policy))).record.optional?.email).toBe('ada@example.org');
     const { app, log, store } = makeApp({ policy, warnings: false, consent: () => true });
     await request(app).post('/contact').type('form').send({ email: 'ada@example.org' });
     const [record] = await storedAfter(log, store);

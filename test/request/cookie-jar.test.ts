@@ -13,6 +13,8 @@ import { Decider } from '../../src/request/decide.js';
 const SECRET = 'cookie-jar-test-secret-0123456789-abcdef';
 const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const compiled = compilePolicy(presets.gdpr);
+/** The consent cookie's value under the policy of these tests. */
+const IN = compiled.consentValue;
 
 /**
  * Just what the jar reads of a request and writes to a response; `setCookies` writes the headers
@@ -71,7 +73,7 @@ describe('CookieJar', () => {
     const value = encodeURIComponent(signVisitorId(ID, SECRET));
     const verify = vi.spyOn(cookieParser, 'signedCookie');
     for (let i = 0; i < 3; i++) {
-      const { req } = exchange(`pl_choice=in; pl_vid=${value}`);
+      const { req } = exchange(`pl_choice=${IN}; pl_vid=${value}`);
       expect(jar.read(req, false).visitorId).toBe(ID);
     }
     expect(verify).toHaveBeenCalledTimes(1);
@@ -123,7 +125,7 @@ describe('CookieJar', () => {
     expect(jar.apply(none.res, flag, jar.read(none.req, flag), decide(undefined))).toBeUndefined();
     expect(flag).not.toHaveBeenCalled();
     expect(none.setCookies()).toEqual([]);
-    const consent = exchange('__Host-pl_choice=in');
+    const consent = exchange(`__Host-pl_choice=${IN}`);
     const id = jar.apply(consent.res, flag, jar.read(consent.req, flag), decide('in'));
     expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(consent.setCookies()[0]).toMatch(/^__Host-pl_vid=s%3A/);
@@ -150,12 +152,12 @@ describe('CookieJar', () => {
   it('gives a HEAD request no new visitor id, and keeps a valid one', () => {
     const jar = new CookieJar(compiled, [SECRET]);
     const flag = vi.fn(() => false);
-    const fresh = exchange('pl_choice=in', 'HEAD');
+    const fresh = exchange(`pl_choice=${IN}`, 'HEAD');
     expect(jar.apply(fresh.res, flag, jar.read(fresh.req, false), decide('in'))).toBeUndefined();
     expect(fresh.setCookies()).toEqual([]);
     expect(flag).not.toHaveBeenCalled();
     const value = encodeURIComponent(signVisitorId(ID, SECRET));
-    const known = exchange(`pl_choice=in; pl_vid=${value}`, 'HEAD');
+    const known = exchange(`pl_choice=${IN}; pl_vid=${value}`, 'HEAD');
     expect(jar.apply(known.res, false, jar.read(known.req, false), decide('in'))).toBe(ID);
     expect(known.setCookies()).toEqual([]);
   });
@@ -163,24 +165,24 @@ describe('CookieJar', () => {
   it('reads an opt-out under either name, and consent only under the name of the scheme', () => {
     const jar = new CookieJar(compiled, [SECRET]);
     const read = (cookie: string, secure: boolean) => jar.read(exchange(cookie).req, secure);
-    expect(read('pl_choice=out; __Host-pl_choice=in', true).choice).toBe('out');
-    expect(read('pl_choice=in; __Host-pl_choice=out', false).choice).toBe('out');
-    expect(read('pl_choice=in', true).choice).toBeUndefined();
-    expect(read('__Host-pl_choice=in', false).choice).toBeUndefined();
-    expect(read('__Host-pl_choice=in', true).choice).toBe('in');
-    expect(read('pl_choice=in', false).choice).toBe('in');
-    expect(read('pl_choice=in; __Host-pl_choice=in', true).consentNames).toEqual([
+    expect(read(`pl_choice=out; __Host-pl_choice=${IN}`, true).choice).toBe('out');
+    expect(read(`pl_choice=${IN}; __Host-pl_choice=out`, false).choice).toBe('out');
+    expect(read(`pl_choice=${IN}`, true).choice).toBeUndefined();
+    expect(read(`__Host-pl_choice=${IN}`, false).choice).toBeUndefined();
+    expect(read(`__Host-pl_choice=${IN}`, true).choice).toBe('in');
+    expect(read(`pl_choice=${IN}`, false).choice).toBe('in');
+    expect(read(`pl_choice=${IN}; __Host-pl_choice=${IN}`, true).consentNames).toEqual([
       'pl_choice',
       '__Host-pl_choice',
     ]);
-    expect(read('pl_choice=out; __Host-pl_choice=in', true).consentNames).toEqual([
+    expect(read(`pl_choice=out; __Host-pl_choice=${IN}`, true).consentNames).toEqual([
       '__Host-pl_choice',
     ]);
   });
 
   it('forgets: takes back an id not yet sent, expires the visitor cookies and a consent', () => {
     const jar = new CookieJar(compiled, [SECRET]);
-    const { req, res, setCookies } = exchange('pl_choice=in; __Host-pl_vid=x; pl_vid=y');
+    const { req, res, setCookies } = exchange(`pl_choice=${IN}; __Host-pl_vid=x; pl_vid=y`);
     const state = jar.read(req, false);
     expect(jar.apply(res, false, state, decide('in'))).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(jar.forget(res, state)).toBe(true);
@@ -228,7 +230,7 @@ describe('the middleware and req.secure', () => {
     const res = await request(app)
       .get('/')
       .set('X-Forwarded-Proto', 'https')
-      .set('Cookie', '__Host-pl_choice=in')
+      .set('Cookie', `__Host-pl_choice=${IN}`)
       .expect(200);
     expect(reads).toBe(1);
     expect(String(res.headers['set-cookie'])).toMatch(/__Host-pl_vid=s%3A.*Secure/);

@@ -20,7 +20,7 @@ serviceSuite('PG_URL', 'security records on PostgreSQL, two processes sharing on
   const keys = generateKeyPairSync('ed25519');
   afterAll(async () => {
     await pool.query(
-      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
     );
     await pool.end();
   });

@@ -18,7 +18,7 @@ serviceSuite('PG_URL', 'PostgresStore', (url) => {
     {
       cleanup: async (store) => {
         await pool.query(
-          `DROP TABLE IF EXISTS "${store.table}", "${store.table}_holds", "${store.table}_schema" CASCADE`,
+          `DROP TABLE IF EXISTS "${store.table}", "${store.table}_holds", "${store.table}_consents", "${store.table}_schema" CASCADE`,
         );
       },
     },
@@ -41,7 +41,7 @@ serviceSuite('PG_URL', 'PostgresStore, copy: false', (url) => {
     {
       cleanup: async (store) => {
         await pool.query(
-          `DROP TABLE IF EXISTS "${store.table}", "${store.table}_holds", "${store.table}_schema" CASCADE`,
+          `DROP TABLE IF EXISTS "${store.table}", "${store.table}_holds", "${store.table}_consents", "${store.table}_schema" CASCADE`,
         );
       },
     },

@@ -38,7 +38,7 @@ serviceSuite('PG_URL', 'faults between the app and PostgreSQL', (url) => {
       async dispose() {
         await pool.end().catch(() => {});
         await direct.query(
-          `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+          `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
         );
       },
     };

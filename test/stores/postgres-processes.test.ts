@@ -18,7 +18,7 @@ serviceSuite('PG_URL', 'three processes sharing one PostgreSQL table', (url) => 
   const table = uniqueName('epl_procs');
   afterAll(async () => {
     await pool.query(
-      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
     );
     await pool.end();
   });

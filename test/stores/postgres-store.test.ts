@@ -50,7 +50,7 @@ serviceSuite('PG_URL', 'PostgresStore on PostgreSQL', (url) => {
     for (const store of stores.splice(0)) await store.close();
     for (const table of tables.splice(0)) {
       await pool.query(
-        `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+        `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
       );
     }
   });

@@ -134,7 +134,7 @@ describe('SqliteStore schema', () => {
     const path = join(dir, 'v2.sqlite');
     const { plain, evidence, covered } = versionTwoFile(path);
     const store = await openStore(path);
-    expect(SQLITE_SCHEMA_VERSION).toBe(3);
+    expect(SQLITE_SCHEMA_VERSION).toBe(4);
     expect(indexes(path)).toEqual([
       'access_records_email',
       'access_records_exp_next',

@@ -67,6 +67,7 @@ describe('capabilities', () => {
       purge: true,
       erase: true,
       holds: typeof (new MemoryStore() as { hold?: unknown }).hold === 'function',
+      consents: true,
       init: false,
       close: false,
     });
@@ -75,9 +76,12 @@ describe('capabilities', () => {
       purge: false,
       erase: false,
       holds: false,
+      consents: false,
       init: false,
       close: false,
     });
+    // Half a ledger is none: a store that keeps events must also give them back.
+    expect(capabilitiesOf({ write() {}, writeConsents() {} }).consents).toBe(false);
   });
 
   it('the odd store does fail on its own, so the wrapper is what makes it pass', async () => {

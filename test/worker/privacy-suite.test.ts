@@ -14,6 +14,7 @@ await import('../privacy/router.test.js');
 await import('../privacy/subjects.test.js');
 await import('../privacy/retention.test.js');
 await import('../privacy/every-store.test.js');
+await import('../privacy/consent-ledger.test.js');
 
 afterAll(() => {
   expect(made.count).toBeGreaterThan(5);

@@ -41,7 +41,7 @@ serviceSuite('PG_URL', 'worker mode: faults between the worker and PostgreSQL', 
         },
         async dispose() {
           await direct.query(
-            `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+            `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
           );
         },
       };

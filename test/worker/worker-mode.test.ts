@@ -285,7 +285,7 @@ serviceSuite('PG_URL', 'worker mode: PostgresStore from a connection string', (u
   pool.on('error', () => {});
   afterAll(async () => {
     await pool.query(
-      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_schema" CASCADE`,
+      `DROP TABLE IF EXISTS "${table}", "${table}_holds", "${table}_consents", "${table}_schema" CASCADE`,
     );
     await pool.end();
   });
