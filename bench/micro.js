@@ -18,6 +18,7 @@ import { fixed, median, mib, table, thousands } from './lib.js';
 import { simulate } from './simulate.js';
 import {
   CHOICE_COOKIE,
+  CONSENT,
   clientAddress,
   makeRequests,
   random,
@@ -84,7 +85,7 @@ function issueVisitorCookies(n) {
       path: '/',
       headers: {
         host: 'shop.example',
-        cookie: `${CHOICE_COOKIE}=in`,
+        cookie: `${CHOICE_COOKIE}=${CONSENT}`,
         'x-forwarded-for': `81.2.${70 + Math.floor(i / 250)}.${1 + (i % 250)}`,
         'x-forwarded-proto': 'https',
       },

@@ -74,7 +74,7 @@ if (!args['no-build']) {
 const { default: autocannon } = await import('autocannon');
 const { VARIANTS } = await import('./app.js');
 const lib = await import('./lib.js');
-const { CHOICE_COOKIE, HOST, Visitors } = await import('./traffic.js');
+const { CHOICE_COOKIE, CONSENT, HOST, Visitors } = await import('./traffic.js');
 
 const machine = lib.machine();
 console.log(
@@ -113,7 +113,7 @@ async function issueVisitorCookies(n) {
   const issue = async (i) => {
     const res = await get(`${server.url}/`, {
       host: HOST,
-      cookie: `${CHOICE_COOKIE}=in`,
+      cookie: `${CHOICE_COOKIE}=${CONSENT}`,
       'x-forwarded-proto': 'https',
       'x-forwarded-for': `81.2.${70 + Math.floor(i / 250)}.${1 + (i % 250)}`,
     });

@@ -14,6 +14,25 @@ export const HOST = 'shop.example';
  */
 export const CHOICE_COOKIE = '__Host-pl_choice';
 
+/**
+ * What a consenting browser's choice cookie holds: `in`, then one token per purpose under consent.
+ * The mix serves every preset, so it carries the tokens of all of them: a consent counts where the
+ * cookie covers every purpose the policy asks consent for, and extra tokens do no harm.
+ */
+export const CONSENT = await consentValue();
+
+async function consentValue() {
+  const [{ presets }, { compilePolicy }] = await Promise.all([
+    import('../dist/index.js'),
+    import('../dist/policy/compile.js'),
+  ]);
+  const tokens = new Set();
+  for (const name of Object.keys(presets)) {
+    for (const token of compilePolicy(presets[name]).consentScope) tokens.add(token);
+  }
+  return ['in', ...tokens].join('.');
+}
+
 /** A small, fast, seedable PRNG (mulberry32): returns floats in [0, 1). */
 export function random(seed) {
   let a = seed >>> 0;
@@ -305,12 +324,12 @@ export function cookieHeader(r, state, visitorCookies) {
     case 'foreign':
       return foreign();
     case 'visitor':
-      return `${foreign()}; ${CHOICE_COOKIE}=in; ${visitor()}`;
+      return `${foreign()}; ${CHOICE_COOKIE}=${CONSENT}; ${visitor()}`;
     case 'consent':
-      return `${CHOICE_COOKIE}=in`;
+      return `${CHOICE_COOKIE}=${CONSENT}`;
     case 'tampered': {
       const pair = visitor();
-      return `${CHOICE_COOKIE}=in; ${pair.slice(0, -3)}${pair.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+      return `${CHOICE_COOKIE}=${CONSENT}; ${pair.slice(0, -3)}${pair.endsWith('AAA') ? 'BBB' : 'AAA'}`;
     }
     case 'optOut':
       return `${foreign()}; ${CHOICE_COOKIE}=out`;

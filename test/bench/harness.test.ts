@@ -237,7 +237,7 @@ describe('the simulated request', () => {
         'x-forwarded-for': '81.2.69.160',
         'x-forwarded-proto': 'https',
         referer: 'https://www.google.com/search?q=kettle',
-        cookie: `${traffic.CHOICE_COOKIE}=in`,
+        cookie: `${traffic.CHOICE_COOKIE}=${traffic.CONSENT}`,
       },
     });
     simulate(logger, {
