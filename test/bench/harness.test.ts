@@ -57,6 +57,7 @@ interface AppModule {
 interface TrafficModule {
   SECRET: string;
   CHOICE_COOKIE: string;
+  CONSENT: string;
   makeRequests(options: {
     count: number;
     visitorCookies: readonly string[];

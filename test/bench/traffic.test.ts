@@ -12,6 +12,7 @@ interface Spec {
 }
 interface TrafficModule {
   CHOICE_COOKIE: string;
+  CONSENT: string;
   HOST: string;
   random(seed: number): () => number;
   weighted<T>(r: () => number, pairs: readonly (readonly [number, T])[]): T;
