@@ -435,7 +435,7 @@ async function storesToMeasure() {
     ['MemoryStore', () => new MemoryStore()],
   ];
   const skipped = [];
-  const pgBuild = join(DIST, 'stores/postgres-store.js');
+  const pgBuild = join(DIST, 'stores/postgres/store.js');
   if (!process.env.PG_URL) skipped.push(['PostgresStore', 'PG_URL is not set']);
   else if (!existsSync(pgBuild)) skipped.push(['PostgresStore', 'no PostgresStore in dist/ yet']);
   else {
@@ -458,7 +458,7 @@ async function storesToMeasure() {
       },
     ]);
   }
-  const redisBuild = join(DIST, 'stores/redis-stream-store.js');
+  const redisBuild = join(DIST, 'stores/redis/store.js');
   if (!process.env.REDIS_URL) skipped.push(['RedisStreamStore', 'REDIS_URL is not set']);
   else if (!existsSync(redisBuild))
     skipped.push(['RedisStreamStore', 'no RedisStreamStore in dist/ yet']);

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SqliteStore } from '../dist/index.js';
-import { batchJson, insertSql, tableNames } from '../dist/stores/postgres-sql.js';
-import { PostgresStore } from '../dist/stores/postgres-store.js';
-import { RedisStreamStore } from '../dist/stores/redis-stream-store.js';
+import { batchJson, insertSql, tableNames } from '../dist/stores/postgres/sql.js';
+import { PostgresStore } from '../dist/stores/postgres/store.js';
+import { RedisStreamStore } from '../dist/stores/redis/store.js';
 import { contractRecord } from '../dist/testing/store-contract.js';
 
 const indexes = process.argv.includes('--indexes');

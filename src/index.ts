@@ -98,9 +98,9 @@ export type { EvidenceExportOptions, EvidenceExportResult } from './security/exp
 export { openSealed, SealError } from './security/seal.js';
 /** Built-in stores; PostgreSQL and Redis come from their own subpaths. */
 export type { ConsentEvent, ConsentQuery, ConsentSource } from './stores/consent-events.js';
-export { MemoryStore } from './stores/memory-store.js';
-export { NdjsonStore } from './stores/ndjson-store.js';
-export { SqliteStore } from './stores/sqlite-store.js';
+export { MemoryStore } from './stores/memory/store.js';
+export { NdjsonStore } from './stores/ndjson/store.js';
+export { SqliteStore } from './stores/sqlite/store.js';
 export type {
   Disclosure,
   DisclosureScope,

@@ -35,7 +35,7 @@ import { handleShutdownSignals } from './shutdown-signals.js';
 import type { ConsentEvent, ConsentQuery } from './stores/consent-events.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { spillOf } from './stores/spill-options.js';
-import { SqliteStore } from './stores/sqlite-store.js';
+import { SqliteStore } from './stores/sqlite/store.js';
 import type { Store } from './stores/store.js';
 import { canResolveAddresses } from './worker/client-address.js';
 import { startWorkerPipeline } from './worker/worker-mode.js';

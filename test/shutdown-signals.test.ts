@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PolicyError, presets, privacyLog } from '../src/index.js';
 import { handleShutdownSignals } from '../src/shutdown-signals.js';
-import { MemoryStore } from '../src/stores/memory-store.js';
+import { MemoryStore } from '../src/stores/memory/store.js';
 
 // process.emit() runs the listeners without a real signal, so nothing here can end the worker:
 // a listener of the test's own is always present, and the logger then never raises the signal.

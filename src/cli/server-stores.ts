@@ -1,4 +1,4 @@
-import { tableNames } from '../stores/postgres-sql.js';
+import { tableNames } from '../stores/postgres/sql.js';
 import { loadOptional } from './drivers.js';
 import { CliError, UsageError } from './errors.js';
 import { noAccessLog } from './no-access-log.js';
@@ -26,7 +26,7 @@ export async function openPostgres({
     throw new UsageError(`--table: ${message(err).replace(/^PostgresStore: table /, '')}`);
   }
   const [{ PostgresStore }, pg] = await Promise.all([
-    import('../stores/postgres-store.js'),
+    import('../stores/postgres/store.js'),
     loadOptional(() => import('pg'), 'pg', 'a PostgreSQL store'),
   ]);
   const Pool = (pg as { default?: { Pool: unknown }; Pool?: unknown }).default?.Pool ?? pg.Pool;
@@ -80,7 +80,7 @@ export async function openPostgres({
 /** The Redis store at `target`: some of its keys must exist under the prefix. */
 export async function openRedis({ url, label, prefix }: StoreTarget): Promise<OpenedStore> {
   const [{ RedisStreamStore }, redis] = await Promise.all([
-    import('../stores/redis-stream-store.js'),
+    import('../stores/redis/store.js'),
     loadOptional(() => import('redis'), 'redis', 'a Redis store'),
   ]);
   let client: ReturnType<typeof redis.createClient>;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { loadDriver, SqliteStore } from '../stores/sqlite-store.js';
+import { loadDriver, SqliteStore } from '../stores/sqlite/store.js';
 import type { Store } from '../stores/store.js';
 import { loadOptional } from './drivers.js';
 import { CliError, UsageError } from './errors.js';

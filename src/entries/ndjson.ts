@@ -1,2 +1,2 @@
 // `express-privacy-log/stores/ndjson`: one JSON line per record, to a file or a stream.
-export { NdjsonStore, type NdjsonStoreOptions } from '../stores/ndjson-store.js';
+export { NdjsonStore, type NdjsonStoreOptions } from '../stores/ndjson/store.js';

@@ -8,5 +8,5 @@ export {
   type PostgresPurgeResult,
   PostgresStore,
   type PostgresStoreOptions,
-} from '../stores/postgres-store.js';
+} from '../stores/postgres/store.js';
 export type { SpillOptions } from '../stores/spill-options.js';

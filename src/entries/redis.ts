@@ -3,5 +3,5 @@ export {
   type RedisLike,
   RedisStreamStore,
   type RedisStreamStoreOptions,
-} from '../stores/redis-stream-store.js';
+} from '../stores/redis/store.js';
 export type { SpillOptions } from '../stores/spill-options.js';

@@ -3,4 +3,4 @@ export {
   SQLITE_SCHEMA_VERSION,
   SqliteStore,
   type SqliteStoreOptions,
-} from '../stores/sqlite-store.js';
+} from '../stores/sqlite/store.js';

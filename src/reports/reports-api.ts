@@ -1,9 +1,9 @@
 import type { DiagnosticLogger } from '../logger.js';
 import { report } from '../pipeline/store-call.js';
 import { parseDuration } from '../policy/duration.js';
-import { MemoryStore } from '../stores/memory-store.js';
-import { SqliteRollups } from '../stores/sqlite-rollups.js';
-import { SqliteStore } from '../stores/sqlite-store.js';
+import { MemoryStore } from '../stores/memory/store.js';
+import { SqliteRollups } from '../stores/sqlite/rollups.js';
+import { SqliteStore } from '../stores/sqlite/store.js';
 import type { Store } from '../stores/store.js';
 import { MemoryRollups, type RollupStore } from './rollup-store.js';
 import { type RollupRunResult, updateRollups } from './runner.js';

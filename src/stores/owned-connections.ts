@@ -1,5 +1,5 @@
-import type { PgClient, PgPool } from './postgres-session.js';
-import type { RedisLike } from './redis-stream-store.js';
+import type { PgClient, PgPool } from './postgres/session.js';
+import type { RedisLike } from './redis/store.js';
 
 /**
  * Connections a store opens and closes itself, from plain data (a connection string, pool

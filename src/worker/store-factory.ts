@@ -9,15 +9,15 @@ import type { WorkerStoreConfig } from '../stores/worker-config.js';
 export async function buildStore(config: WorkerStoreConfig): Promise<Store> {
   switch (config.kind) {
     case 'sqlite': {
-      const { SqliteStore } = await import('../stores/sqlite-store.js');
+      const { SqliteStore } = await import('../stores/sqlite/store.js');
       return new SqliteStore(config.options);
     }
     case 'postgres': {
-      const { PostgresStore } = await import('../stores/postgres-store.js');
+      const { PostgresStore } = await import('../stores/postgres/store.js');
       return new PostgresStore(config.options as ConstructorParameters<typeof PostgresStore>[0]);
     }
     case 'redis': {
-      const { RedisStreamStore } = await import('../stores/redis-stream-store.js');
+      const { RedisStreamStore } = await import('../stores/redis/store.js');
       return new RedisStreamStore(
         config.options as ConstructorParameters<typeof RedisStreamStore>[0],
       );

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { requireBuiltCli, runCli } from '../helpers/cli.js';
 import { isoAfter, makeRecord } from '../helpers/records.js';
 

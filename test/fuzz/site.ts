@@ -4,7 +4,7 @@ import net from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { type PrivacyLogMiddleware, privacyLog } from '../../src/index.js';
 import type { DefinedPolicy } from '../../src/policy/define.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { type HostileRequest, requestBytes } from './hostile-request.js';
 

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { privacyLog } from '../../src/index.js';
 import type { PrivacyLogOptions } from '../../src/options.js';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 

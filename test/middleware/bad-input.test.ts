@@ -7,7 +7,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NdjsonStore, presets, privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { makeApp, SECRET, setCookies, spyLogger, storedAfter } from '../helpers/app.js';
 
 describe('hostile or malformed requests', () => {

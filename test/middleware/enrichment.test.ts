@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { fakeReverse, makeApp, SECRET, spyLogger, storedAfter } from '../helpers/app.js';
 
 const CHROME_UA =

@@ -3,7 +3,7 @@ import express4 from 'express4';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 
 type Factory = () => Express;

@@ -5,7 +5,7 @@ import express4 from 'express4';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presets, privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { makeApp, SECRET, spyLogger, storedAfter } from '../helpers/app.js';
 import { consentCookie } from '../helpers/consent.js';
 

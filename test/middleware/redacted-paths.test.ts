@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presets, privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, storedAfter } from '../helpers/app.js';
 import { consentCookie } from '../helpers/consent.js';
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogOptions } from '../../src/options.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import type { Store } from '../../src/stores/store.js';
 import { SECRET } from '../helpers/app.js';
 import { consentCookie } from '../helpers/consent.js';

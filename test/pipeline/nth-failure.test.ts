@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import type { Store } from '../../src/stores/store.js';
 import { readAll } from '../../src/testing/store-contract.js';
 import { expectInvariant, fastOptions, idOf, items, pushAll, sleep } from './fixtures.js';

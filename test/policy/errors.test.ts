@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { definePolicy, PolicyError, presets, privacyLog } from '../../src/index.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET } from '../helpers/app.js';
 
 function thrown(fn: () => unknown): PolicyError {

@@ -5,7 +5,7 @@ import { isRegionalPolicy } from '../../src/policy/by-region.js';
 import { isDefinedPolicy } from '../../src/policy/define.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { startupWarnings, Warnings } from '../../src/policy/warnings.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { makeApp, SECRET, spyLogger, storedAfter } from '../helpers/app.js';
 
 function thrown(fn: () => unknown): PolicyError {

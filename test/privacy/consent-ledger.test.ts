@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import { noticeHash } from '../../src/privacy/consent-ledger.js';
 import type { ConsentEvent } from '../../src/stores/consent-events.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import type { Store } from '../../src/stores/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { privacyLog } from '../../src/index.js';
 import { RetentionScheduler } from '../../src/privacy/retention.js';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import type { PurgeResult, Store } from '../../src/stores/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { isoAfter, makeRecord } from '../helpers/records.js';

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { definePolicy, presets } from '../../src/index.js';
 import { noticeDocument } from '../../src/privacy/notice.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
 
 /** Opt in, then visit a page and send the contact form; returns the browser's cookies. */

@@ -1,6 +1,6 @@
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogMiddleware } from '../../src/middleware.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
 

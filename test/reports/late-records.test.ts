@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, it, vi } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { SqliteRollups } from '../../src/stores/sqlite-rollups.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { SqliteRollups } from '../../src/stores/sqlite/rollups.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { lateRecordsScenario } from './late-scenario.js';
 

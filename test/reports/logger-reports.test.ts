@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogMiddleware } from '../../src/middleware.js';
 import { OTHER } from '../../src/reports/bucket.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
 

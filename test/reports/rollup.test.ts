@@ -7,7 +7,7 @@ import { MemoryRollups } from '../../src/reports/rollup-store.js';
 import { updateRollups } from '../../src/reports/runner.js';
 import type { BreakdownRow, Figure } from '../../src/reports/suppress.js';
 import { type TrafficReport, trafficReport } from '../../src/reports/traffic.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { DAY, SET_START, trafficSet, truth } from './traffic-set.js';
 
 // Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).

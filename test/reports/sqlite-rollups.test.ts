@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LeaseLostError, MemoryRollups } from '../../src/reports/rollup-store.js';
 import { updateRollups } from '../../src/reports/runner.js';
 import { trafficReport } from '../../src/reports/traffic.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { SqliteRollups } from '../../src/stores/sqlite-rollups.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
+import { SqliteRollups } from '../../src/stores/sqlite/rollups.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { DAY, SET_START, trafficSet } from './traffic-set.js';
 
 // Large generated traffic sets: generous bounds on a shared, busy machine (no timing is asserted).

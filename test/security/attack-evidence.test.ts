@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presets, privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 
 const SQLMAP = 'sqlmap/1.7.2#stable (https://sqlmap.org)';

@@ -19,7 +19,7 @@ import { definePolicy, presets, type privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { canonicalJson } from '../../src/security/canonical.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { attackSite, INJECTION, SQLMAP, scriptedAttack } from '../helpers/attack-site.js';
 import { cli } from '../helpers/cli.js';
 

@@ -7,7 +7,7 @@ import { presets, privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { verifyChains } from '../../src/security/verify.js';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 

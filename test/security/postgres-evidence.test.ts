@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { definePolicy, presets, type privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { attackSite, INJECTION, SQLMAP, scriptedAttack } from '../helpers/attack-site.js';
 import { cli } from '../helpers/cli.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';

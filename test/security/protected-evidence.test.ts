@@ -6,8 +6,8 @@ import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import type { Store } from '../../src/stores/store.js';
 import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
 

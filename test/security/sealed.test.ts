@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePolicy, presets, privacyLog } from '../../src/index.js';
 import { readAll } from '../../src/security/api.js';
 import { openSealed, SealError } from '../../src/security/seal.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { cli } from '../helpers/cli.js';
 

@@ -10,7 +10,7 @@ import { presets, privacyLog } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { readAll } from '../../src/security/api.js';
 import { verifyChains } from '../../src/security/verify.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { SECRET, spyLogger } from '../helpers/app.js';
 import { cli } from '../helpers/cli.js';
 

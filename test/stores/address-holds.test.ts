@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import type { Store } from '../../src/stores/store.js';
 import { contractRecord, readAll } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
 import type { ReadQuery } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
 

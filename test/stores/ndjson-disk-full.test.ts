@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NdjsonStore } from '../../src/stores/ndjson-store.js';
+import { NdjsonStore } from '../../src/stores/ndjson/store.js';
 import { startSite } from '../helpers/site.js';
 import {
   expectAccounted,

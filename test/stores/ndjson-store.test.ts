@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { NdjsonStore, toNdjsonLine } from '../../src/stores/ndjson-store.js';
+import { NdjsonStore, toNdjsonLine } from '../../src/stores/ndjson/store.js';
 import type { ReadQuery } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
 

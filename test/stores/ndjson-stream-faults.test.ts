@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { NdjsonStore } from '../../src/stores/ndjson-store.js';
+import { NdjsonStore } from '../../src/stores/ndjson/store.js';
 import { startSite } from '../helpers/site.js';
 import {
   DiskStream,

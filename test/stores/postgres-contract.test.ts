@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { storeContract } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 

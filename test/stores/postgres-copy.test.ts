@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { migrations } from '../../src/stores/postgres-schema.js';
-import { tableNames } from '../../src/stores/postgres-sql.js';
-import type { PgPool } from '../../src/stores/postgres-store.js';
-import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../../src/stores/postgres-store.js';
+import { migrations } from '../../src/stores/postgres/schema.js';
+import { tableNames } from '../../src/stores/postgres/sql.js';
+import type { PgPool } from '../../src/stores/postgres/store.js';
+import { POSTGRES_SCHEMA_VERSION, PostgresStore } from '../../src/stores/postgres/store.js';
 import { contractRecord, contractRecords, readAll } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 

@@ -1,6 +1,6 @@
 // Fault injection between the app and PostgreSQL: see test/helpers/fault-scenarios.ts.
 import pg from 'pg';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { faultScenarios } from '../helpers/fault-scenarios.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { type PgPool, PostgresStore } from '../../src/stores/postgres-store.js';
+import { type PgPool, PostgresStore } from '../../src/stores/postgres/store.js';
 import { contractRecord, readAll } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 

@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { storeContract } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from './redis-helpers.js';

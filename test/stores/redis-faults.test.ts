@@ -1,6 +1,6 @@
 // Fault injection between the app and Redis: see test/helpers/fault-scenarios.ts.
 import { createClient } from 'redis';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { faultScenarios } from '../helpers/fault-scenarios.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from './redis-helpers.js';

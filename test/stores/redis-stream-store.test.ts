@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisLike, RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { type RedisLike, RedisStreamStore } from '../../src/stores/redis/store.js';
 import { contractRecord, contractRecords, readAll } from '../../src/testing/store-contract.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from './redis-helpers.js';

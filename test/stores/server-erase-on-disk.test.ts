@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { createClient, RESP_TYPES } from 'redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { fillerRecords, markedRecord, markers, occurrences } from '../helpers/markers.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from './redis-helpers.js';

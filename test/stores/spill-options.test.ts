@@ -1,8 +1,8 @@
 import { isAbsolute } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../src/policy/errors.js';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { spillOf } from '../../src/stores/spill-options.js';
 
 // No I/O: the stores connect in init(), and the spill directory is made by the logger.

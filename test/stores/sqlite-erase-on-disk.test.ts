@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { daysAfter } from '../../src/testing/contract-records.js';
 import { fillerRecords, markedRecord, markers, searchFiles } from '../helpers/markers.js';
 

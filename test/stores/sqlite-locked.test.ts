@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import {
   expectInvariant,
   fastOptions,

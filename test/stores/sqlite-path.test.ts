@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 
 let dir: string;
 
@@ -79,7 +79,7 @@ describe('SqliteStore checks its path when it is made', () => {
       return;
     }
     // Root may write anywhere: the check runs as an unprivileged user instead, on the built module.
-    const built = resolve('dist/stores/sqlite-store.js');
+    const built = resolve('dist/stores/sqlite/store.js');
     if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
     await chmod(dir, 0o755);
     await chmod(locked, 0o755);
@@ -102,7 +102,7 @@ describe('SqliteStore checks its path when it is made', () => {
   });
 
   it('without better-sqlite3 installed, init() says which package to install', async () => {
-    const built = resolve('dist/stores/sqlite-store.js');
+    const built = resolve('dist/stores/sqlite/store.js');
     if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
     const path = join(dir, 'access.sqlite');
     const script = `import(${JSON.stringify(built)}).then(async ({ SqliteStore }) => {

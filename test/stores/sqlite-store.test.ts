@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite-store.js';
+import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite/store.js';
 import type { ReadQuery } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
 

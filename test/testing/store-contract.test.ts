@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
-import { MemoryStore } from '../../src/stores/memory-store.js';
-import { NdjsonStore } from '../../src/stores/ndjson-store.js';
-import { SqliteStore } from '../../src/stores/sqlite-store.js';
+import { MemoryStore } from '../../src/stores/memory/store.js';
+import { NdjsonStore } from '../../src/stores/ndjson/store.js';
+import { SqliteStore } from '../../src/stores/sqlite/store.js';
 import { capabilitiesOf, storeContract, withRetries } from '../../src/testing/store-contract.js';
 import { OddStore } from './odd-store.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore, SqliteStore } from '../../src/index.js';
 import { ModuleStore } from '../../src/stores/module-store.js';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { toWorkerConfig, workerConfigOf } from '../../src/stores/worker-config.js';
 
 const pool = { connect: () => Promise.reject(new Error('not used')) };

@@ -2,8 +2,8 @@
 // latency, through a TCP proxy) with the network stores built in the worker from plain data.
 import pg from 'pg';
 import { createClient } from 'redis';
-import { PostgresStore } from '../../src/stores/postgres-store.js';
-import { RedisStreamStore } from '../../src/stores/redis-stream-store.js';
+import { PostgresStore } from '../../src/stores/postgres/store.js';
+import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import { faultScenarios } from '../helpers/fault-scenarios.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from '../stores/redis-helpers.js';

@@ -1,13 +1,13 @@
-import type { AccessRecord } from '../record.js';
+import type { AccessRecord } from '../../record.js';
 import {
   type ConsentEvent,
   type ConsentQuery,
   compareConsentEvents,
   isConsentHeld,
   matchesConsentQuery,
-} from './consent-events.js';
-import { normalizeDisclosure } from './disclosure.js';
-import { isHeld, matchesHoldScope, normalizeHold } from './hold-scope.js';
+} from '../consent-events.js';
+import { normalizeDisclosure } from '../disclosure.js';
+import { isHeld, matchesHoldScope, normalizeHold } from '../hold-scope.js';
 import {
   applyRetention,
   compareRecords,
@@ -15,7 +15,7 @@ import {
   emptyPurgeResult,
   matchesQuery,
   matchesSubject,
-} from './retention.js';
+} from '../retention.js';
 import type {
   Disclosure,
   EraseResult,
@@ -24,7 +24,7 @@ import type {
   ReadQuery,
   Store,
   Subject,
-} from './store.js';
+} from '../store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {

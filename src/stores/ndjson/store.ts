@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { AccessRecord } from '../record.js';
-import { ErasureLedger } from './erasure-ledger.js';
-import { FileSink, type LineSink, StreamSink } from './ndjson-sinks.js';
-import { matchesQuery } from './retention.js';
-import type { ReadQuery, Store, Subject } from './store.js';
-import { WriteTurns } from './write-turns.js';
+import type { AccessRecord } from '../../record.js';
+import { ErasureLedger } from '../erasure-ledger.js';
+import { matchesQuery } from '../retention.js';
+import type { ReadQuery, Store, Subject } from '../store.js';
+import { WriteTurns } from '../write-turns.js';
+import { FileSink, type LineSink, StreamSink } from './sinks.js';
 
 /** Default size of the window of recently written ids that {@link NdjsonStore} deduplicates. */
 export const DEFAULT_DEDUPE_WINDOW = 100_000;

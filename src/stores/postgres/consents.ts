@@ -4,10 +4,10 @@
  * change of choice), so purge checks holds in code against the expired candidates, by the rules
  * every store shares (see `consentInHoldScope`).
  */
-import { type ConsentEvent, type ConsentQuery, isConsentHeld } from './consent-events.js';
-import type { Query } from './postgres-session.js';
-import type { TableNames } from './postgres-sql.js';
-import type { Hold } from './store.js';
+import { type ConsentEvent, type ConsentQuery, isConsentHeld } from '../consent-events.js';
+import type { Hold } from '../store.js';
+import type { Query } from './session.js';
+import type { TableNames } from './sql.js';
 
 /** Insert events, skipping ids stored already; the whole batch is one JSON parameter. */
 export async function insertConsents(

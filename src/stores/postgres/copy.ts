@@ -3,10 +3,10 @@
  * the optional peer dependency pg-copy-streams. COPY cannot skip a row whose key is stored already,
  * so the store falls back to its `INSERT ... ON CONFLICT DO NOTHING` when a COPY hits one.
  */
-import type { AccessRecord } from '../record.js';
-import type { CopyIn } from './postgres-session.js';
-import { isoOrEpoch, recordJson, type TableNames, wellFormedText } from './postgres-sql.js';
-import { normalizeEmail } from './retention.js';
+import type { AccessRecord } from '../../record.js';
+import { normalizeEmail } from '../retention.js';
+import type { CopyIn } from './session.js';
+import { isoOrEpoch, recordJson, type TableNames, wellFormedText } from './sql.js';
 
 /** Makes the stream of one COPY statement: pg-copy-streams' `from`. */
 export type CopyFrom = (sql: string) => CopyIn;

@@ -4,10 +4,10 @@
  * change). The library never updates or deletes an entry; grant the application's role INSERT and
  * SELECT only on this table to make that a rule of the database too.
  */
-import { normalizeDisclosure } from './disclosure.js';
-import type { Query } from './postgres-session.js';
-import { MIGRATION_LOCK, type TableNames } from './postgres-sql.js';
-import type { Disclosure } from './store.js';
+import { normalizeDisclosure } from '../disclosure.js';
+import type { Disclosure } from '../store.js';
+import type { Query } from './session.js';
+import { MIGRATION_LOCK, type TableNames } from './sql.js';
 
 /** Enter an export in the register; an entry with the same id is kept as it was. */
 export async function pgDisclose(query: Query, t: TableNames, entry: Disclosure): Promise<void> {

@@ -3,10 +3,10 @@
  * purged row by row. The caller holds the sweeper lock; every statement is bounded by `limits`.
  */
 
-import { type Query, type SessionLimits, transaction } from './postgres-session.js';
-import { heldPredicate, MIGRATION_LOCK, type TableNames } from './postgres-sql.js';
-import { STRIPPABLE_CATEGORIES } from './retention.js';
-import type { PurgeResult } from './store.js';
+import { STRIPPABLE_CATEGORIES } from '../retention.js';
+import type { PurgeResult } from '../store.js';
+import { type Query, type SessionLimits, transaction } from './session.js';
+import { heldPredicate, MIGRATION_LOCK, type TableNames } from './sql.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,7 +1,7 @@
-import type { AccessRecord } from '../record.js';
-import { factOf, type RollupFact } from '../reports/facts.js';
-import type { ScanRange } from '../reports/rollup-store.js';
-import type { PgClient } from './postgres-session.js';
+import type { AccessRecord } from '../../record.js';
+import { factOf, type RollupFact } from '../../reports/facts.js';
+import type { ScanRange } from '../../reports/rollup-store.js';
+import type { PgClient } from './session.js';
 
 /** Rows per page of a scan: a day of a busy site is read in pages, never held whole. */
 const PAGE = 5000;

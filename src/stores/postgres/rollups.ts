@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type Bucket, countsFromJson, type Interval } from '../reports/bucket.js';
-import type { RollupFact } from '../reports/facts.js';
-import { HyperLogLog } from '../reports/hyperloglog.js';
+import { type Bucket, countsFromJson, type Interval } from '../../reports/bucket.js';
+import type { RollupFact } from '../../reports/facts.js';
+import { HyperLogLog } from '../../reports/hyperloglog.js';
 import {
   LeaseLostError,
   type RollupChange,
@@ -9,10 +9,10 @@ import {
   RollupRaceError,
   type RollupStore,
   type ScanRange,
-} from '../reports/rollup-store.js';
-import { lateRecords, rollupScanSql, scanRecords } from './postgres-rollup-scan.js';
-import type { PgClient, PgPool } from './postgres-session.js';
-import { MIGRATION_LOCK, tableNames } from './postgres-sql.js';
+} from '../../reports/rollup-store.js';
+import { lateRecords, rollupScanSql, scanRecords } from './rollup-scan.js';
+import type { PgClient, PgPool } from './session.js';
+import { MIGRATION_LOCK, tableNames } from './sql.js';
 
 /** Advisory lock key of the rollup runner, beside the migration and sweeper locks. */
 export const ROLLUP_LOCK = 0x65706c03;

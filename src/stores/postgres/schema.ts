@@ -3,8 +3,8 @@
  * migrates under an advisory lock, so that instances starting together do not race, and refuses a
  * newer version, which an older library would write wrongly.
  */
-import type { Query } from './postgres-session.js';
-import { MIGRATION_LOCK, type TableNames } from './postgres-sql.js';
+import type { Query } from './session.js';
+import { MIGRATION_LOCK, type TableNames } from './sql.js';
 
 /** The schema version this code writes and reads, kept in the `<table>_schema` table. */
 export const POSTGRES_SCHEMA_VERSION = 3;

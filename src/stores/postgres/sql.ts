@@ -3,9 +3,9 @@
  * of records into the JSON the batched insert reads. Table names are validated once and then
  * inlined (quoted); every value travels as a parameter (or in COPY data).
  */
-import type { AccessRecord } from '../record.js';
-import { normalizeEmail, subjectValue } from './retention.js';
-import type { HoldScope, Subject } from './store.js';
+import type { AccessRecord } from '../../record.js';
+import { normalizeEmail, subjectValue } from '../retention.js';
+import type { HoldScope, Subject } from '../store.js';
 
 /**
  * Advisory-lock namespaces (the first key; the second is `hashtext(table)`): schema changes, and

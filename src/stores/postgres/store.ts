@@ -1,20 +1,37 @@
-import type { AccessRecord } from '../record.js';
-import type { ConsentEvent, ConsentQuery } from './consent-events.js';
-import { normalizeHold } from './hold-scope.js';
-import { type OwnedPgPool, type PgPoolConfig, storePool } from './owned-connections.js';
-import { insertConsents, purgeConsents, selectConsents } from './postgres-consents.js';
-import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './postgres-copy.js';
-import { pgDisclose, pgDisclosures } from './postgres-disclosures.js';
-import { dropExpiredPartitions, makePartitions, purgeRows } from './postgres-retention.js';
-import { PostgresRollups } from './postgres-rollups.js';
-import { migrateSchema } from './postgres-schema.js';
+import type { AccessRecord } from '../../record.js';
+import type { ConsentEvent, ConsentQuery } from '../consent-events.js';
+import { normalizeHold } from '../hold-scope.js';
+import { type OwnedPgPool, type PgPoolConfig, storePool } from '../owned-connections.js';
+import { emptyPurgeResult } from '../retention.js';
+import {
+  parseSpillOptions,
+  type SpillOptions,
+  type SpillSettings,
+  spillSettingsOf,
+} from '../spill-options.js';
+import type {
+  Disclosure,
+  EraseResult,
+  Hold,
+  PurgeResult,
+  ReadQuery,
+  Store,
+  Subject,
+} from '../store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from '../worker-config.js';
+import { insertConsents, purgeConsents, selectConsents } from './consents.js';
+import { type CopyFrom, copyRows, copySql, inKeyOrder, loadCopyFrom } from './copy.js';
+import { pgDisclose, pgDisclosures } from './disclosures.js';
+import { dropExpiredPartitions, makePartitions, purgeRows } from './retention.js';
+import { PostgresRollups } from './rollups.js';
+import { migrateSchema } from './schema.js';
 import {
   inTransaction,
   type PgPool,
   type SessionLimits,
   transaction,
   withConnection,
-} from './postgres-session.js';
+} from './session.js';
 import {
   batchJson,
   heldPredicate,
@@ -24,28 +41,11 @@ import {
   scopeSubject,
   type TableNames,
   tableNames,
-} from './postgres-sql.js';
-import { removedRows, vacuumFailed, vacuumTables } from './postgres-vacuum.js';
-import { emptyPurgeResult } from './retention.js';
-import {
-  parseSpillOptions,
-  type SpillOptions,
-  type SpillSettings,
-  spillSettingsOf,
-} from './spill-options.js';
-import type {
-  Disclosure,
-  EraseResult,
-  Hold,
-  PurgeResult,
-  ReadQuery,
-  Store,
-  Subject,
-} from './store.js';
-import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
+} from './sql.js';
+import { removedRows, vacuumFailed, vacuumTables } from './vacuum.js';
 
-export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
-export type { PgClient, PgPool, PgResult } from './postgres-session.js';
+export { POSTGRES_SCHEMA_VERSION } from './schema.js';
+export type { PgClient, PgPool, PgResult } from './session.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {

@@ -6,8 +6,8 @@
  * deletion may still see, and it does not zero the freed space: docs/stores.md says what remains.
  */
 
-import type { Query } from './postgres-session.js';
-import type { PurgeResult } from './store.js';
+import type { PurgeResult } from '../store.js';
+import type { Query } from './session.js';
 
 /**
  * VACUUM each table (a name as `regclass` text, quoted where needed) on a connection outside any

@@ -10,8 +10,8 @@ import {
   type ConsentQuery,
   compareConsentEvents,
   isConsentHeld,
-} from './consent-events.js';
-import type { Hold } from './store.js';
+} from '../consent-events.js';
+import type { Hold } from '../store.js';
 
 type Send = (args: string[]) => Promise<unknown>;
 

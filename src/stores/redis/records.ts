@@ -2,9 +2,9 @@
  * How the Redis store turns a record into the write script's arguments and back, and a hold's
  * scope into the form the scripts match.
  */
-import type { AccessRecord } from '../record.js';
-import { normalizeEmail, subjectValue } from './retention.js';
-import type { HoldScope } from './store.js';
+import type { AccessRecord } from '../../record.js';
+import { normalizeEmail, subjectValue } from '../retention.js';
+import type { HoldScope } from '../store.js';
 
 /** The categories kept in their own streams besides `essential`. */
 const PARTS = ['client', 'nonessential', 'optional', 'security'] as const;

@@ -1,38 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { AccessRecord } from '../record.js';
-import type { ConsentEvent, ConsentQuery } from './consent-events.js';
-import { normalizeDisclosure } from './disclosure.js';
-import { normalizeHold } from './hold-scope.js';
-import { type OwnedRedisClient, ownedRedisClient } from './owned-connections.js';
-import { RedisConsents } from './redis-consents.js';
-import {
-  assemble,
-  canonical,
-  compareKeys,
-  scriptScope,
-  strings,
-  timeKey,
-  writeArgs,
-} from './redis-records.js';
-import {
-  COUNT_SCOPE_SCRIPT,
-  ERASE_SCRIPT,
-  PURGE_SCRIPT,
-  READ_SCRIPT,
-  WRITE_SCRIPT,
-} from './redis-scripts.js';
+import type { AccessRecord } from '../../record.js';
+import type { ConsentEvent, ConsentQuery } from '../consent-events.js';
+import { normalizeDisclosure } from '../disclosure.js';
+import { normalizeHold } from '../hold-scope.js';
+import { type OwnedRedisClient, ownedRedisClient } from '../owned-connections.js';
 import {
   emptyPurgeResult,
   normalizeAddress,
   STRIPPABLE_CATEGORIES,
   subjectValue,
-} from './retention.js';
+} from '../retention.js';
 import {
   parseSpillOptions,
   type SpillOptions,
   type SpillSettings,
   spillSettingsOf,
-} from './spill-options.js';
+} from '../spill-options.js';
 import type {
   Disclosure,
   EraseResult,
@@ -41,8 +24,25 @@ import type {
   ReadQuery,
   Store,
   Subject,
-} from './store.js';
-import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
+} from '../store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from '../worker-config.js';
+import { RedisConsents } from './consents.js';
+import {
+  assemble,
+  canonical,
+  compareKeys,
+  scriptScope,
+  strings,
+  timeKey,
+  writeArgs,
+} from './records.js';
+import {
+  COUNT_SCOPE_SCRIPT,
+  ERASE_SCRIPT,
+  PURGE_SCRIPT,
+  READ_SCRIPT,
+  WRITE_SCRIPT,
+} from './scripts.js';
 
 /**
  * A connected Redis client the caller owns: the part of node-redis's client the store uses.

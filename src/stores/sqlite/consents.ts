@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { type ConsentEvent, type ConsentQuery, isConsentHeld } from './consent-events.js';
-import type { Hold } from './store.js';
+import { type ConsentEvent, type ConsentQuery, isConsentHeld } from '../consent-events.js';
+import type { Hold } from '../store.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 

@@ -5,8 +5,8 @@
  * statement, rewrites the accountability record; whoever can write the file can still drop them.
  */
 import type Database from 'better-sqlite3';
-import { normalizeDisclosure } from './disclosure.js';
-import type { Disclosure } from './store.js';
+import { normalizeDisclosure } from '../disclosure.js';
+import type { Disclosure } from '../store.js';
 
 const CREATE = `
   CREATE TABLE IF NOT EXISTS disclosures (

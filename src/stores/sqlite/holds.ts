@@ -5,8 +5,8 @@
  * and the others agree record for record.
  */
 import type Database from 'better-sqlite3';
-import { subjectValue } from './retention.js';
-import type { Hold, HoldScope } from './store.js';
+import { subjectValue } from '../retention.js';
+import type { Hold, HoldScope } from '../store.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 

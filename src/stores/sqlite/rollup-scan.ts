@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { AccessRecord } from '../record.js';
-import { factOf, type RollupFact } from '../reports/facts.js';
-import type { ScanRange } from '../reports/rollup-store.js';
+import type { AccessRecord } from '../../record.js';
+import { factOf, type RollupFact } from '../../reports/facts.js';
+import type { ScanRange } from '../../reports/rollup-store.js';
 
 /**
  * The rollups' view of the records table: the queue of late records, the trigger that fills it,

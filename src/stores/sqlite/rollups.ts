@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { type Bucket, countsFromJson, type Interval } from '../reports/bucket.js';
-import type { RollupFact } from '../reports/facts.js';
-import { HyperLogLog } from '../reports/hyperloglog.js';
+import { type Bucket, countsFromJson, type Interval } from '../../reports/bucket.js';
+import type { RollupFact } from '../../reports/facts.js';
+import { HyperLogLog } from '../../reports/hyperloglog.js';
 import {
   LeaseLostError,
   type RollupChange,
@@ -10,9 +10,9 @@ import {
   RollupRaceError,
   type RollupStore,
   type ScanRange,
-} from '../reports/rollup-store.js';
-import { fingerprint, LATE_SCHEMA, lateRecords, scanRecords } from './sqlite-rollup-scan.js';
-import { loadDriver } from './sqlite-store.js';
+} from '../../reports/rollup-store.js';
+import { fingerprint, LATE_SCHEMA, lateRecords, scanRecords } from './rollup-scan.js';
+import { loadDriver } from './store.js';
 
 /** Options of {@link SqliteRollups}. */
 export interface SqliteRollupsOptions {

@@ -4,8 +4,8 @@
  * statement.
  */
 import type Database from 'better-sqlite3';
-import type { AccessRecord } from '../record.js';
-import { normalizeEmail } from './retention.js';
+import type { AccessRecord } from '../../record.js';
+import { normalizeEmail } from '../retention.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 

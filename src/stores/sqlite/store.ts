@@ -2,17 +2,11 @@ import { accessSync, closeSync, constants, existsSync, openSync, statSync } from
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { AccessRecord } from '../record.js';
-import type { ConsentEvent, ConsentQuery } from './consent-events.js';
-import { isHeld, normalizeHold } from './hold-scope.js';
-import { isMissingPackage, missingPackageMessage } from './missing-package.js';
-import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from './retention.js';
-import { SqliteConsents, timeRange } from './sqlite-consents.js';
-import { sqliteDisclose, sqliteDisclosures } from './sqlite-disclosures.js';
-import { SqliteHolds } from './sqlite-holds.js';
-import { RowWriter } from './sqlite-rows.js';
-import { migrate } from './sqlite-schema.js';
-import { WalTruncation } from './sqlite-wal.js';
+import type { AccessRecord } from '../../record.js';
+import type { ConsentEvent, ConsentQuery } from '../consent-events.js';
+import { isHeld, normalizeHold } from '../hold-scope.js';
+import { isMissingPackage, missingPackageMessage } from '../missing-package.js';
+import { emptyPurgeResult, STRIPPABLE_CATEGORIES, subjectValue } from '../retention.js';
 import type {
   Disclosure,
   EraseResult,
@@ -21,10 +15,16 @@ import type {
   ReadQuery,
   Store,
   Subject,
-} from './store.js';
-import { toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
+} from '../store.js';
+import { toWorkerConfig, type WorkerStoreConfig } from '../worker-config.js';
+import { SqliteConsents, timeRange } from './consents.js';
+import { sqliteDisclose, sqliteDisclosures } from './disclosures.js';
+import { SqliteHolds } from './holds.js';
+import { RowWriter } from './rows.js';
+import { migrate } from './schema.js';
+import { WalTruncation } from './wal.js';
 
-export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+export { SQLITE_SCHEMA_VERSION } from './schema.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
