@@ -40,7 +40,8 @@ export type {
   HoldStatus,
   HoldsApi,
 } from './privacy/holds.js';
-export { type NoticeOptions, renderNotice } from './privacy/notice.js';
+export type { RouterNoticeOptions, RouterOptions } from './privacy/http/router.js';
+export { type NoticeOptions, renderNotice } from './privacy/notice/notice.js';
 export {
   type ProcessingActivity,
   type ProcessingRecord,
@@ -48,9 +49,8 @@ export {
   processingRecord,
   type RenderProcessingRecordOptions,
   renderProcessingRecord,
-} from './privacy/processing-record.js';
+} from './privacy/notice/processing-record.js';
 export type { RetentionReport, StorePurgeReport } from './privacy/retention.js';
-export type { RouterNoticeOptions, RouterOptions } from './privacy/router.js';
 export type {
   ExportedRecord,
   SubjectErasure,

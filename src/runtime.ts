@@ -9,7 +9,7 @@ import { type CompiledPolicy, compilePolicy } from './policy/compile.js';
 import type { DefinedPolicy } from './policy/define.js';
 import { DAY_MS } from './policy/duration.js';
 import { NoticeInForce } from './privacy/consent-ledger.js';
-import { renderNotice } from './privacy/notice.js';
+import { renderNotice } from './privacy/notice/notice.js';
 import type { AccessRecord } from './record.js';
 import type { Captured } from './request/capture.js';
 import { CookieJar } from './request/cookie-jar.js';

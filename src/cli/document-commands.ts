@@ -1,5 +1,5 @@
-import { renderNotice } from '../privacy/notice.js';
-import { renderProcessingRecord } from '../privacy/processing-record.js';
+import { renderNotice } from '../privacy/notice/notice.js';
+import { renderProcessingRecord } from '../privacy/notice/processing-record.js';
 import { noPositionals, parseCommand } from './args.js';
 import type { CommandContext } from './context.js';
 import { UsageError } from './errors.js';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { definePolicy, PolicyError, presets } from '../../src/index.js';
-import { noticeDocument } from '../../src/privacy/notice.js';
+import { noticeDocument } from '../../src/privacy/notice/notice.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
 import { consentCookie } from '../helpers/consent.js';
 

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presets } from '../../src/index.js';
-import { backTo } from '../../src/privacy/http.js';
+import { backTo } from '../../src/privacy/http/request-origin.js';
 import { makeApp } from '../helpers/app.js';
 
 const HOST = 'shop.example';

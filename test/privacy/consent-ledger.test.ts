@@ -163,7 +163,7 @@ describe.each([
 
 describe('the notice', () => {
   it('says that each choice is recorded, what is kept, for how long, and that it is not erased', async () => {
-    const { renderNotice } = await import('../../src/privacy/notice.js');
+    const { renderNotice } = await import('../../src/privacy/notice/notice.js');
     const text = renderNotice(presets.gdpr, {
       site: 'Example Shop',
       contact: 'privacy@example.org',

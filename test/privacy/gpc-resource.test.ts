@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { definePolicy, PolicyError, policyByRegion, presets } from '../../src/index.js';
-import { isGpcDate } from '../../src/privacy/gpc-resource.js';
+import { isGpcDate } from '../../src/privacy/http/gpc-resource.js';
 import { makeApp } from '../helpers/app.js';
 
 describe('lastUpdate of /.well-known/gpc.json', () => {

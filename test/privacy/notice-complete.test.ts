@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { definePolicy, presets, renderNotice } from '../../src/index.js';
-import type { Block, Inline, Section } from '../../src/privacy/document.js';
-import { noticeDocument } from '../../src/privacy/notice.js';
+import type { Block, Inline, Section } from '../../src/privacy/notice/document.js';
+import { noticeDocument } from '../../src/privacy/notice/notice.js';
 import { makeApp } from '../helpers/app.js';
 
 const OPTIONS = {

@@ -7,8 +7,8 @@ import {
   renderNotice,
   renderProcessingRecord,
 } from '../../src/index.js';
-import type { Block, Document, Inline } from '../../src/privacy/document.js';
-import { noticeDocument } from '../../src/privacy/notice.js';
+import type { Block, Document, Inline } from '../../src/privacy/notice/document.js';
+import { noticeDocument } from '../../src/privacy/notice/notice.js';
 import { SEED_HEADINGS, SEED_STATEMENTS } from './seed-notice-mapping.js';
 
 const OPTIONS = { site: 'Example Shop', contact: 'privacy@shop.example' } as const;

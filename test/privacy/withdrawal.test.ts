@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { definePolicy, presets } from '../../src/index.js';
-import { noticeDocument } from '../../src/privacy/notice.js';
+import { noticeDocument } from '../../src/privacy/notice/notice.js';
 import { MemoryStore } from '../../src/stores/memory/store.js';
 import { makeApp, setCookies, storedAfter } from '../helpers/app.js';
 

@@ -1,16 +1,16 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { DiagnosticLogger } from '../logger.js';
-import type { CompiledPolicy } from '../policy/compile.js';
-import type { CookieJar } from '../request/cookie-jar.js';
-import type { Choice } from '../request/cookies.js';
-import type { Decider, Decision } from '../request/decide.js';
-import { hasDnt, hasGpc } from '../request/signals.js';
-import type { NoticeInForce } from './consent-ledger.js';
+import type { DiagnosticLogger } from '../../logger.js';
+import type { CompiledPolicy } from '../../policy/compile.js';
+import type { CookieJar } from '../../request/cookie-jar.js';
+import type { Choice } from '../../request/cookies.js';
+import type { Decider, Decision } from '../../request/decide.js';
+import { hasDnt, hasGpc } from '../../request/signals.js';
+import type { NoticeInForce } from '../consent-ledger.js';
+import { renderNotice } from '../notice/notice.js';
+import type { SubjectsApi } from '../subjects.js';
 import { gpcResourceBody } from './gpc-resource.js';
-import { backTo, isCrossSite, wantsRedirect } from './http.js';
-import { renderNotice } from './notice.js';
+import { backTo, isCrossSite, wantsRedirect } from './request-origin.js';
 import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
-import type { SubjectsApi } from './subjects.js';
 import { withdraw } from './withdrawal.js';
 
 /** What `GET {prefix}/notice` says about the site; see `renderNotice`. */

@@ -1,6 +1,6 @@
-import { definePolicy } from '../policy/define.js';
-import type { PolicyInput } from '../policy/schema.js';
-import type { Category } from '../record.js';
+import { definePolicy } from '../../policy/define.js';
+import type { PolicyInput } from '../../policy/schema.js';
+import type { Category } from '../../record.js';
 import { type Block, list, p, renderMarkdown, type Section } from './document.js';
 import {
   BASIS_TEXT,

@@ -4,10 +4,9 @@
  * collection, and why no consent is asked where an exemption applies. Built from the policy and
  * the notice options alone, like the other sections.
  */
-import type { DefinedPolicy } from '../policy/define.js';
-import { DAY_MS, parseDuration } from '../policy/duration.js';
+import type { DefinedPolicy } from '../../policy/define.js';
+import { DAY_MS, parseDuration } from '../../policy/duration.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
-import type { NoticeContext } from './notice-sections.js';
 import {
   CATEGORY_LABELS,
   CATEGORY_ORDER,
@@ -15,6 +14,7 @@ import {
   optionalFieldText,
   retentionText,
 } from './policy-text.js';
+import type { NoticeContext } from './sections.js';
 
 const consentCategories = (policy: DefinedPolicy) =>
   CATEGORY_ORDER.filter((name) => policy.categories[name]?.basis === 'consent');

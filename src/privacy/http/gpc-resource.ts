@@ -1,4 +1,4 @@
-import { PolicyError } from '../policy/errors.js';
+import { PolicyError } from '../../policy/errors.js';
 
 /**
  * `lastUpdate` of `/.well-known/gpc.json` when the site gives none. The member dates the statement

@@ -1,12 +1,12 @@
 import type { Request, Response } from 'express';
-import type { DiagnosticLogger } from '../logger.js';
-import { report } from '../pipeline/store-call.js';
-import type { CompiledPolicy } from '../policy/compile.js';
-import type { CookieJar } from '../request/cookie-jar.js';
-import type { ConsentEvent } from '../stores/consent-events.js';
-import { escapeHtml } from './document.js';
-import { backTo, isCrossSite, isCrossSiteRead, wantsRedirect } from './http.js';
-import type { SubjectsApi, UnavailableStore } from './subjects.js';
+import type { DiagnosticLogger } from '../../logger.js';
+import { report } from '../../pipeline/store-call.js';
+import type { CompiledPolicy } from '../../policy/compile.js';
+import type { CookieJar } from '../../request/cookie-jar.js';
+import type { ConsentEvent } from '../../stores/consent-events.js';
+import { escapeHtml } from '../notice/document.js';
+import type { SubjectsApi, UnavailableStore } from '../subjects.js';
+import { backTo, isCrossSite, isCrossSiteRead, wantsRedirect } from './request-origin.js';
 
 /** What the visitor-facing data routes need from the logger. */
 export interface SubjectRouteDeps {

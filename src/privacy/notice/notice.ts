@@ -1,7 +1,7 @@
-import { definePolicy } from '../policy/define.js';
-import type { PolicyInput } from '../policy/schema.js';
+import { definePolicy } from '../../policy/define.js';
+import type { PolicyInput } from '../../policy/schema.js';
 import { type Document, type Inline, p, renderHtml, renderMarkdown } from './document.js';
-import { type NoticeContext, noticeSections } from './notice-sections.js';
+import { type NoticeContext, noticeSections } from './sections.js';
 
 /** Options of {@link renderNotice}. */
 export interface NoticeOptions {

@@ -1,4 +1,4 @@
-import { report } from '../logger.js';
+import { report } from '../../logger.js';
 import type { SubjectRouteDeps } from './subject-routes.js';
 
 /**

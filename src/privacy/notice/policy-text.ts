@@ -4,10 +4,10 @@
  * two can never describe the same policy differently. Every sentence follows from a setting; none
  * promises what the code does not do.
  */
-import type { DefinedPolicy } from '../policy/define.js';
-import { parseDuration } from '../policy/duration.js';
-import type { LEGAL_BASES } from '../policy/schema.js';
-import type { Category } from '../record.js';
+import type { DefinedPolicy } from '../../policy/define.js';
+import { parseDuration } from '../../policy/duration.js';
+import type { LEGAL_BASES } from '../../policy/schema.js';
+import type { Category } from '../../record.js';
 
 /** The categories in the order the notice and the record present them. */
 export const CATEGORY_ORDER: readonly Category[] = [

@@ -3,16 +3,9 @@
  * why, for how long, which cookies it sets, what the visitor can do, and how the log is protected.
  * The words come from policy-text.ts where the record of processing needs the same ones.
  */
-import { ASN_ATTRIBUTION } from '../enrich/company.js';
-import type { DefinedPolicy } from '../policy/define.js';
+import { ASN_ATTRIBUTION } from '../../enrich/company.js';
+import type { DefinedPolicy } from '../../policy/define.js';
 import { type Block, type Inline, list, p, type Section } from './document.js';
-import {
-  ccpaSection,
-  exemptionBlocks,
-  recipientBlocks,
-  rightsSection,
-  withdrawalBlocks,
-} from './notice-rights.js';
 import {
   appendOnlyLogText,
   BASIS_TEXT,
@@ -28,6 +21,13 @@ import {
   securityMeasures,
   securityText,
 } from './policy-text.js';
+import {
+  ccpaSection,
+  exemptionBlocks,
+  recipientBlocks,
+  rightsSection,
+  withdrawalBlocks,
+} from './rights.js';
 
 /** The validated policy and options every section builder reads. */
 export interface NoticeContext {
