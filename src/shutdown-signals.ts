@@ -1,5 +1,5 @@
 import type { DiagnosticLogger } from './logger.js';
-import { report } from './pipeline/store-call.js';
+import { report } from './shared/store-call.js';
 
 /** The signals `handleSignals` can react to. */
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';

@@ -1,9 +1,9 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
+import { MAX_TIMER_MS, report } from '../shared/store-call.js';
 import type { ConsentEvent } from '../stores/consent-events.js';
 import { type Store, type Subject, storeName } from '../stores/store.js';
 import { Fifo } from './fifo.js';
-import { MAX_TIMER_MS, report } from './store-call.js';
 import {
   type Outgoing,
   type StoreStats,

@@ -2,7 +2,7 @@ import type { CompanyResolver } from '../enrich/company.js';
 import type { DomainLookup, DomainStats } from '../enrich/domain.js';
 import type { DiagnosticLogger } from '../logger.js';
 import type { Captured } from '../request/capture.js';
-import { report } from './store-call.js';
+import { report } from '../shared/store-call.js';
 
 /** The lookups one captured request needs, and the address they may use. */
 export interface LookupPlan {

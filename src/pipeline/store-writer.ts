@@ -1,11 +1,5 @@
 import type { DiagnosticLogger } from '../logger.js';
 import type { AccessRecord } from '../record.js';
-import type { ConsentEvent } from '../stores/consent-events.js';
-import { applyRetention, matchesSubject } from '../stores/retention.js';
-import { spillOf } from '../stores/spill-options.js';
-import type { Store, Subject } from '../stores/store.js';
-import { Fifo } from './fifo.js';
-import { Spill } from './spill.js';
 import {
   backoffDelay,
   callStore,
@@ -13,7 +7,13 @@ import {
   type Failure,
   MAX_TIMER_MS,
   report,
-} from './store-call.js';
+} from '../shared/store-call.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
+import { applyRetention, matchesSubject } from '../stores/retention.js';
+import { spillOf } from '../stores/spill-options.js';
+import type { Store, Subject } from '../stores/store.js';
+import { Fifo } from './fifo.js';
+import { Spill } from './spill.js';
 
 /**
  * Why a record never reached a store. The set is fixed so that dashboards can rely on it:

@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from './store-call.js';
+import { MAX_TIMER_MS } from '../shared/store-call.js';
 
 interface Waiter {
   readonly done: () => boolean;

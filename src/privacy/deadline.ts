@@ -1,4 +1,4 @@
-import { describeError, MAX_TIMER_MS } from '../pipeline/store-call.js';
+import { describeError, MAX_TIMER_MS } from '../shared/store-call.js';
 
 /** How one bounded piece of work ended: its value, or why there is none. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { describeError } from '../pipeline/store-call.js';
 import { parseDuration } from '../policy/duration.js';
+import { describeError } from '../shared/store-call.js';
 import { isReviewDue, normalizeHold, normalizeScope } from '../stores/hold-scope.js';
 import type { Hold, HoldScope } from '../stores/store.js';
 import { refuseAddressScope } from './address-subjects.js';

@@ -1,7 +1,7 @@
 import type { DiagnosticLogger } from '../logger.js';
-import { report } from '../pipeline/store-call.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
+import { report } from '../shared/store-call.js';
 import { isReviewDue } from '../stores/hold-scope.js';
 import type { Store } from '../stores/store.js';
 import { addressRefusal } from './address-subjects.js';

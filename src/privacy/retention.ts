@@ -1,6 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
-import { describeError, MAX_TIMER_MS, report } from '../pipeline/store-call.js';
 import type { Category } from '../record.js';
+import { describeError, MAX_TIMER_MS, report } from '../shared/store-call.js';
 import type { PurgeResult } from '../stores/store.js';
 import type { StoreSet } from './store-set.js';
 

@@ -1,6 +1,6 @@
 import type { DiagnosticLogger } from '../logger.js';
-import { report } from '../pipeline/store-call.js';
 import { parseDuration } from '../policy/duration.js';
+import { report } from '../shared/store-call.js';
 import { MemoryStore } from '../stores/memory/store.js';
 import { SqliteRollups } from '../stores/sqlite/rollups.js';
 import { SqliteStore } from '../stores/sqlite/store.js';

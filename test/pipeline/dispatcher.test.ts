@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import { Fifo } from '../../src/pipeline/fifo.js';
-import { backoffDelay } from '../../src/pipeline/store-call.js';
 import type { AccessRecord } from '../../src/record.js';
+import { backoffDelay } from '../../src/shared/store-call.js';
 import type { Store } from '../../src/stores/store.js';
 import {
   deadStores,

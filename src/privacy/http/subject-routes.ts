@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { DiagnosticLogger } from '../../logger.js';
-import { report } from '../../pipeline/store-call.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type { CookieJar } from '../../request/cookie-jar.js';
+import { report } from '../../shared/store-call.js';
 import type { ConsentEvent } from '../../stores/consent-events.js';
 import { escapeHtml } from '../notice/document.js';
 import type { SubjectsApi, UnavailableStore } from '../subjects.js';

@@ -1,3 +1,5 @@
+// Calling a store so that nothing escapes, shared by the delivery (pipeline/) and the operations on
+// stored records (privacy/, reports/): both import it from here, and neither imports the other.
 /** Which store call failed, for the error code in the diagnostic log. */
 export type StoreOperation = 'init' | 'write' | 'close';
 
