@@ -19,3 +19,11 @@ it('the quick start is the same program as an ES module, as CommonJS and as Type
   expect(asCommonJs).not.toBe(esm);
   expect(read('usage.cjs')).toBe(asCommonJs);
 });
+
+it('the README shows the quick start and the preset example verbatim', () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```\S*\n([\s\S]*?)```/g)].map((m) => m[1]);
+  for (const file of ['usage.mjs', 'extend-preset.mjs']) {
+    expect(blocks, file).toContain(read(file));
+  }
+});
