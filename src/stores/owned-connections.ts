@@ -1,3 +1,4 @@
+import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import type { PgClient, PgPool } from './postgres/session.js';
 import type { RedisLike } from './redis/store.js';
 
@@ -29,7 +30,10 @@ export function ownedPgPool(config: PgPoolConfig, connectTimeoutMs: number): Own
   let pool: Promise<PgPoolInstance> | undefined;
   let ended = false;
   const open = async (): Promise<PgPoolInstance> => {
-    const pg = (await import('pg')) as { default?: { Pool: unknown }; Pool?: unknown };
+    const pg = (await importDriver('pg', 'PostgresStore')) as {
+      default?: { Pool: unknown };
+      Pool?: unknown;
+    };
     const Pool = (pg.default?.Pool ?? pg.Pool) as new (config: object) => PgPoolInstance;
     const made = new Pool({ connectionTimeoutMillis: connectTimeoutMs, ...config });
     // pg asks for a listener: an idle client's error would otherwise end the process.
@@ -105,7 +109,9 @@ export function ownedRedisClient(url: string, connectTimeoutMs: number): OwnedRe
   let connecting: Promise<void> | undefined;
   let closed = false;
   const open = async (): Promise<void> => {
-    const redis = (await import('redis')) as { createClient: (options: object) => unknown };
+    const redis = (await importDriver('redis', 'RedisStreamStore')) as {
+      createClient: (options: object) => unknown;
+    };
     let connected = false;
     const made = redis.createClient({
       url,
@@ -153,4 +159,20 @@ export function ownedRedisClient(url: string, connectTimeoutMs: number): OwnedRe
       client = undefined;
     },
   };
+}
+
+/**
+ * Import a store's driver, an optional peer; a driver that is not installed is said in one sentence
+ * with the command that installs it (`ERR_MISSING_DRIVER`), not as a module resolution error.
+ */
+async function importDriver(name: 'pg' | 'redis', who: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch (err) {
+    if (!isMissingPackage(err, name)) throw err;
+    throw Object.assign(new Error(missingPackageMessage(who, name)), {
+      code: 'ERR_MISSING_DRIVER',
+      package: name,
+    });
+  }
 }
