@@ -139,7 +139,9 @@ describe('the benchmark request mix', () => {
   it('gives a consenting visitor a visitor cookie from the second request of the session on', () => {
     const stream = traffic.requestStream({ seed: 3, visitorCookies: COOKIES });
     const requests = Array.from({ length: 5000 }, () => stream.next().value);
-    const consenting = requests.filter((s) => s.headers.cookie === `${traffic.CHOICE_COOKIE}=${traffic.CONSENT}`);
+    const consenting = requests.filter(
+      (s) => s.headers.cookie === `${traffic.CHOICE_COOKIE}=${traffic.CONSENT}`,
+    );
     expect(consenting.length).toBeGreaterThan(0);
     // Without issued cookies the states that need one fall back to a bare consent.
     const without = traffic.makeRequests({ count: 2000, visitorCookies: [], seed: 3 });
