@@ -1,6 +1,7 @@
 import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessRecord } from '../record.js';
+import type { ConsentEvent } from '../stores/consent-events.js';
 import type { SpillSettings } from '../stores/spill-options.js';
 
 /** One spill file: written whole, synced, then renamed into place, so it is never half there. */
@@ -17,6 +18,8 @@ export interface SpilledRecord {
   readonly record: AccessRecord;
   readonly size: number;
   readonly seq: number;
+  /** The consent event that rode with the record, kept with it so the ledger loses nothing. */
+  readonly consent?: ConsentEvent | undefined;
 }
 
 const NAME = /^spill-(\d{16})\.ndjson$/;
@@ -99,7 +102,7 @@ export class Spill {
   append(records: readonly SpilledRecord[]): Promise<void> {
     return this.#run(async () => {
       if (records.length === 0) return;
-      const text = `${records.map((r) => JSON.stringify(r.record)).join('\n')}\n`;
+      const text = `${records.map(toLine).join('\n')}\n`;
       const bytes = Buffer.byteLength(text);
       const path = join(
         this.settings.dir,
@@ -135,9 +138,13 @@ export class Spill {
       for (const line of text.split('\n')) {
         if (line === '') continue;
         try {
-          const record = JSON.parse(line) as AccessRecord;
-          if (typeof record !== 'object' || record === null) throw new TypeError('not a record');
-          records.push({ record, size: Buffer.byteLength(line) + 1, seq: segment.firstSeq });
+          const { record, consent } = fromLine(line);
+          const size = Buffer.byteLength(line) + 1;
+          records.push(
+            consent === undefined
+              ? { record, size, seq: segment.firstSeq }
+              : { record, size, seq: segment.firstSeq, consent },
+          );
         } catch {
           unreadable++;
         }
@@ -203,9 +210,30 @@ export class Spill {
   }
 }
 
+/**
+ * One spilled record as a line: the record's JSON, or, when a consent event rode with it,
+ * `{"record":…,"consent":…}` (a record always has `v`, the wrapper never does).
+ */
+function toLine(entry: SpilledRecord): string {
+  return JSON.stringify(
+    entry.consent === undefined ? entry.record : { record: entry.record, consent: entry.consent },
+  );
+}
+
+/** Read a line written by {@link toLine}; throws on a line that holds neither form. */
+function fromLine(line: string): { record: AccessRecord; consent?: ConsentEvent | undefined } {
+  const value = JSON.parse(line) as unknown;
+  if (typeof value !== 'object' || value === null) throw new TypeError('not a record');
+  const wrapped = value as { v?: unknown; record?: unknown; consent?: ConsentEvent };
+  if (wrapped.v === undefined && typeof wrapped.record === 'object' && wrapped.record !== null) {
+    return { record: wrapped.record as AccessRecord, consent: wrapped.consent };
+  }
+  return { record: value as AccessRecord };
+}
+
 function dropsLine(line: string, drop: (record: AccessRecord) => boolean): boolean {
   try {
-    return drop(JSON.parse(line) as AccessRecord);
+    return drop(fromLine(line).record);
   } catch {
     return false;
   }

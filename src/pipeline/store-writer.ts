@@ -539,7 +539,11 @@ export class StoreWriter {
         this.dropped.expired++;
         continue;
       }
-      this.replay.push({ record, size: entry.size, seq: entry.seq });
+      this.replay.push(
+        entry.consent === undefined
+          ? { record, size: entry.size, seq: entry.seq }
+          : { record, size: entry.size, seq: entry.seq, consent: entry.consent },
+      );
     }
     this.onProgress();
   }

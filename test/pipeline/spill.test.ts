@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
+import type { ConsentEvent } from '../../src/stores/consent-events.js';
 import { type SpillSettings, spillSettingsOf } from '../../src/stores/spill-options.js';
 import type { Store } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
@@ -111,6 +112,47 @@ describe('disk spill', () => {
     expect(after).toMatchObject({ written: 400, buffered: 0, spilled: 0 });
     expect(state.written.map((r) => r.id)).toEqual(items(0, 400).map((i) => idOf(i.n)));
     expect(await spillFiles(dir)).toEqual([]);
+    await dispatcher.close();
+  });
+
+  it('a consent event that rode with a spilled record reaches the ledger after the outage', async () => {
+    const { store, state } = outageStore({ dir, maxBytes: 10 * 1024 * 1024 });
+    const ledger: ConsentEvent[] = [];
+    store.writeConsents = (events) => {
+      if (state.down) return Promise.reject(new Error('connection refused'));
+      ledger.push(...events);
+      return Promise.resolve();
+    };
+    // Every fifth request changed its visitor's choice.
+    const consentOf = (item: Item, rec: AccessRecord): ConsentEvent | undefined =>
+      item.n % 5 === 0
+        ? {
+            v: 1,
+            id: `c-${rec.id}`,
+            time: rec.time,
+            visitorId: `v${item.n % 3}`,
+            choice: 'in',
+            source: 'button',
+            policy: 'test@1',
+            notice: 'a'.repeat(64),
+            expires: FUTURE,
+          }
+        : undefined;
+    const dispatcher = dispatcherFor(store, { consentOf });
+    await feed(dispatcher, items(0, 200));
+    expect(invariant(dispatcher).spilled).toBeGreaterThan(100);
+    const onDisk = (
+      await Promise.all((await spillFiles(dir)).map((file) => readFile(join(dir, file), 'utf8')))
+    ).join('');
+    expect(onDisk).toContain('"consent":');
+
+    state.down = false;
+    await dispatcher.flush();
+    expect(invariant(dispatcher)).toMatchObject({ written: 200, buffered: 0, spilled: 0 });
+    const expected = items(0, 200)
+      .filter((i) => i.n % 5 === 0)
+      .map((i) => `c-${idOf(i.n)}`);
+    expect(ledger.map((e) => e.id).sort()).toEqual(expected.sort());
     await dispatcher.close();
   });
 
