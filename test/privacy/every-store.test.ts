@@ -1,16 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
 import pg from 'pg';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MemoryStore, presets, privacyLog, SqliteStore } from '../../src/index.js';
+import { MemoryStore, presets, SqliteStore } from '../../src/index.js';
 import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import type { Store } from '../../src/stores/store.js';
-import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { makeApp, setCookies } from '../helpers/app.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from '../stores/redis-helpers.js';
 
@@ -25,20 +24,11 @@ const DAY = 24 * 60 * 60 * 1000;
 function visitorLifecycle(stores: () => Store[]): void {
   it('retention, a legal hold and erasure agree in every store', async () => {
     const all = stores();
-    const log = privacyLog({
+    const { app, log } = makeApp({
       policy: presets.ccpa,
       store: all,
-      secret: SECRET,
-      logger: spyLogger(),
       warnings: false,
-      batch: { maxDelayMs: 5 },
       retention: { enabled: false },
-    });
-    const app = express();
-    app.use(log);
-    app.use(log.router());
-    app.get('/', (_req, res) => {
-      res.send('home');
     });
     try {
       const start = Date.now();

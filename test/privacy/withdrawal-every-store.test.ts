@@ -1,43 +1,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import express from 'express';
+import type express from 'express';
 import pg from 'pg';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { definePolicy, MemoryStore, presets, privacyLog, SqliteStore } from '../../src/index.js';
+import { definePolicy, MemoryStore, presets, SqliteStore } from '../../src/index.js';
 import type { AccessRecord } from '../../src/record.js';
 import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import type { Store } from '../../src/stores/store.js';
-import { SECRET, setCookies, spyLogger } from '../helpers/app.js';
+import { makeApp, setCookies } from '../helpers/app.js';
 import { serviceSuite, uniqueName } from '../helpers/services.js';
 import { deleteKeys } from '../stores/redis-helpers.js';
 
 const keep = definePolicy({ ...presets.gdpr, name: 'keep', choices: { onWithdraw: 'keep' } });
 
+/** The test site of every suite (helpers/app.ts) on these stores, retention left to the test. */
 function site(policy: typeof keep, stores: Store[]) {
-  const log = privacyLog({
-    policy,
-    store: stores,
-    secret: SECRET,
-    logger: spyLogger(),
-    warnings: false,
-    batch: { maxDelayMs: 5 },
-    retention: { enabled: false },
-  });
-  const app = express();
-  app.use(log);
-  app.use(log.router());
-  app.get('/', (_req, res) => {
-    res.send('home');
-  });
-  app.post('/contact', express.urlencoded({ extended: false }), (req, res) => {
-    req.privacyLog?.optional(req.body ?? {});
-    res.send('thanks');
-  });
-  return { app, log };
+  return makeApp({ policy, store: stores, warnings: false, retention: { enabled: false } });
 }
 
 /** Opt in (a record with the new visitor id), visit a page from a link, send the contact form. */
