@@ -172,13 +172,7 @@ const cnil = once(() =>
         ip: { mode: 'truncate', ipv4Prefix: 16, ipv6Prefix: 32 },
         geo: 'country',
       },
-      essential: {
-        description: 'The page requested, browser and operating system family, date and time',
-        purposes: [delivery, improvement],
-        basis: 'legitimate-interests',
-        retention: 'P25M',
-        userAgent: 'parsed',
-      },
+      essential: { ...gdpr().categories.essential, retention: 'P25M' },
       nonessential: {
         description: 'The origin of the site you came from, and a random visitor id in a cookie',
         purposes: ['Measure the audience of this site, for this site only'],
