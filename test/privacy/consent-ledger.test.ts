@@ -125,6 +125,9 @@ describe.each([
     for (const event of events) {
       expect(Date.parse(event.expires) - Date.parse(event.time)).toBe(3 * 365 * 86_400_000);
     }
+    // The notice promises what the ledger does: how long an event is kept.
+    const notice = (await agent.get('/privacy/notice?format=markdown')).text;
+    expect(notice).toContain(`This record is kept ${3 * 365} days`);
     // The operator's export of the subject has the same events.
     const exported = await log.subjects.export({ visitorId: events[1]!.visitorId! });
     expect(exported.consents.map((e) => e.id)).toEqual([events[1]!.id, events[2]!.id]);
