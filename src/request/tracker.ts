@@ -1,8 +1,8 @@
 import type { Captured } from './capture.js';
+import { isSecureRequest, type SecureRequest } from './secure.js';
 
 /** What the tracker reads of a request once its response has closed. */
-interface TrackedRequest {
-  readonly secure?: boolean;
+interface TrackedRequest extends SecureRequest {
   readonly route?: { path?: unknown } | undefined;
   readonly baseUrl?: string;
 }
@@ -16,7 +16,7 @@ interface ClosedResponse {
 }
 
 /**
- * One request from its arrival to its response's `close`: it reads Express's `req.secure` at most
+ * One request from its arrival to its response's `close`: it works out `req.secure` at most
  * once and only if a cookie needs it (it is a `SecureFlag`, so no closure is made for that), and
  * fills in the outcome when the response closes. It holds the request only until then; what goes
  * on to the background stage is {@link captured}.
@@ -31,9 +31,9 @@ export class RequestTracker {
     this.#req = req;
   }
 
-  /** Express's `req.secure`, read on first use. */
+  /** Express's `req.secure` (computed as Express does, see {@link isSecureRequest}), on first use. */
   get secure(): boolean {
-    this.#secure ??= this.#req?.secure === true;
+    this.#secure ??= this.#req !== undefined && isSecureRequest(this.#req);
     return this.#secure;
   }
 
