@@ -140,7 +140,9 @@ export class CookieJar {
     if (hasVisitor) {
       names = this.#present[(values[0] === undefined ? 0 : 1) + (values[1] === undefined ? 0 : 2)]!;
       // Only the name that fits this request's security counts; the other is expired if present.
-      visitorId = this.#verify(values[https ? 1 : 0]);
+      // A policy without the analytics cookie only expires it: its id is never used, so the HMAC
+      // that would verify it is not paid.
+      if (this.#compiled.visitor === 'cookie') visitorId = this.#verify(values[https ? 1 : 0]);
     }
     let choice: Choice | undefined;
     let consentNames = this.#consents[0]!;
