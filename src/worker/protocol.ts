@@ -33,7 +33,8 @@ export type StoreMethod =
 export type StoreOwnMethod = Exclude<StoreMethod, 'eraseBuffered'>;
 
 /** What a store on the serving thread can be asked by the worker. */
-export type RelayMethod = 'write' | 'writeConsents' | 'init' | 'close';
+/** `writeJson`: a `write` whose records cross as one JSON text (see stores/json-batches.ts). */
+export type RelayMethod = 'write' | 'writeJson' | 'writeConsents' | 'init' | 'close';
 
 /** Where one store of the logger lives, in the order of the `store` option. */
 export type StoreSlot =
@@ -136,6 +137,8 @@ export type FromWorker =
       readonly method: RelayMethod;
       /** The records of `write`, or the consent events of `writeConsents`. */
       readonly records: readonly unknown[] | undefined;
+      /** The records of `writeJson`, as the JSON text of an array. */
+      readonly json?: string;
     }
   | {
       readonly t: 'lookup';

@@ -27,12 +27,22 @@ export function relayStore(
   calls: PendingCalls,
   post: PostToMain,
 ): Store {
-  const call = (method: RelayMethod, records?: readonly unknown[]) =>
-    calls.start((id) => post({ t: 'relay', id, index, method, records }));
+  const call = (method: RelayMethod, records?: readonly unknown[], json?: string) =>
+    calls.start((id) =>
+      post(
+        json === undefined
+          ? { t: 'relay', id, index, method, records }
+          : { t: 'relay', id, index, method, records: undefined, json },
+      ),
+    );
+  // A store that takes JSON text gets one string per batch: the serialising happens here, in the
+  // worker, and the serving thread receives a single string instead of an object per record.
+  const json = methods.includes('writeJson');
   const store: Store = {
     name,
     write: async (records) => {
-      await call('write', records);
+      if (json) await call('writeJson', undefined, JSON.stringify(records));
+      else await call('write', records);
     },
   };
   if (methods.includes('init')) {

@@ -3,6 +3,7 @@ import type { DiagnosticLogger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
+import { takesJsonBatches } from '../stores/json-batches.js';
 import { spillOf } from '../stores/spill-options.js';
 import { type Store, storeName } from '../stores/store.js';
 import { workerConfigOf } from '../stores/worker-config.js';
@@ -94,6 +95,7 @@ function slotOf(store: Store): StoreSlot {
   const config = workerConfigOf(store);
   if (config !== undefined) return { name, where: 'worker', config };
   const methods: RelayMethod[] = ['write'];
+  if (takesJsonBatches(store)) methods.push('writeJson');
   if (typeof store.init === 'function') methods.push('init');
   if (typeof store.close === 'function') methods.push('close');
   if (typeof store.writeConsents === 'function') methods.push('writeConsents');

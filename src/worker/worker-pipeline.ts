@@ -10,6 +10,7 @@ import type { AccessRecord } from '../record.js';
 import type { Captured } from '../request/capture.js';
 import { MAX_TIMER_MS, report } from '../shared/store-call.js';
 import type { ConsentEvent } from '../stores/consent-events.js';
+import { takesJsonBatches, writeJsonBatch } from '../stores/json-batches.js';
 import { eraseBufferedOf, spillOf } from '../stores/spill-options.js';
 import type { Store, Subject } from '../stores/store.js';
 import { Accounting } from './accounting.js';
@@ -314,6 +315,11 @@ export class WorkerPipeline implements RecordPipeline {
           switch (message.method) {
             case 'write':
               return store?.write(items as readonly AccessRecord[]);
+            case 'writeJson':
+              if (store === undefined || !takesJsonBatches(store)) {
+                throw new TypeError('this store does not take JSON batches');
+              }
+              return store[writeJsonBatch](message.json ?? '[]');
             case 'writeConsents':
               return store?.writeConsents?.(items as readonly ConsentEvent[]);
             case 'init':

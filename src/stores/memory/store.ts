@@ -8,6 +8,7 @@ import {
 } from '../consent-events.js';
 import { normalizeDisclosure } from '../disclosure.js';
 import { isHeld, matchesHoldScope, normalizeHold } from '../hold-scope.js';
+import { type JsonBatchWritable, parseJsonBatch, writeJsonBatch } from '../json-batches.js';
 import {
   applyRetention,
   compareRecords,
@@ -39,7 +40,7 @@ export interface MemoryStoreOptions {
  * Records are deep-copied on the way in and out, so neither the pipeline nor a reader can change
  * what is stored by mutating its own objects.
  */
-export class MemoryStore implements Store {
+export class MemoryStore implements Store, JsonBatchWritable {
   /** Name for stats and diagnostics. */
   readonly name: string;
   #records: AccessRecord[] = [];
@@ -47,6 +48,8 @@ export class MemoryStore implements Store {
   #holds = new Map<string, Hold>();
   #disclosures: Disclosure[] = [];
   #consents = new Map<string, ConsentEvent>();
+  /** Batches handed over as JSON text (worker mode), taken in before anything reads the records. */
+  #pending: string[] = [];
 
   /** @param options see {@link MemoryStoreOptions}; all optional. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -58,16 +61,25 @@ export class MemoryStore implements Store {
    * is the store's own, typed read-only: treat it and its records as a view, not a copy.
    */
   get records(): readonly AccessRecord[] {
+    this.#takePending();
     return this.#records;
   }
 
   /** Append a batch. A record whose id is already stored is ignored (the first write wins). */
   async write(records: readonly AccessRecord[]): Promise<void> {
-    for (const record of records) {
-      if (this.#indexById.has(record.id)) continue;
-      this.#indexById.set(record.id, this.#records.length);
-      this.#records.push(structuredClone(record));
-    }
+    this.#takePending();
+    for (const record of records) this.#append(structuredClone(record));
+  }
+
+  /**
+   * Append a batch given as JSON text (worker mode): kept as text until something reads the
+   * records, then parsed in order, so that the serving thread pays for records only when they are
+   * read. Parsing makes the copy that {@link write} makes with `structuredClone`.
+   *
+   * @internal the worker pipeline calls it.
+   */
+  [writeJsonBatch](json: string): void {
+    this.#pending.push(json);
   }
 
   /**
@@ -77,6 +89,7 @@ export class MemoryStore implements Store {
    * `now` reports zeros.
    */
   async purge(now: Date): Promise<PurgeResult> {
+    this.#takePending();
     const result = emptyPurgeResult();
     const holds = [...this.#holds.values()];
     const kept: AccessRecord[] = [];
@@ -121,6 +134,7 @@ export class MemoryStore implements Store {
    * at most `query.limit` of them. The matches are chosen when iteration starts.
    */
   async *read(query: ReadQuery = {}): AsyncGenerator<AccessRecord> {
+    this.#takePending();
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     if (limit <= 0) return;
     const matches = this.#records.filter((record) => matchesQuery(record, query));
@@ -137,6 +151,7 @@ export class MemoryStore implements Store {
    * records that stay because a hold covers them.
    */
   async erase(subject: Subject): Promise<EraseResult> {
+    this.#takePending();
     const holds = [...this.#holds.values()];
     let held = 0;
     const kept = this.#records.filter((record) => {
@@ -156,6 +171,7 @@ export class MemoryStore implements Store {
    * holds are checked at purge and erase time rather than stamped on records.
    */
   async hold(hold: Hold): Promise<number> {
+    this.#takePending();
     const next = normalizeHold(hold);
     const previous = this.#holds.get(next.id);
     if (previous !== undefined) next.createdAt = previous.createdAt;
@@ -193,9 +209,24 @@ export class MemoryStore implements Store {
 
   /** Forget every record and hold. For tests; not part of the {@link Store} contract. */
   clear(): void {
+    this.#pending = [];
     this.#replace([]);
     this.#holds.clear();
     this.#consents.clear();
+  }
+
+  #append(record: AccessRecord): void {
+    if (this.#indexById.has(record.id)) return;
+    this.#indexById.set(record.id, this.#records.length);
+    this.#records.push(record);
+  }
+
+  /** Take in the JSON batches, in the order they came, before records are read or changed. */
+  #takePending(): void {
+    if (this.#pending.length === 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const json of pending) for (const record of parseJsonBatch(json)) this.#append(record);
   }
 
   #replace(records: AccessRecord[]): void {
