@@ -1,0 +1,174 @@
+// Instructions per request on the serving thread, and on the worker thread, counted by valgrind's
+// callgrind: a figure that does not move with the load of a shared machine, beside the noisy CPU
+// times of bench/run.js. Each variant's server (bench/server.js) runs under callgrind with one
+// counter per thread; after a warm-up the counters are zeroed, the measured requests are sent one
+// at a time (the same visitor stream as bench/run.js, cookies fed back), and the counters dumped.
+//
+//   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--no-build]
+//
+// Needs valgrind (callgrind_control comes with it). Under callgrind a server runs some 50 times
+// slower, so the defaults are small: 300 warm-up and 1,000 measured requests per variant, a few
+// minutes for the default set. The load generator is outside callgrind; only the server counts.
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
+const DEFAULT_VARIANTS =
+  'bare,floor,floor-ip,morgan,pino-http,strict-worker,gdpr-worker,cookieless-worker,ccpa-worker,classic-worker';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    requests: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '300' },
+    'no-build': { type: 'boolean', default: false },
+  },
+});
+const variants = (args.only ?? DEFAULT_VARIANTS).split(',').filter(Boolean);
+if (!variants.includes('bare')) variants.unshift('bare');
+const measured = Number(args.requests);
+const warmup = Number(args.warmup);
+
+if (spawnSync('valgrind', ['--version']).error) {
+  console.error('valgrind is not installed: this benchmark counts instructions with callgrind');
+  process.exit(1);
+}
+if (!args['no-build']) {
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) {
+    console.error(build.stdout, build.stderr);
+    process.exit(1);
+  }
+}
+const { Visitors } = await import('./traffic.js');
+
+/** One GET over a kept-alive connection; resolves to the response's Set-Cookie lines. */
+function send(agent, port, next) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: next.method,
+        path: next.path,
+        headers: next.headers,
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers['set-cookie']));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Totals of every callgrind output file in `dir` whose name starts with `prefix`, by thread. */
+function threadTotals(dir, prefix) {
+  const totals = new Map();
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const text = readFileSync(join(dir, name), 'utf8');
+    const thread = Number(/^thread: (\d+)/m.exec(text)?.[1] ?? 1);
+    const total = Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1] ?? 0);
+    totals.set(thread, (totals.get(thread) ?? 0) + total);
+  }
+  return totals;
+}
+
+/** Run one variant under callgrind; instructions per request on each thread. */
+async function measure(variant) {
+  const dir = mkdtempSync(join(tmpdir(), `bench-cg-${variant}-`));
+  const out = join(dir, 'cg');
+  const child = fork(SERVER, [variant], {
+    execPath: 'valgrind',
+    execArgv: [
+      '--tool=callgrind',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${out}.%p`,
+      '--dump-instr=no',
+      process.execPath,
+      '--expose-gc',
+    ],
+    env: { ...process.env, BENCH_DIR: dir },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const listening = await new Promise((resolve, reject) => {
+    child.on('message', (m) => m?.reply === 'listening' && resolve(m));
+    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})\n${stderr}`)));
+  });
+  const call = (cmd) =>
+    new Promise((resolve) => {
+      const onMessage = (m) => {
+        if (m?.reply !== cmd) return;
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+      child.send({ cmd });
+    });
+  const { Agent } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const visitors = new Visitors({ seed: 7, visitorCookies: [], feedback: true });
+  const drive = async (n) => {
+    for (let i = 0; i < n; i++)
+      visitors.receive(await send(agent, listening.port, visitors.next()));
+  };
+  await drive(warmup);
+  await call('start'); // lets the log write what the warm-up captured
+  const control = (flag) => spawnSync('callgrind_control', [flag, String(child.pid)]);
+  control('--zero');
+  await drive(measured);
+  await call('stop'); // the worker writes what the window captured before the counters are read
+  control('--dump');
+  const totals = threadTotals(dir, `cg.${child.pid}`);
+  agent.destroy();
+  await call('close');
+  child.disconnect();
+  await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(dir, { recursive: true, force: true });
+  // The main thread is callgrind's thread 1; in worker mode the worker is the highest-numbered
+  // thread that ran JavaScript, but V8's helper threads count too: everything but thread 1 is
+  // "other threads".
+  const main = totals.get(1) ?? 0;
+  let other = 0;
+  for (const [thread, total] of totals) if (thread !== 1) other += total;
+  return { variant, main: main / measured, other: other / measured };
+}
+
+const rows = [];
+for (const variant of variants) {
+  process.stdout.write(`${variant} ... `);
+  const r = await measure(variant);
+  rows.push(r);
+  console.log(`${Math.round(r.main / 1000)}k on the serving thread`);
+}
+const bare = rows.find((r) => r.variant === 'bare');
+console.log('\nInstructions per request (thousands), one request at a time, after warm-up:');
+console.log(
+  'variant'.padEnd(20),
+  'serving'.padStart(9),
+  'x bare'.padStart(7),
+  'others'.padStart(9),
+  'total x bare'.padStart(13),
+);
+for (const r of rows) {
+  console.log(
+    r.variant.padEnd(20),
+    String(Math.round(r.main / 1000)).padStart(9),
+    (r.main / bare.main).toFixed(2).padStart(7),
+    String(Math.round(r.other / 1000)).padStart(9),
+    ((r.main + r.other) / (bare.main + bare.other)).toFixed(2).padStart(13),
+  );
+}
