@@ -565,7 +565,7 @@ export class StoreWriter {
     if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
     const entries: Outgoing[] = [];
     let size = 0;
-    // The whole queue in one file: the slower the disk, the more each synced write takes.
+    // The whole queue in one file: one write for as much as waits, however busy the disk.
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
       if (!spill.fits(size + next.size)) break;
       entries.push(this.queue.shift()!);
