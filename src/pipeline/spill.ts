@@ -11,6 +11,8 @@ interface Segment {
   bytes: number;
   /** Push order of its first record; 0 for a file left by an earlier process (older than all). */
   readonly firstSeq: number;
+  /** Settles once the file is synced and under its own name (never rejects). */
+  readonly placed: Promise<void>;
 }
 
 /** A record read back from the spill, with the bytes it took there. */
@@ -23,12 +25,28 @@ export interface SpilledRecord {
 }
 
 const NAME = /^spill-(\d{16})\.ndjson$/;
+/**
+ * A new file before its sync and rename: the record count in the name tells a whole file (the
+ * process ended after writing it) from one cut short.
+ */
+const WRITTEN = /^(spill-\d{16}\.ndjson)\.(\d+)\.tmp$/;
+const PLACED = Promise.resolve();
+
+/** What {@link Spill.append} resolves with once the records are written. */
+export interface Appended {
+  /** Resolves once the file is synced and renamed into place; rejects on a file system error. */
+  readonly synced: Promise<void>;
+}
 
 /**
  * The files of one store's spill: a queue on disk, oldest file first. Each file is one NDJSON
- * batch (one record per line), written to a temporary name, synced and renamed, and the directory
- * synced, so that a `kill -9` leaves whole files or none. Files left by an earlier process are
- * found by {@link open} and come first. Every file operation runs in turn, never two at once.
+ * batch (one record per line), written to a temporary name that holds its record count, synced
+ * and renamed, and the directory synced, so that a crash leaves whole files or none. Files left
+ * by an earlier process are found by {@link open} and come first, and so does a temporary file
+ * that it had written whole: the records were out of its memory, so a `kill -9` before the sync
+ * must not lose them. Every file operation runs in turn, never two at once, except the syncs and
+ * renames of new files: a sync can take seconds on a busy disk, and the next file must not wait
+ * for it (the memory buffer fills meanwhile).
  */
 export class Spill {
   readonly settings: SpillSettings;
@@ -39,6 +57,8 @@ export class Spill {
   #bytes = 0;
   #records = 0;
   #turn: Promise<unknown> = Promise.resolve();
+  /** Files written and not yet synced and renamed. */
+  readonly #placing = new Set<Promise<void>>();
 
   constructor(settings: SpillSettings) {
     this.settings = settings;
@@ -76,19 +96,32 @@ export class Spill {
       // mkdir leaves an existing directory's mode alone, and the umask may have widened a new one.
       await chmod(dir, 0o700);
       let found = 0;
-      const names = (await readdir(dir)).sort();
-      for (const name of names) {
-        if (name.endsWith('.tmp')) {
-          await unlink(join(dir, name)).catch(() => undefined);
-          continue;
+      const names = new Set(await readdir(dir));
+      for (const name of [...names]) {
+        if (!name.endsWith('.tmp')) continue;
+        names.delete(name);
+        const written = WRITTEN.exec(name);
+        const path = join(dir, name);
+        if (written !== null && !names.has(written[1]!)) {
+          const text = await readFile(path, 'utf8');
+          if (text.endsWith('\n') && countLines(text) === Number(written[2])) {
+            // Written whole by a process that ended before its sync: place it now.
+            await place(path, join(dir, written[1]!));
+            names.add(written[1]!);
+            continue;
+          }
         }
+        // Cut short (its records were still in that process's memory), or an erasure's rewrite.
+        await unlink(path).catch(() => undefined);
+      }
+      for (const name of [...names].sort()) {
         const match = NAME.exec(name);
         if (match === null) continue;
         const path = join(dir, name);
         const text = await readFile(path, 'utf8');
         const records = countLines(text);
         const bytes = (await stat(path)).size;
-        this.#segments.push({ path, records, bytes, firstSeq: 0 });
+        this.#segments.push({ path, records, bytes, firstSeq: 0, placed: PLACED });
         this.#records += records;
         this.#bytes += bytes;
         found += records;
@@ -98,21 +131,60 @@ export class Spill {
     });
   }
 
-  /** Write these records as one new file (synced). Rejects on a file system error, spilling nothing. */
-  append(records: readonly SpilledRecord[]): Promise<void> {
+  /**
+   * Write these records as one new file. Resolves once they are written (to a temporary file that
+   * a later process takes if this one ends now), with `synced` for the sync and rename that follow
+   * without holding up the next file. Rejects on a file system error, spilling nothing.
+   */
+  append(records: readonly SpilledRecord[]): Promise<Appended> {
     return this.#run(async () => {
-      if (records.length === 0) return;
+      if (records.length === 0) return { synced: PLACED };
       const text = `${records.map(toLine).join('\n')}\n`;
       const bytes = Buffer.byteLength(text);
       const path = join(
         this.settings.dir,
         `spill-${String(this.#next++).padStart(16, '0')}.ndjson`,
       );
-      await writeWhole(path, text);
-      this.#segments.push({ path, records: records.length, bytes, firstSeq: records[0]!.seq });
+      const temporary = `${path}.${records.length}.tmp`;
+      const file = await open(temporary, 'w', 0o600);
+      try {
+        await file.writeFile(text);
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        await unlink(temporary).catch(() => undefined);
+        throw err;
+      }
+      const synced = (async () => {
+        try {
+          await file.sync();
+        } finally {
+          await file.close();
+        }
+        await rename(temporary, path);
+        await syncDir(path);
+      })();
+      const placed = synced.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#placing.add(placed);
+      void placed.then(() => this.#placing.delete(placed));
+      this.#segments.push({
+        path,
+        records: records.length,
+        bytes,
+        firstSeq: records[0]!.seq,
+        placed,
+      });
       this.#records += records.length;
       this.#bytes += bytes;
+      return { synced };
     });
+  }
+
+  /** Resolves once every file written so far is synced and renamed into place (or failed to be). */
+  async synced(): Promise<void> {
+    await Promise.all([...this.#placing]);
   }
 
   /**
@@ -120,9 +192,11 @@ export class Spill {
    * not parse, which only a damaged file has, is counted in `unreadable`). The file stays on disk
    * until {@link remove} is called with its path, so that a process that ends meanwhile replays it.
    */
-  take(): Promise<
+  async take(): Promise<
     { path: string; records: SpilledRecord[]; unreadable: number; inherited: boolean } | undefined
   > {
+    // Waited for here, not in turn: appends go on meanwhile. Only take() removes the head.
+    await this.#segments[0]?.placed;
     return this.#run(async () => {
       const segment = this.#segments[0];
       if (segment === undefined) return undefined;
@@ -167,6 +241,8 @@ export class Spill {
    */
   erase(drop: (record: AccessRecord) => boolean): Promise<number> {
     return this.#run(async () => {
+      // A file is rewritten under its own name: new files must be there first.
+      await this.synced();
       let erased = 0;
       // A file being replayed is rewritten too (the caller filters its copy in memory), so that a
       // process ending before the replay is done does not bring the erased records back.
@@ -256,6 +332,23 @@ async function writeWhole(path: string, text: string): Promise<void> {
     await file.close();
   }
   await rename(temporary, path);
+  await syncDir(path);
+}
+
+/** Sync a temporary file and rename it to `path` (the directory synced too). */
+async function place(temporary: string, path: string): Promise<void> {
+  const file = await open(temporary, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  await syncDir(path);
+}
+
+/** Sync the directory of `path`, so that a rename in it lasts. */
+async function syncDir(path: string): Promise<void> {
   const dir = await open(join(path, '..'), 'r');
   try {
     await dir.sync();

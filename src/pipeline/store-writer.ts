@@ -360,8 +360,10 @@ export class StoreWriter {
       await this.spillWrite;
       const before = this.queue.length;
       this.maybeSpill(true);
-      if (this.spillWrite === undefined || this.queue.length === before) return;
+      if (this.spillWrite === undefined || this.queue.length === before) break;
     }
+    // A process that closes normally leaves its files synced and under their own names.
+    await this.spill.synced();
   }
 
   /**
@@ -563,7 +565,7 @@ export class StoreWriter {
     if (!all && this.inMemory * 2 < maxRecords && this.bytes * 2 < maxBytes) return;
     const entries: Outgoing[] = [];
     let size = 0;
-    // The whole queue in one file: the slower the disk, the more each synced write takes.
+    // The whole queue in one file: one write for as much as waits, however busy the disk.
     for (let next = this.queue.peek(); next !== undefined; next = this.queue.peek()) {
       if (!spill.fits(size + next.size)) break;
       entries.push(this.queue.shift()!);
@@ -574,8 +576,12 @@ export class StoreWriter {
     this.spillWrite = spill
       .append(entries)
       .then(
-        () => {
+        ({ synced }) => {
+          // Written: a later process takes the file even if this one ends before the sync, so
+          // the records leave the memory buffer now. Waiting for the sync here would hold half a
+          // buffer for as long as a busy disk takes (seconds), while requests keep coming.
           this.bytes -= size;
+          synced.catch((err: unknown) => this.spillFailed(err));
         },
         (err: unknown) => {
           const newer = this.queue.drain();

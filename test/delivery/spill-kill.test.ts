@@ -53,13 +53,20 @@ function startApp(options: object, onLine: (line: Progress) => void) {
   return { child, exited };
 }
 
+/**
+ * The ids the next process will replay: those of the spill files, and of the temporary files
+ * written whole (as many lines as the count in the name) but not yet synced and renamed when the
+ * process was killed. A temporary file cut short held records that were still in memory.
+ */
 async function spilledIds(dir: string): Promise<string[]> {
   const ids: string[] = [];
   for (const name of (await readdir(dir)).sort()) {
-    if (!name.endsWith('.ndjson')) continue;
-    for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) {
-      if (line !== '') ids.push((JSON.parse(line) as { id: string }).id);
-    }
+    const count = /^spill-\d{16}\.ndjson\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (!name.endsWith('.ndjson') && count === undefined) continue;
+    const text = await readFile(join(dir, name), 'utf8');
+    const lines = text.split('\n').filter((line) => line !== '');
+    if (count !== undefined && (!text.endsWith('\n') || lines.length !== Number(count))) continue;
+    for (const line of lines) ids.push((JSON.parse(line) as { id: string }).id);
   }
   return ids;
 }
