@@ -26,6 +26,7 @@ import { presets, privacyLog } from '../../src/index.js';
 import type { PrivacyLogOptions } from '../../src/options.js';
 import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { RedisStreamStore } from '../../src/stores/redis/store.js';
+import { workerEntry } from '../../src/worker/entry-url.js';
 import { spyLogger } from '../helpers/app.js';
 import { servicesSuite, uniqueName } from '../helpers/services.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -80,6 +81,9 @@ servicesSuite(
     });
 
     it('loses nothing the buffer (or the spill) can hold, counts what it cannot, fails no request', async () => {
+      // The worker variants must really run in a worker: without the build they would fall back to
+      // the serving thread (silently here, since warnings are off) and test something else.
+      expect(workerEntry(), 'worker mode runs the compiled worker: npm run build').toBeDefined();
       const pgPort = await pgProxy.listen();
       const redisPort = await redisProxy.listen();
       const logger = spyLogger();
