@@ -127,6 +127,8 @@ export async function measureSaturation(options) {
       peakRssBytes: m.peakRssBytes,
       errors: client.errors,
       statusCodes: client.statusCodes,
+      // Since the server started (the warm-up's records too), per store.
+      written: m.stats?.stores.map((s) => s.written),
       dropped,
     };
   } finally {
