@@ -7,7 +7,7 @@
 //                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
-//   --warmup N          requests before each measurement (default 5000; quick 500)
+//   --warmup N          requests before each measurement, in both sections (default 5000; quick 500)
 //   --connections N     concurrent connections of the load generator (default 10)
 //   --only a,b          run only these variants (bare is always added, as the reference)
 //   --no-build          use dist/ as it is
@@ -74,8 +74,8 @@ const settings = {
       : {
           rounds: count(args['saturation-rounds'], quick ? 1 : 3, 'saturation-rounds'),
           seconds: count(args['saturation-seconds'], quick ? 1 : 5, 'saturation-seconds'),
-          // Long enough for the JIT and the store to settle; the window after it is measured.
-          warmupSeconds: quick ? 1 : 2,
+          // Requests at full speed before each window, as many as the paced section's warm-up.
+          warmupRequests: count(args.warmup, quick ? 500 : 5000, 'warmup'),
           connections: count(args['saturation-connections'], 50, 'saturation-connections'),
         },
 };
@@ -346,7 +346,7 @@ if (saturationChosen.length > 1) {
   const cores = machine.cores;
   console.log(
     `\nSaturation: ${saturationChosen.length} variants x ${sat.rounds} rounds, ` +
-      `${sat.warmupSeconds} s warm-up + ${sat.seconds} s measured each, ${sat.connections} connections ` +
+      `${sat.warmupRequests} warm-up requests + ${sat.seconds} s measured each, ${sat.connections} connections ` +
       'as fast as the server answers; the load generator is a child process',
   );
   const loadgen = await saturation.startLoadgen();
@@ -369,7 +369,7 @@ if (saturationChosen.length > 1) {
           dir,
           serverArgs,
           seconds: sat.seconds,
-          warmupSeconds: sat.warmupSeconds,
+          warmupRequests: sat.warmupRequests,
           connections: sat.connections,
           visitorCookies,
           cores,

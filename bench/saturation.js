@@ -82,26 +82,28 @@ export async function startLoadgen() {
  *
  * @param {{ startServer: Function, loadgen: Awaited<ReturnType<typeof startLoadgen>>,
  *   variant: string, round: number, dir: string, serverArgs?: string[], seconds: number,
- *   warmupSeconds: number, connections: number, visitorCookies: readonly string[],
+ *   warmupRequests: number, connections: number, visitorCookies: readonly string[],
  *   cores: number }} options
  */
 export async function measureSaturation(options) {
-  const { startServer, loadgen, variant, round, dir, seconds, warmupSeconds, connections } =
+  const { startServer, loadgen, variant, round, dir, seconds, warmupRequests, connections } =
     options;
   const server = await startServer(variant, { dir, execArgv: options.serverArgs ?? [] });
-  const drive = (secondsToRun, seed) =>
+  const drive = (seed, length) =>
     loadgen.run({
       url: server.url,
       connections,
       seed,
       visitorCookies: options.visitorCookies,
-      seconds: secondsToRun,
+      ...length,
     });
   try {
-    await drive(warmupSeconds, 1000 + round * 100);
+    // A count, not a time: a cold server (JIT, lazy loading, the first of each visitor) is slow,
+    // and on a busy machine a warm-up of a few seconds may not get past that.
+    await drive(1000 + round * 100, { amount: warmupRequests });
     await server.start();
     const before = machineTicks();
-    const client = await drive(seconds, 100_000 + round * 100);
+    const client = await drive(100_000 + round * 100, { seconds });
     const after = machineTicks();
     const m = await server.stop();
     // The server's window runs from `start` to the end of `stop`, which waits until the log has

@@ -113,7 +113,7 @@ interface SaturationModule {
     round: number;
     dir: string;
     seconds: number;
-    warmupSeconds: number;
+    warmupRequests: number;
     connections: number;
     visitorCookies: readonly string[];
     cores: number;
@@ -485,7 +485,7 @@ describe('the saturation section', () => {
           round: 0,
           dir: vdir,
           seconds: 1,
-          warmupSeconds: 1,
+          warmupRequests: 200,
           connections: 8,
           visitorCookies: [],
           cores: lib.machine().cores,
