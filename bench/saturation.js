@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fixed, median } from './lib.js';
+import { fixed, median, mib } from './lib.js';
 
 /** The variants measured at saturation: the references, and the default pipeline in both modes. */
 export const SATURATION_VARIANTS = ['bare', 'gdpr', 'gdpr-worker', 'morgan', 'pino-http'];
@@ -197,6 +197,7 @@ export const SATURATION_HEADER = [
   'main cores',
   'loadgen cores',
   'machine cores',
+  'peak RSS MiB',
   'limit',
 ];
 
@@ -212,6 +213,7 @@ export function saturationRows(variants, cores) {
     of(v.mainCores),
     of(v.loadgenCores),
     of(v.machineCores),
+    mib(v.peakRssBytes),
     v.limit ?? '-',
   ]);
 }

@@ -430,7 +430,7 @@ describe('the saturation section', () => {
       mainCores: 0.7,
       loadgenCores,
       machineCores: 1.6,
-      peakRssBytes: 100 + r,
+      peakRssBytes: (100 + r) * 2 ** 20,
       errors: 0,
       dropped: r,
     });
@@ -452,14 +452,14 @@ describe('the saturation section', () => {
       ratioToBare: 0.9,
       loadgenCores: 0.5,
       limit: undefined,
-      peakRssBytes: 102,
+      peakRssBytes: 102 * 2 ** 20,
       dropped: 3,
     });
     expect(worker!.rounds).toHaveLength(3);
     const rows = saturation.saturationRows([worker!], 2);
     expect(rows[0]).toHaveLength(saturation.SATURATION_HEADER.length);
     expect(rows[0]!.slice(0, 5)).toEqual(['gdpr-worker', 1900, '0.90', '10', '1.00/2']);
-    expect(rows[0]!.at(-1)).toBe('-');
+    expect(rows[0]!.slice(-2)).toEqual(['102.0', '-']);
   });
 
   it("reads the machine's busy cores", () => {
