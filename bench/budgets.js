@@ -72,17 +72,18 @@ export function evaluate(results) {
   const saturated = results.saturation?.variants?.find((v) => v.name === 'gdpr-worker');
   if (saturated && Number.isFinite(saturated.ratioToBare)) {
     const bare = results.saturation.variants.find((v) => v.name === 'bare');
-    // Whoever ran out decides what the ratio means: a load generator or a machine at its limit
-    // caps bare Express too, and the ratio then understates the gap.
-    const limits = [bare, saturated]
-      .filter((v) => v?.limit)
-      .map((v) => `${v.name} limited by the ${v.limit}`);
+    // Whoever ran out decides what the ratio means. A load generator at its limit caps bare Express
+    // too, and other processes' work takes the second core the worker is meant to use: either way
+    // the ratio does not judge the library, and the line says so instead of met or missed.
+    const limited = [bare, saturated].filter((v) => v?.limit);
+    const limits = limited.map((v) => `${v.name} limited by ${v.limit}`);
+    const unjudged = limited.some((v) => v.limit === 'load generator' || v.limit === 'other work');
     out.push({
       budget: `gdpr + SQLite (worker) saturation >= ${BUDGETS.saturationRatio}x bare Express requests/s`,
       measured:
         `${saturated.ratioToBare.toFixed(2)}x (${Math.round(saturated.reqPerSec)} vs ${Math.round(bare?.reqPerSec)} requests/s` +
         `${limits.length > 0 ? `; ${limits.join(', ')}` : ''})`,
-      met: saturated.ratioToBare >= BUDGETS.saturationRatio,
+      met: unjudged ? undefined : saturated.ratioToBare >= BUDGETS.saturationRatio,
     });
   }
   const micro = results.micro;

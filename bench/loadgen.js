@@ -26,6 +26,7 @@ export async function drive({ url, connections, seed, visitorCookies, amount, se
     // It checks for the end of a run on every sample: often, so that a run ends when it is done.
     sampleInt: 50,
     setupClient(c) {
+      // A browser keeps the cookies the server sets: the stream hears every response.
       const visitors = new Visitors({ seed: seed + client++, visitorCookies, feedback: true });
       c.setRequests([
         {

@@ -241,6 +241,11 @@ function onlyChosen(variants) {
 const saturationChosen = settings.saturation
   ? onlyChosen(VARIANTS.filter((v) => saturation.SATURATION_VARIANTS.includes(v.name)))
   : [];
+if (settings.saturation && saturationChosen.length < 2) {
+  console.log(
+    `saturation section skipped: --only names none of ${saturation.SATURATION_VARIANTS.join(', ')}`,
+  );
+}
 if (cpuSection || saturationChosen.length > 1) {
   visitorCookies = await issueVisitorCookies(quick ? 100 : 400);
 }
@@ -402,6 +407,11 @@ if (saturationChosen.length > 1) {
     if (v.limit === 'load generator') {
       console.log(
         `note: ${v.label}: the load generator used a whole core: the client, not the server, was the limit`,
+      );
+    }
+    if (v.limit === 'other work') {
+      console.log(
+        `note: ${v.label}: other processes kept the machine's cores busy: the figure is not the server's limit`,
       );
     }
     if (v.errors > 0) console.log(`warning: ${v.label}: ${v.errors} errors or timeouts`);

@@ -19,6 +19,11 @@ export const SATURATION_VARIANTS = ['bare', 'gdpr', 'gdpr-worker', 'morgan', 'pi
 export const LOADGEN_BOUND_CORES = 0.9;
 /** The machine counts as full when this share of its cores was busy (everyone's work). */
 export const MACHINE_BUSY_SHARE = 0.9;
+/**
+ * A full machine where other processes used this many cores or more was full of others' work: the
+ * measurement is not the two-core contest of server and load generator it means to be.
+ */
+export const OTHER_WORK_CORES = 0.25;
 /** A serving thread that used this many cores or more was the server's limit. */
 export const THREAD_BOUND_CORES = 0.9;
 
@@ -140,12 +145,16 @@ export async function measureSaturation(options) {
 
 /**
  * What limited a measurement, from its CPU figures: the load generator (about a whole core: it is
- * one process), the machine (nearly every core busy, whoever used them), the serving thread (about
- * a whole core), or none of these (`undefined`: latency, or work this process cannot see).
+ * one process); the machine, nearly every core busy, either with other processes' work (`other
+ * work`: a quarter of a core or more beyond server and load generator) or with the two alone
+ * (`machine`); the serving thread (about a whole core); or none of these (`undefined`).
  */
-export function limitOf({ loadgenCores, machineCores, mainCores }, cores) {
+export function limitOf({ loadgenCores, machineCores, mainCores, serverCores }, cores) {
   if (loadgenCores >= LOADGEN_BOUND_CORES) return 'load generator';
-  if (machineCores !== undefined && machineCores >= MACHINE_BUSY_SHARE * cores) return 'machine';
+  if (machineCores !== undefined && machineCores >= MACHINE_BUSY_SHARE * cores) {
+    const others = machineCores - (serverCores ?? 0) - loadgenCores;
+    return others >= OTHER_WORK_CORES ? 'other work' : 'machine';
+  }
   if (mainCores !== undefined && mainCores >= THREAD_BOUND_CORES) return 'serving thread';
   return undefined;
 }

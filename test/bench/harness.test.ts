@@ -97,7 +97,12 @@ interface SaturationModule {
     cores: number,
   ): number | undefined;
   limitOf(
-    figures: { loadgenCores: number; machineCores?: number; mainCores?: number },
+    figures: {
+      loadgenCores: number;
+      serverCores?: number;
+      machineCores?: number;
+      mainCores?: number;
+    },
     cores: number,
   ): string | undefined;
   summarise(
@@ -297,14 +302,24 @@ describe('budget evaluation', () => {
     );
     expect(below[0]!.met).toBe(false);
     expect(below[0]!.measured).toBe(
-      '0.90x (3600 vs 4000 requests/s; gdpr-worker limited by the serving thread)',
+      '0.90x (3600 vs 4000 requests/s; gdpr-worker limited by serving thread)',
     );
+    // Server and load generator filling the two cores between them is the contest meant.
     const level = line([
-      saturated('bare', 4000, 1, 'load generator'),
+      saturated('bare', 4000, 1, 'machine'),
       saturated('gdpr-worker', 3960, 0.99),
     ]);
     expect(level[0]!.met).toBe(true);
-    expect(level[0]!.measured).toContain('bare limited by the load generator');
+    expect(level[0]!.measured).toContain('bare limited by machine');
+    // A client at its limit, or others' work on the cores, leaves the budget unjudged.
+    for (const limit of ['load generator', 'other work']) {
+      const unjudged = line([
+        saturated('bare', 4000, 1),
+        saturated('gdpr-worker', 2000, 0.5, limit),
+      ]);
+      expect(unjudged[0]!.met).toBeUndefined();
+      expect(unjudged[0]!.measured).toContain(`gdpr-worker limited by ${limit}`);
+    }
     // Without the worker variant there is nothing to report.
     expect(line([saturated('bare', 4000, 1), saturated('gdpr', 3000, 0.75)])).toEqual([]);
   });
@@ -405,18 +420,14 @@ describe('the saturation section', () => {
   });
 
   it('names what ran out: the load generator first, then the machine, then the serving thread', () => {
-    expect(saturation.limitOf({ loadgenCores: 0.95, machineCores: 2, mainCores: 1 }, 2)).toBe(
-      'load generator',
-    );
-    expect(saturation.limitOf({ loadgenCores: 0.5, machineCores: 1.9, mainCores: 1 }, 2)).toBe(
-      'machine',
-    );
-    expect(saturation.limitOf({ loadgenCores: 0.5, machineCores: 1.5, mainCores: 0.95 }, 2)).toBe(
-      'serving thread',
-    );
-    expect(saturation.limitOf({ loadgenCores: 0.5, machineCores: 1.5, mainCores: 0.6 }, 2)).toBe(
-      undefined,
-    );
+    const limit = (figures: object) =>
+      saturation.limitOf({ loadgenCores: 0.5, serverCores: 1.3, ...figures }, 2);
+    expect(limit({ loadgenCores: 0.95, machineCores: 2, mainCores: 1 })).toBe('load generator');
+    // A full machine: by server and load generator alone, or with others' work beside them.
+    expect(limit({ machineCores: 1.9, mainCores: 1 })).toBe('machine');
+    expect(limit({ serverCores: 0.6, machineCores: 1.9, mainCores: 0.5 })).toBe('other work');
+    expect(limit({ machineCores: 1.5, mainCores: 0.95 })).toBe('serving thread');
+    expect(limit({ machineCores: 1.5, mainCores: 0.6 })).toBe(undefined);
     // Where the machine's and the thread's CPU are unknown, only the load generator can be named.
     expect(saturation.limitOf({ loadgenCores: 0.5 }, 2)).toBe(undefined);
   });
