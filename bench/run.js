@@ -21,7 +21,7 @@
 //   --saturation-seconds N      measured seconds per variant and round (default 5; quick 1)
 //   --saturation-rounds N       rounds of the saturation section (default 3; quick 1)
 //   --saturation-connections N  connections of its load generator (default 50)
-//   --profile DIR       write a V8 CPU profile of every server (and the micro run) into DIR
+//   --profile DIR       write a V8 CPU profile of every server of the CPU section (and the micro run)
 //   --out FILE          where to write the JSON results (default bench/results.json)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -372,7 +372,8 @@ if (saturationChosen.length > 1) {
           variant: name,
           round,
           dir,
-          serverArgs,
+          // No --profile here: a profiler would slow the servers it measures at full speed, and
+          // its files would mix with those of the CPU section.
           seconds: sat.seconds,
           warmupRequests: sat.warmupRequests,
           connections: sat.connections,
