@@ -9,6 +9,9 @@ export const BUDGETS = {
   postgresRowsPerSecond: 50_000,
   hostilePathRatio: 2,
   importMs: 100,
+  // Worker mode puts the background stage and the store on the second core: at saturation the
+  // default pipeline should serve nearly as many requests per second as bare Express.
+  saturationRatio: 0.95,
 };
 
 /** The library's variants, one per preset and mode, that the per-preset budgets apply to. */
@@ -65,6 +68,23 @@ export function evaluate(results) {
         met: v.cpuUsPerRequest < cheaper.cpuUsPerRequest,
       });
     }
+  }
+  const saturated = results.saturation?.variants?.find((v) => v.name === 'gdpr-worker');
+  if (saturated && Number.isFinite(saturated.ratioToBare)) {
+    const bare = results.saturation.variants.find((v) => v.name === 'bare');
+    // Whoever ran out decides what the ratio means. A load generator at its limit caps bare Express
+    // too, and other processes' work takes the second core the worker is meant to use: either way
+    // the ratio does not judge the library, and the line says so instead of met or missed.
+    const limited = [bare, saturated].filter((v) => v?.limit);
+    const limits = limited.map((v) => `${v.name} limited by ${v.limit}`);
+    const unjudged = limited.some((v) => v.limit === 'load generator' || v.limit === 'other work');
+    out.push({
+      budget: `gdpr + SQLite (worker) saturation >= ${BUDGETS.saturationRatio}x bare Express requests/s`,
+      measured:
+        `${saturated.ratioToBare.toFixed(2)}x (${Math.round(saturated.reqPerSec)} vs ${Math.round(bare?.reqPerSec)} requests/s` +
+        `${limits.length > 0 ? `; ${limits.join(', ')}` : ''})`,
+      met: unjudged ? undefined : saturated.ratioToBare >= BUDGETS.saturationRatio,
+    });
   }
   const micro = results.micro;
   if (micro?.background?.gdpr) {

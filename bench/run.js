@@ -7,14 +7,21 @@
 //                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
-//   --warmup N          requests before each measurement (default 5000; quick 500)
+//   --warmup N          requests before each measurement, in both sections (default 5000; quick 500)
 //   --connections N     concurrent connections of the load generator (default 10)
 //   --only a,b          run only these variants (bare is always added, as the reference)
 //   --no-build          use dist/ as it is
 //   --no-micro          skip the micro benchmarks; --micro-only skips the HTTP benchmark and the
 //                       start-up figures (bench/startup.js: import time, idle memory per preset)
 //   --no-startup        skip the start-up figures
-//   --profile DIR       write a V8 CPU profile of every server (and the micro run) into DIR
+//   --no-saturation     skip the saturation section: bare, gdpr (in-process and worker), morgan and
+//                       pino-http driven as fast as they answer (bench/saturation.js), with the CPU
+//                       of the server, of the load generator (a child process) and of the machine
+//   --saturation-only   run only the saturation section
+//   --saturation-seconds N      measured seconds per variant and round (default 5; quick 1)
+//   --saturation-rounds N       rounds of the saturation section (default 3; quick 1)
+//   --saturation-connections N  connections of its load generator (default 50)
+//   --profile DIR       write a V8 CPU profile of every server of the CPU section (and the micro run)
 //   --out FILE          where to write the JSON results (default bench/results.json)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +45,11 @@ const { values: args } = parseArgs({
     'no-micro': { type: 'boolean', default: false },
     'micro-only': { type: 'boolean', default: false },
     'no-startup': { type: 'boolean', default: false },
+    'no-saturation': { type: 'boolean', default: false },
+    'saturation-only': { type: 'boolean', default: false },
+    'saturation-seconds': { type: 'string' },
+    'saturation-rounds': { type: 'string' },
+    'saturation-connections': { type: 'string' },
     profile: { type: 'string' },
     out: { type: 'string' },
   },
@@ -56,7 +68,21 @@ const settings = {
   requests: count(args.requests, quick ? 1000 : 20_000, 'requests'),
   warmup: count(args.warmup, quick ? 500 : 5000, 'warmup'),
   connections: count(args.connections, 10, 'connections'),
+  saturation:
+    args['no-saturation'] || args['micro-only']
+      ? undefined
+      : {
+          rounds: count(args['saturation-rounds'], quick ? 1 : 3, 'saturation-rounds'),
+          seconds: count(args['saturation-seconds'], quick ? 1 : 5, 'saturation-seconds'),
+          // Requests at full speed before each window, as many as the paced section's warm-up.
+          warmupRequests: count(args.warmup, quick ? 500 : 5000, 'warmup'),
+          connections: count(args['saturation-connections'], 50, 'saturation-connections'),
+        },
 };
+if (args['saturation-only'] && !settings.saturation) {
+  throw new Error('--saturation-only cannot be combined with --no-saturation or --micro-only');
+}
+const cpuSection = !args['micro-only'] && !args['saturation-only'];
 const outFile = resolve(args.out ?? join(ROOT, 'bench/results.json'));
 const profileDir = args.profile ? resolve(args.profile) : undefined;
 
@@ -71,10 +97,11 @@ if (!args['no-build']) {
 }
 
 // Imported after the build: these load the library from dist/.
-const { default: autocannon } = await import('autocannon');
+const { drive } = await import('./loadgen.js');
+const saturation = await import('./saturation.js');
 const { VARIANTS } = await import('./app.js');
 const lib = await import('./lib.js');
-const { CHOICE_COOKIE, CONSENT, HOST, Visitors } = await import('./traffic.js');
+const { CHOICE_COOKIE, CONSENT, HOST } = await import('./traffic.js');
 
 const machine = lib.machine();
 console.log(
@@ -137,45 +164,8 @@ async function issueVisitorCookies(n) {
  * (bench/traffic.js), seeded by `seed` and its index, so that every variant of a round serves the
  * same visitors; their cookies follow what each variant's server sets.
  */
-async function load(url, seed, amount) {
-  let client = 0;
-  const result = await autocannon({
-    url,
-    connections: settings.connections,
-    pipelining: 1,
-    amount,
-    timeout: 30,
-    // It checks for the end of a run on every sample: often, so that a run ends when it is done.
-    sampleInt: 50,
-    setupClient(c) {
-      // A browser keeps the cookies the server sets: the stream hears every response.
-      const visitors = new Visitors({ seed: seed + client++, visitorCookies, feedback: true });
-      c.setRequests([
-        {
-          setupRequest(request) {
-            const next = visitors.next();
-            return { ...request, method: next.method, path: next.path, headers: next.headers };
-          },
-          onResponse(_status, _body, _context, headers) {
-            for (const name in headers) {
-              if (name.toLowerCase() === 'set-cookie') visitors.receive(headers[name]);
-            }
-          },
-        },
-      ]);
-    },
-  });
-  return {
-    total: result.requests.total,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    statusCodes: {
-      '2xx': result['2xx'],
-      '3xx': result['3xx'],
-      '4xx': result['4xx'],
-      '5xx': result['5xx'],
-    },
-  };
+function load(url, seed, amount) {
+  return drive({ url, connections: settings.connections, seed, visitorCookies, amount });
 }
 
 /** One variant, one round: a fresh server, warm-up, then the measured window. */
@@ -233,21 +223,40 @@ const results = {
   settings,
   variants: [],
   skipped: [],
+  saturation: undefined,
   micro: undefined,
   startup: undefined,
   budgets: [],
 };
 
-if (!args['micro-only']) {
-  // A smoke run leaves out the variants that only repeat another's code with another preset.
-  let chosen = quick && !args.only ? VARIANTS.filter((v) => !v.full) : VARIANTS;
-  if (args.only) {
-    const wanted = new Set(['bare', ...args.only.split(',').map((s) => s.trim())]);
-    for (const name of wanted) {
-      if (!VARIANTS.some((v) => v.name === name)) throw new Error(`unknown variant ${name}`);
-    }
-    chosen = VARIANTS.filter((v) => wanted.has(v.name));
+/** The variants chosen by `--only` (bare always), or all of them. */
+function onlyChosen(variants) {
+  if (!args.only) return variants;
+  const wanted = new Set(['bare', ...args.only.split(',').map((s) => s.trim())]);
+  for (const name of wanted) {
+    if (!VARIANTS.some((v) => v.name === name)) throw new Error(`unknown variant ${name}`);
   }
+  return variants.filter((v) => wanted.has(v.name));
+}
+const saturationChosen = settings.saturation
+  ? onlyChosen(VARIANTS.filter((v) => saturation.SATURATION_VARIANTS.includes(v.name)))
+  : [];
+if (settings.saturation && saturationChosen.length < 2) {
+  console.log(
+    `saturation section skipped: --only names none of ${saturation.SATURATION_VARIANTS.join(', ')}`,
+  );
+}
+if (cpuSection || saturationChosen.length > 1) {
+  visitorCookies = await issueVisitorCookies(quick ? 100 : 400);
+}
+
+if (cpuSection) {
+  // A smoke run leaves out the variants that only repeat another's code with another preset.
+  const chosen = args.only
+    ? onlyChosen(VARIANTS)
+    : quick
+      ? VARIANTS.filter((v) => !v.full)
+      : VARIANTS;
   const runnable = [];
   for (const variant of chosen) {
     const why = variant.skip?.(process.env);
@@ -258,8 +267,6 @@ if (!args['micro-only']) {
       runnable.push(variant);
     }
   }
-
-  visitorCookies = await issueVisitorCookies(quick ? 100 : 400);
   console.log(
     `HTTP benchmark: ${runnable.length} variants x ${settings.rounds} rounds, ` +
       `${settings.warmup} warm-up + ${settings.requests} measured requests each, ` +
@@ -339,7 +346,81 @@ if (!args['micro-only']) {
   }
 }
 
-if (!args['no-micro']) {
+if (saturationChosen.length > 1) {
+  const sat = settings.saturation;
+  const cores = machine.cores;
+  console.log(
+    `\nSaturation: ${saturationChosen.length} variants x ${sat.rounds} rounds, ` +
+      `${sat.warmupRequests} warm-up requests + ${sat.seconds} s measured each, ${sat.connections} connections ` +
+      'as fast as the server answers; the load generator is a child process',
+  );
+  const loadgen = await saturation.startLoadgen();
+  const rounds = new Map(saturationChosen.map((v) => [v.name, []]));
+  try {
+    for (let round = 0; round < sat.rounds; round++) {
+      const order = lib.roundOrder(
+        saturationChosen.map((v) => v.name),
+        round,
+      );
+      const line = [];
+      for (const name of order) {
+        const dir = join(work, `saturation-${name}-${round}`);
+        mkdirSync(dir);
+        const r = await saturation.measureSaturation({
+          startServer: lib.startServer,
+          loadgen,
+          variant: name,
+          round,
+          dir,
+          // No --profile here: a profiler would slow the servers it measures at full speed, and
+          // its files would mix with those of the CPU section.
+          seconds: sat.seconds,
+          warmupRequests: sat.warmupRequests,
+          connections: sat.connections,
+          visitorCookies,
+          cores,
+        });
+        rounds.get(name).push(r);
+        line.push(`${name} ${Math.round(r.reqPerSec)}`);
+      }
+      console.log(`  round ${round + 1}/${sat.rounds}: ${line.join(', ')} (requests/s)`);
+    }
+  } finally {
+    await loadgen.close();
+  }
+  const variants = saturation.summarise(rounds, {
+    labels: Object.fromEntries(saturationChosen.map((v) => [v.name, v.label])),
+    cores,
+  });
+  const rows = saturation.saturationRows(variants, cores);
+  results.saturation = {
+    ...sat,
+    cores,
+    variants,
+    markdown: lib.markdownTable(saturation.SATURATION_HEADER, rows),
+  };
+  console.log(
+    `\nSaturation, median of rounds (cores: CPU time over the window, of ${cores}; 'main': the serving thread; ` +
+      "'machine': every process's, others' included; 'limit': what ran out)",
+  );
+  console.log(lib.table(saturation.SATURATION_HEADER, rows));
+  for (const v of variants) {
+    if (v.limit === 'load generator') {
+      console.log(
+        `note: ${v.label}: the load generator used a whole core: the client, not the server, was the limit`,
+      );
+    }
+    if (v.limit === 'other work') {
+      console.log(
+        `note: ${v.label}: other processes kept the machine's cores busy: the figure is not the server's limit`,
+      );
+    }
+    if (v.errors > 0) console.log(`warning: ${v.label}: ${v.errors} errors or timeouts`);
+    if (v.dropped > 0) console.log(`warning: ${v.label} dropped ${v.dropped} records (see stats)`);
+  }
+}
+
+if (!args['no-micro'] && !args['saturation-only']) {
   const microOut = join(work, 'micro.json');
   const microArgs = ['--expose-gc', ...serverArgs, join(ROOT, 'bench/micro.js'), '--out', microOut];
   if (quick) microArgs.push('--quick');
@@ -353,7 +434,7 @@ if (!args['no-micro']) {
   }
 }
 
-if (!args['no-startup'] && !args['micro-only']) {
+if (!args['no-startup'] && cpuSection) {
   // Fresh processes: import time and idle memory per preset, beside Express and morgan.
   const { measureStartup } = await import('./startup.js');
   results.startup = measureStartup({ runs: quick ? 3 : 7 });

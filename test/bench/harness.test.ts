@@ -54,6 +54,76 @@ interface AppModule {
   VARIANTS: { name: string; skip?: (env: object) => string | undefined }[];
   localReverse(address: string): Promise<string[]>;
 }
+interface SaturationRound {
+  round: number;
+  requests: number;
+  reqPerSec: number;
+  p99Ms: number;
+  serverCores: number;
+  mainCores?: number;
+  loadgenCores: number;
+  machineCores?: number;
+  drainMs: number;
+  peakRssBytes: number;
+  errors: number;
+  statusCodes: Record<string, number>;
+  written?: number[];
+  dropped: number;
+}
+interface SaturationSummary {
+  name: string;
+  label: string;
+  reqPerSec: number;
+  ratioToBare: number;
+  serverCores: number;
+  mainCores?: number;
+  loadgenCores: number;
+  machineCores?: number;
+  limit?: string;
+  errors: number;
+  dropped: number;
+  rounds: SaturationRound[];
+}
+interface Loadgen {
+  close(): Promise<void>;
+}
+interface SaturationModule {
+  SATURATION_VARIANTS: string[];
+  SATURATION_HEADER: string[];
+  machineTicks(): { busy: number; total: number } | undefined;
+  busyCores(
+    before: { busy: number; total: number },
+    after: { busy: number; total: number },
+    cores: number,
+  ): number | undefined;
+  limitOf(
+    figures: {
+      loadgenCores: number;
+      serverCores?: number;
+      machineCores?: number;
+      mainCores?: number;
+    },
+    cores: number,
+  ): string | undefined;
+  summarise(
+    rounds: Map<string, Partial<SaturationRound>[]>,
+    context: { labels: Record<string, string>; cores: number },
+  ): SaturationSummary[];
+  saturationRows(variants: SaturationSummary[], cores: number): (string | number)[][];
+  startLoadgen(): Promise<Loadgen>;
+  measureSaturation(options: {
+    startServer: LibModule['startServer'];
+    loadgen: Loadgen;
+    variant: string;
+    round: number;
+    dir: string;
+    seconds: number;
+    warmupRequests: number;
+    connections: number;
+    visitorCookies: readonly string[];
+    cores: number;
+  }): Promise<SaturationRound>;
+}
 interface TrafficModule {
   SECRET: string;
   CHOICE_COOKIE: string;
@@ -70,6 +140,7 @@ const budgets = await load<BudgetsModule>('budgets.js');
 const { simulate, routeOf } = await load<SimulateModule>('simulate.js');
 const app = await load<AppModule>('app.js');
 const traffic = await load<TrafficModule>('traffic.js');
+const saturation = await load<SaturationModule>('saturation.js');
 const library = (await import('express-privacy-log' as string)) as typeof Library;
 
 describe('statistics and tables', () => {
@@ -208,6 +279,51 @@ describe('budget evaluation', () => {
     expect(lines[1]!.measured).toContain('90 ms');
   });
 
+  const saturated = (name: string, reqPerSec: number, ratioToBare: number, limit?: string) => ({
+    name,
+    reqPerSec,
+    ratioToBare,
+    limit,
+  });
+
+  it('reports the worker pipeline at saturation against bare Express, with what limited each', () => {
+    const line = (variants: object[]) =>
+      budgets
+        .evaluate({ variants: [], saturation: { variants } })
+        .filter((l) => l.budget.includes('saturation'));
+    const below = line([
+      saturated('bare', 4000, 1),
+      saturated('gdpr', 3000, 0.75),
+      saturated('gdpr-worker', 3600, 0.9, 'serving thread'),
+    ]);
+    expect(below).toHaveLength(1);
+    expect(below[0]!.budget).toBe(
+      'gdpr + SQLite (worker) saturation >= 0.95x bare Express requests/s',
+    );
+    expect(below[0]!.met).toBe(false);
+    expect(below[0]!.measured).toBe(
+      '0.90x (3600 vs 4000 requests/s; gdpr-worker limited by serving thread)',
+    );
+    // Server and load generator filling the two cores between them is the contest meant.
+    const level = line([
+      saturated('bare', 4000, 1, 'machine'),
+      saturated('gdpr-worker', 3960, 0.99),
+    ]);
+    expect(level[0]!.met).toBe(true);
+    expect(level[0]!.measured).toContain('bare limited by machine');
+    // A client at its limit, or others' work on the cores, leaves the budget unjudged.
+    for (const limit of ['load generator', 'other work']) {
+      const unjudged = line([
+        saturated('bare', 4000, 1),
+        saturated('gdpr-worker', 2000, 0.5, limit),
+      ]);
+      expect(unjudged[0]!.met).toBeUndefined();
+      expect(unjudged[0]!.measured).toContain(`gdpr-worker limited by ${limit}`);
+    }
+    // Without the worker variant there is nothing to report.
+    expect(line([saturated('bare', 4000, 1), saturated('gdpr', 3000, 0.75)])).toEqual([]);
+  });
+
   it('reports nothing for what a run did not measure', () => {
     expect(budgets.evaluate({ variants: [], micro: undefined })).toEqual([]);
   });
@@ -288,6 +404,122 @@ describe('the local reverse lookup of the classic variant', () => {
     const pg = app.VARIANTS.find((v) => v.name === 'postgres')!;
     expect(pg.skip?.({})).toBe('PG_URL is not set');
   });
+});
+
+describe('the saturation section', () => {
+  it('measures the references and the default pipeline in both modes', () => {
+    expect(saturation.SATURATION_VARIANTS).toEqual([
+      'bare',
+      'gdpr',
+      'gdpr-worker',
+      'morgan',
+      'pino-http',
+    ]);
+    const known = new Set(app.VARIANTS.map((v) => v.name));
+    for (const name of saturation.SATURATION_VARIANTS) expect(known.has(name)).toBe(true);
+  });
+
+  it('names what ran out: the load generator first, then the machine, then the serving thread', () => {
+    const limit = (figures: object) =>
+      saturation.limitOf({ loadgenCores: 0.5, serverCores: 1.3, ...figures }, 2);
+    expect(limit({ loadgenCores: 0.95, machineCores: 2, mainCores: 1 })).toBe('load generator');
+    // A full machine: by server and load generator alone, or with others' work beside them.
+    expect(limit({ machineCores: 1.9, mainCores: 1 })).toBe('machine');
+    expect(limit({ serverCores: 0.6, machineCores: 1.9, mainCores: 0.5 })).toBe('other work');
+    expect(limit({ machineCores: 1.5, mainCores: 0.95 })).toBe('serving thread');
+    expect(limit({ machineCores: 1.5, mainCores: 0.6 })).toBe(undefined);
+    // Where the machine's and the thread's CPU are unknown, only the load generator can be named.
+    expect(saturation.limitOf({ loadgenCores: 0.5 }, 2)).toBe(undefined);
+  });
+
+  it('pairs each round with bare Express in the same round and takes medians', () => {
+    const round = (r: number, reqPerSec: number, loadgenCores = 0.5) => ({
+      round: r,
+      reqPerSec,
+      p99Ms: 10,
+      serverCores: 1,
+      mainCores: 0.7,
+      loadgenCores,
+      machineCores: 1.6,
+      peakRssBytes: (100 + r) * 2 ** 20,
+      errors: 0,
+      dropped: r,
+    });
+    const rounds = new Map([
+      ['bare', [round(0, 1000), round(1, 2000), round(2, 4000)]],
+      // 0.9, 0.95 and 0.5 of bare in the same rounds: the median ratio is 0.9, whereas the ratio
+      // of the medians would be 1800 / 2000.
+      ['gdpr-worker', [round(0, 900), round(1, 1900), round(2, 2000, 0.95)]],
+    ]);
+    const [bare, worker] = saturation.summarise(rounds, {
+      labels: { bare: 'bare Express' },
+      cores: 2,
+    });
+    expect(bare).toMatchObject({ name: 'bare', label: 'bare Express', ratioToBare: 1 });
+    expect(worker).toMatchObject({
+      name: 'gdpr-worker',
+      label: 'gdpr-worker',
+      reqPerSec: 1900,
+      ratioToBare: 0.9,
+      loadgenCores: 0.5,
+      limit: undefined,
+      peakRssBytes: 102 * 2 ** 20,
+      dropped: 3,
+    });
+    expect(worker!.rounds).toHaveLength(3);
+    const rows = saturation.saturationRows([worker!], 2);
+    expect(rows[0]).toHaveLength(saturation.SATURATION_HEADER.length);
+    expect(rows[0]!.slice(0, 5)).toEqual(['gdpr-worker', 1900, '0.90', '10', '1.00/2']);
+    expect(rows[0]!.slice(-2)).toEqual(['102.0', '-']);
+  });
+
+  it("reads the machine's busy cores", () => {
+    const before = saturation.machineTicks();
+    if (before === undefined) return; // not Linux: the column reads n/a
+    expect(before.busy).toBeLessThanOrEqual(before.total);
+    const after = { busy: before.busy + 150, total: before.total + 200 };
+    expect(saturation.busyCores(before, after, 2)).toBe(1.5);
+    expect(saturation.busyCores(before, before, 2)).toBeUndefined();
+  });
+
+  it('drives a server as fast as it answers, the load generator in its own process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epl-bench-saturation-'));
+    const loadgen = await saturation.startLoadgen();
+    try {
+      for (const variant of ['bare', 'strict-worker']) {
+        const vdir = join(dir, variant);
+        mkdirSync(vdir);
+        const r = await saturation.measureSaturation({
+          startServer: lib.startServer,
+          loadgen,
+          variant,
+          round: 0,
+          dir: vdir,
+          seconds: 1,
+          warmupRequests: 200,
+          connections: 8,
+          visitorCookies: [],
+          cores: lib.machine().cores,
+        });
+        expect(r.requests).toBeGreaterThan(0);
+        expect(r.errors).toBe(0);
+        expect(r.statusCodes['5xx']).toBe(0);
+        expect(r.reqPerSec).toBeGreaterThan(0);
+        expect(r.serverCores).toBeGreaterThan(0);
+        expect(r.loadgenCores).toBeGreaterThan(0);
+        expect(r.dropped).toBe(0);
+        if (variant === 'bare') {
+          expect(r.written).toBeUndefined();
+        } else {
+          // Everything of the window is written before the figures are read: at least its requests.
+          expect(r.written![0]).toBeGreaterThanOrEqual(r.requests);
+        }
+      }
+    } finally {
+      await loadgen.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('a benchmark server', () => {
