@@ -9,7 +9,7 @@ import { SECRET } from './traffic.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Where the PostgreSQL store's build lives once it exists. */
-export const POSTGRES_STORE = join(ROOT, 'dist/stores/postgres/store.js');
+export const POSTGRES_STORE = join(ROOT, 'dist/entries/postgres.js');
 
 /**
  * The variants of one run, in table order. `skip(env)` returns why a variant cannot run here, or

@@ -1,10 +1,13 @@
 // Load time and memory of the registered-company data, and the cost of the lookups that the
 // enrichment and region features add: company lookup, and the per-request region choice (cache
 // hit and miss). On dist/: `npm run build && node --expose-gc bench/enrichment.js`.
-import { findAsnData, loadAsnResolver } from '../dist/enrich/company.js';
-import { loadGeoSync } from '../dist/enrich/geo.js';
 import { policyByRegion, presets } from '../dist/index.js';
-import { RegionSelector } from '../dist/request/region.js';
+import {
+  findAsnData,
+  loadAsnResolver,
+  loadGeoSync,
+  RegionSelector,
+} from '../dist/internal/index.js';
 
 const gc = () => {
   globalThis.gc?.();

@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../dist/index.js';
-import { rollupHours } from '../dist/reports/rollup.js';
-import { updateRollups } from '../dist/reports/runner.js';
-import { trafficReport } from '../dist/reports/traffic.js';
-import { SqliteRollups } from '../dist/stores/sqlite/rollups.js';
+import {
+  rollupHours,
+  SqliteRollups,
+  trafficReport,
+  updateRollups,
+} from '../dist/internal/index.js';
 
 const quick = process.argv.includes('--quick');
 const positional = process.argv.slice(2).find((arg) => /^\d+$/.test(arg));
@@ -118,7 +120,7 @@ try {
 
   if (process.env.PG_URL) {
     const { default: pg } = await import('pg');
-    const { PostgresStore } = await import('../dist/stores/postgres/store.js');
+    const { PostgresStore } = await import('../dist/entries/postgres.js');
     const pool = new pg.Pool({ connectionString: process.env.PG_URL });
     pool.on('error', () => {});
     const table = `bench_rollups_${process.pid}`;

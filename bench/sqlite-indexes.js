@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { uuidv7 } from '../dist/ids.js';
+import { contractRecord } from '../dist/entries/testing.js';
 import { SqliteStore } from '../dist/index.js';
-import { contractRecord } from '../dist/testing/store-contract.js';
+import { uuidv7 } from '../dist/internal/index.js';
 import { fixed, median, roundOrder, table, thousands } from './lib.js';
 
 const BATCH = 500;

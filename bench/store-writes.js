@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { PostgresStore } from '../dist/entries/postgres.js';
+import { RedisStreamStore } from '../dist/entries/redis.js';
+import { contractRecord } from '../dist/entries/testing.js';
 import { SqliteStore } from '../dist/index.js';
-import { batchJson, insertSql, tableNames } from '../dist/stores/postgres/sql.js';
-import { PostgresStore } from '../dist/stores/postgres/store.js';
-import { RedisStreamStore } from '../dist/stores/redis/store.js';
-import { contractRecord } from '../dist/testing/store-contract.js';
+import { batchJson, insertSql, tableNames } from '../dist/internal/index.js';
 
 const indexes = process.argv.includes('--indexes');
 const total = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 50_000);

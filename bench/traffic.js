@@ -24,7 +24,7 @@ export const CONSENT = await consentValue();
 async function consentValue() {
   const [{ presets }, { compilePolicy }] = await Promise.all([
     import('../dist/index.js'),
-    import('../dist/policy/compile.js'),
+    import('../dist/internal/index.js'),
   ]);
   const tokens = new Set();
   for (const name of Object.keys(presets)) {

@@ -1,4 +1,7 @@
-import ipaddr from 'ipaddr.js';
+import type Ipaddr from 'ipaddr.js';
+import { requireCommonJs } from '../shared/commonjs.js';
+
+const ipaddr = requireCommonJs('ipaddr.js') as typeof Ipaddr;
 
 /**
  * A client address in one canonical form, so that truncation, hashing and lookups see the same
@@ -210,7 +213,7 @@ function isDottedQuad(text: string, start: number, end: number): boolean {
 
 /** The sixteen bytes of any IPv6 text ipaddr.js accepts (embedded IPv4 and the like), else undefined. */
 function parseWithIpaddr(text: string): number[] | undefined {
-  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  let parsed: Ipaddr.IPv4 | Ipaddr.IPv6;
   try {
     parsed = ipaddr.parse(text);
   } catch {

@@ -1,6 +1,9 @@
 import { createCipheriv } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
+import type Ipaddr from 'ipaddr.js';
+import { requireCommonJs } from '../shared/commonjs.js';
 import type { NormalIp } from './ip.js';
+
+const ipaddr = requireCommonJs('ipaddr.js') as typeof Ipaddr;
 
 /** Key bytes used: 16 for AES-128, 16 from which the padding block is made. */
 export const PREFIX_KEY_BYTES = 32;

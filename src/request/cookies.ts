@@ -1,7 +1,12 @@
 import { randomFillSync } from 'node:crypto';
-import { parse } from 'cookie';
-import cookieParser from 'cookie-parser';
-import signature from 'cookie-signature';
+import type * as Cookie from 'cookie';
+import type CookieParser from 'cookie-parser';
+import type Signature from 'cookie-signature';
+import { requireCommonJs } from '../shared/commonjs.js';
+
+const { parse } = requireCommonJs('cookie') as typeof Cookie;
+const cookieParser = requireCommonJs('cookie-parser') as typeof CookieParser;
+const signature = requireCommonJs('cookie-signature') as typeof Signature;
 
 /** What the visitor chose through the privacy routes; the cookie holds only this word. */
 export type Choice = 'in' | 'out';

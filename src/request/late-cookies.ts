@@ -1,5 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import onHeaders from 'on-headers';
+import type OnHeaders from 'on-headers';
+import { requireCommonJs } from '../shared/commonjs.js';
+
+const onHeaders = requireCommonJs('on-headers') as typeof OnHeaders;
 
 /**
  * `Set-Cookie` lines held back until a response writes its headers, then added after the app's

@@ -94,7 +94,7 @@ serviceSuite('PG_URL', 'kill -9 during an outage, with a disk spill', (url) => {
   it('the restart replays every spilled record; only memory is lost', {
     timeout: 120_000,
   }, async () => {
-    if (!existsSync(join(import.meta.dirname, '../../dist/stores/postgres/store.js'))) {
+    if (!existsSync(join(import.meta.dirname, '../../dist/entries/postgres.js'))) {
       throw new Error('dist/ is missing: run `npm run build` first (the children import it)');
     }
     const port = await proxy.listen();

@@ -59,7 +59,7 @@ serviceSuite('PG_URL', 'rollups kept in PostgreSQL', (url) => {
   });
 
   it('counts every record exactly once when two processes write and roll up at once', async () => {
-    if (!existsSync(join(import.meta.dirname, '../../dist/reports/runner.js'))) {
+    if (!existsSync(join(import.meta.dirname, '../../dist/internal/index.js'))) {
       throw new Error('dist/ is missing: run `npm run build` first (the children import it)');
     }
     const own = [childRecords(31, 500_000), childRecords(32, 600_000)];

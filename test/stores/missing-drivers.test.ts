@@ -19,7 +19,7 @@ function runHiding(hidden: string, script: string): Promise<string> {
 
 /** A script that builds the store from `options` and prints what init() throws. */
 function initScript(entry: string, className: string, options: object): string {
-  const built = resolve(`dist/stores/${entry}`);
+  const built = resolve(`dist/entries/${entry}`);
   if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
   return `import(${JSON.stringify(built)}).then(async (m) => {
     const store = new m[${JSON.stringify(className)}](${JSON.stringify(options)});
@@ -31,7 +31,7 @@ function initScript(entry: string, className: string, options: object): string {
 
 describe('a store that opens its own connection, without its driver', () => {
   it('PostgresStore names the pg package and the command', async () => {
-    const script = initScript('postgres/store.js', 'PostgresStore', {
+    const script = initScript('postgres.js', 'PostgresStore', {
       connectionString: 'postgres://nobody@127.0.0.1:1/none',
     });
     expect((await runHiding('pg', script)).trim()).toBe(
@@ -40,7 +40,7 @@ describe('a store that opens its own connection, without its driver', () => {
   });
 
   it('RedisStreamStore names the redis package and the command', async () => {
-    const script = initScript('redis/store.js', 'RedisStreamStore', {
+    const script = initScript('redis.js', 'RedisStreamStore', {
       url: 'redis://127.0.0.1:1',
     });
     expect((await runHiding('redis', script)).trim()).toBe(

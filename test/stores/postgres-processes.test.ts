@@ -26,7 +26,7 @@ serviceSuite('PG_URL', 'three processes sharing one PostgreSQL table', (url) => 
   it('stores every record exactly once, with one sweeper at a time', {
     timeout: 60_000,
   }, async () => {
-    if (!existsSync(join(import.meta.dirname, '../../dist/stores/postgres/store.js'))) {
+    if (!existsSync(join(import.meta.dirname, '../../dist/entries/postgres.js'))) {
       throw new Error('dist/ is missing: run `npm run build` first (the children import it)');
     }
     const perProcess = 1500;

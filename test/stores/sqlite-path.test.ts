@@ -79,7 +79,7 @@ describe('SqliteStore checks its path when it is made', () => {
       return;
     }
     // Root may write anywhere: the check runs as an unprivileged user instead, on the built module.
-    const built = resolve('dist/stores/sqlite/store.js');
+    const built = resolve('dist/entries/sqlite.js');
     if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
     await chmod(dir, 0o755);
     await chmod(locked, 0o755);
@@ -102,7 +102,7 @@ describe('SqliteStore checks its path when it is made', () => {
   });
 
   it('without better-sqlite3 installed, init() says which package to install', async () => {
-    const built = resolve('dist/stores/sqlite/store.js');
+    const built = resolve('dist/entries/sqlite.js');
     if (!existsSync(built)) throw new Error(`${built} is missing: run "npm run build" first`);
     const path = join(dir, 'access.sqlite');
     const script = `import(${JSON.stringify(built)}).then(async ({ SqliteStore }) => {
