@@ -17,6 +17,7 @@ import { Accounting } from './accounting.js';
 import { PendingCalls } from './calls.js';
 import type { TrustSettings } from './client-address.js';
 import { restoreDetails, toSerialError } from './errors.js';
+import { workerExecArgv } from './exec-argv.js';
 import {
   type FromWorker,
   type PipelineSettings,
@@ -220,7 +221,11 @@ export class WorkerPipeline implements RecordPipeline {
     };
     let worker: Worker;
     try {
-      worker = new Worker(this.#o.entry, { workerData: setup, name: 'express-privacy-log' });
+      worker = new Worker(this.#o.entry, {
+        workerData: setup,
+        name: 'express-privacy-log',
+        execArgv: workerExecArgv(process.execArgv),
+      });
     } catch (err) {
       this.#error = err;
       this.#startFailed();

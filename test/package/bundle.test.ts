@@ -4,7 +4,7 @@
 // location are checked here, from the build, not from the sources.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -96,8 +96,7 @@ describe('the bundled build', { timeout: 60_000 }, () => {
     it('a logger in worker mode starts its worker thread and writes through it', async () => {
       const path = join(dir, 'worker.sqlite');
       const express = pathToFileURL(createRequire(import.meta.url).resolve('express')).href;
-      // The app imports the build; the worker's file is found from the package root. A file, not
-      // `node -e`: a worker thread inherits the process's flags, and --input-type stops it.
+      // The app imports the build; the worker's file is found from the package root.
       const app = join(dir, 'app.mjs');
       await writeFile(
         app,
@@ -123,11 +122,18 @@ describe('the bundled build', { timeout: 60_000 }, () => {
       const { stdout } = await run(process.execPath, [app], { cwd: dir });
       // Without its worker file the logger would fall back to in-process, saying so.
       expect((JSON.parse(stdout) as { warnings: string[] }).warnings).toEqual([]);
+      // The same app as `node --input-type=module -e`: the worker must not inherit those flags.
+      const source = (await readFile(app, 'utf8')).replaceAll('/bundled', '/evaluated');
+      const evaluated = await run(process.execPath, ['--input-type=module', '-e', source], {
+        cwd: dir,
+      });
+      expect((JSON.parse(evaluated.stdout) as { warnings: string[] }).warnings).toEqual([]);
       const db = new Database(path, { readonly: true });
       try {
-        const rows = db.prepare('SELECT * FROM access_records').all();
-        expect(rows).toHaveLength(1);
+        const rows = db.prepare('SELECT * FROM access_records ORDER BY time').all();
+        expect(rows).toHaveLength(2);
         expect(JSON.stringify(rows[0])).toContain('/bundled');
+        expect(JSON.stringify(rows[1])).toContain('/evaluated');
       } finally {
         db.close();
       }
