@@ -9,6 +9,11 @@
 // Needs valgrind (callgrind_control comes with it). Under callgrind a server runs some 50 times
 // slower, so the defaults are small: 300 warm-up and 1,000 measured requests per variant, a few
 // minutes for the default set. The load generator is outside callgrind; only the server counts.
+//
+// How to read the worker variants: at callgrind's pace every request is the only one in its
+// hand-over batch (a batch waits at most 20 ms), so each pays a whole message to the worker, as
+// on a site with a request every few seconds. Under load a batch holds dozens of requests and
+// that cost is shared; bench/run.js measures that regime, in CPU time.
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
