@@ -3,9 +3,11 @@
 // dist/, by its package name) writing to the stores the scenario names: PostgreSQL and Redis
 // through the parent's TCP proxies, or a SQLite file whose writes can hang. It samples its own
 // counters every second (peaks of buffered and spilled records) and answers the parent over IPC:
-// `stats`, `drain` (wait until nothing is buffered, within a deadline) and `close`.
+// `stats`, `mark` (the measured part starts), `drain` (wait until nothing is buffered, within a
+// deadline) and `close`.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { privacyLog } from 'express-privacy-log';
@@ -103,9 +105,15 @@ const sampler = setInterval(() => {
   });
 }, 1000);
 
+// How long the serving thread's event loop was held up: what a hang on this thread shows as,
+// apart from the client's and the machine's own delays (the histogram is in nanoseconds).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 const stats = () => ({
   stores: logger.stats().stores.map((s, i) => ({ ...s, peak: peaks[i] })),
   cpuUs: process.cpuUsage(),
+  loopDelay: { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 },
 });
 
 const handlers = {
@@ -115,6 +123,11 @@ const handlers = {
     return stats();
   },
   stats: async () => stats(),
+  /** The measured part starts: event-loop delays from here on. */
+  async mark() {
+    loopDelay.reset();
+    return {};
+  },
   /** Wait until every store has written or dropped everything, or `timeoutMs` has passed. */
   async drain({ timeoutMs }) {
     const deadline = Date.now() + timeoutMs;

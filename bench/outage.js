@@ -404,6 +404,7 @@ async function run(s, backend) {
     ]);
     const { measuring } = await load.next((m) => m?.measuring, 'start of the measurement', 60_000);
     const loadDone = load.next((m) => m?.done, 'end of the load', (seconds + 120) * 1000);
+    await server.call('mark');
     // The fault, on the wall clock of the measurement (the load sends on its own schedule).
     const faultStart = () => {
       window.from = Date.now();
@@ -424,6 +425,8 @@ async function run(s, backend) {
     else window.to = Date.now();
     console.log(`  ${s.name}: fault over, load runs ${afterSeconds} s more`);
     const { done } = await loadDone;
+    // Before the drain: the serving thread's delays while it served the load.
+    const { loopDelay } = await server.call('stats');
 
     const drained = await server.call(
       'drain',
@@ -479,6 +482,7 @@ async function run(s, backend) {
       // Seconds from the start of the measured part; the fault began at `faultAtSecond`.
       faultAtSecond: (window.from - measuring) / 1000,
       timeline: timeline(samples, measuring),
+      loopDelay,
       stores,
       spillFilesLeft,
       serverCpuUs: (cpu.user - serverCpu.user + cpu.system - serverCpu.system) | 0,
@@ -538,6 +542,8 @@ const latencyHeader = [
   'p99 before',
   'p99 fault',
   'max ms',
+  'loop p99',
+  'loop max',
   'failed',
   'sent',
   'lag p99',
@@ -550,6 +556,8 @@ const latencyRows = results.scenarios.map((s) => [
   ms(s.before.p99Ms),
   ms(s.during.p99Ms),
   ms(s.all.maxMs),
+  ms(s.loopDelay.p99Ms),
+  ms(s.loopDelay.maxMs),
   s.failedRequests,
   s.requestsSent,
   ms(s.all.clientLagP99Ms),
@@ -585,7 +593,7 @@ const storeRows = results.scenarios.flatMap((s) =>
   ]),
 );
 console.log(
-  `\nLatency over HTTP at ${settings.rate} requests/s (measured part; 'p99 before' and 'p99 fault': the 5 s before the fault and the fault itself; 'lag': how late the client sent, its own delay)`,
+  `\nLatency over HTTP at ${settings.rate} requests/s (measured part; 'p99 before' and 'p99 fault': the 5 s before the fault and the fault itself; 'loop': the server's event-loop delay, its serving thread held up; 'lag': how late the client sent, its own delay)`,
 );
 console.log(lib.table(latencyHeader, latencyRows));
 console.log('\nRecords per store once the logger had written what it could');
