@@ -146,6 +146,7 @@ if (!args['no-build']) {
 
 const lib = await import('./lib.js');
 const { TcpProxy } = await import('./tcp-proxy.js');
+const { latency, timeline } = await import('./outage-stats.js');
 
 let chosen = SCENARIOS;
 if (args.only) {
@@ -260,51 +261,6 @@ async function prime(port, n) {
   for (let i = 0; i < n; i += 10)
     await Promise.all(Array.from({ length: 10 }, (_, j) => one(i + j)));
   return n;
-}
-
-/** p50, p99 and max of the answered requests among `samples` (triples, see outage-load.js). */
-function latency(samples, from = 0, to = Number.POSITIVE_INFINITY) {
-  const values = [];
-  let failed = 0;
-  let lag = [];
-  for (let k = 0; k < samples.length; k += 3) {
-    if (samples[k] < from || samples[k] >= to) continue;
-    if (Number.isNaN(samples[k + 1])) failed++;
-    else values.push(samples[k + 1]);
-    lag.push(samples[k + 2]);
-  }
-  values.sort((a, b) => a - b);
-  lag = lag.sort((a, b) => a - b);
-  const at = (list, q) =>
-    list.length === 0 ? Number.NaN : list[Math.min(list.length - 1, Math.floor(q * list.length))];
-  return {
-    requests: values.length + failed,
-    failed,
-    p50Ms: at(values, 0.5),
-    p99Ms: at(values, 0.99),
-    maxMs: values.length === 0 ? Number.NaN : values[values.length - 1],
-    clientLagP99Ms: at(lag, 0.99),
-  };
-}
-
-/** Per second of the measured part: requests, p99 and max latency (to see when a slow spell fell). */
-function timeline(samples, from) {
-  const seconds = [];
-  for (let k = 0; k < samples.length; k += 3) {
-    const second = Math.floor((samples[k] - from) / 1000);
-    while (seconds.length <= second) seconds.push([]);
-    seconds[second].push(samples[k + 1]);
-  }
-  return seconds.map((list, second) => {
-    const ok = list.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-    return {
-      second,
-      requests: list.length,
-      failed: list.length - ok.length,
-      p99Ms: ok[Math.min(ok.length - 1, Math.floor(0.99 * ok.length))],
-      maxMs: ok[ok.length - 1],
-    };
-  });
 }
 
 async function rowsIn(scenario, backend) {
@@ -517,6 +473,7 @@ const results = {
   settings,
   scenarios: [],
   skipped: [],
+  failed: [],
 };
 const needsServices = chosen.some((s) => s.network);
 const backend = needsServices ? await services() : {};
@@ -527,7 +484,14 @@ for (const s of chosen) {
     continue;
   }
   console.log(`${s.name}: ${s.label} (${settings.rate} requests/s)`);
-  results.scenarios.push(await run(s, backend));
+  try {
+    results.scenarios.push(await run(s, backend));
+  } catch (err) {
+    // One scenario that breaks (a server that does not start) leaves the others' figures.
+    console.error(`${s.name} failed: ${err.stack ?? err}`);
+    results.failed.push({ name: s.name, label: s.label, error: String(err.stack ?? err) });
+    process.exitCode = 1;
+  }
 }
 if (backend.pool) await backend.pool.end();
 backend.redis?.destroy();
