@@ -23,6 +23,9 @@
 //   --saturation-connections N  connections of its load generator (default 50)
 //   --profile DIR       write a V8 CPU profile of every server of the CPU section (and the micro run)
 //   --out FILE          where to write the JSON results (default bench/results.json)
+//   --outage            also run the outage scenarios (bench/outage.js, about 6 minutes; never part
+//                       of the default or --quick run); their results go to
+//                       bench/outage-results.json. Run bench/outage.js itself for its options.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -52,6 +55,7 @@ const { values: args } = parseArgs({
     'saturation-connections': { type: 'string' },
     profile: { type: 'string' },
     out: { type: 'string' },
+    outage: { type: 'boolean', default: false },
   },
 });
 
@@ -438,6 +442,18 @@ if (!args['no-startup'] && cpuSection) {
   // Fresh processes: import time and idle memory per preset, beside Express and morgan.
   const { measureStartup } = await import('./startup.js');
   results.startup = measureStartup({ runs: quick ? 3 : 7 });
+}
+
+if (args.outage) {
+  console.log('');
+  const outage = spawnSync(process.execPath, [join(ROOT, 'bench/outage.js'), '--no-build'], {
+    stdio: 'inherit',
+    env: process.env,
+  });
+  if (outage.status !== 0) {
+    console.error('the outage benchmark failed');
+    process.exitCode = 1;
+  }
 }
 
 results.budgets = (await import('./budgets.js')).evaluate(results);
