@@ -1,10 +1,12 @@
 /**
- * The command-line options a worker thread starts with: the process's own, as Node gives them by
- * default, less those that describe the main script rather than how Node runs. An app started
- * with `node --input-type=module -e '…'` would otherwise start a worker that fails at once
- * (`ERR_INPUT_TYPE_NOT_ALLOWED`), and every record would be dropped.
+ * The command-line options to start a worker thread with, or undefined to let it inherit the
+ * process's own, as Node does by default. Only when the process's options describe its main
+ * script (`node --input-type=module -e '…'`) are they given without those: inherited, they make
+ * the worker fail at once (`ERR_INPUT_TYPE_NOT_ALLOWED`) and every record would be dropped.
+ * Inheriting is kept otherwise because Node refuses V8 options such as `--expose-gc` when they are
+ * passed explicitly (`ERR_WORKER_INVALID_EXEC_ARGV`), though it accepts them inherited.
  */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
+export function workerExecArgv(execArgv: readonly string[]): string[] | undefined {
   const kept: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i]!;
@@ -22,7 +24,7 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
     if (arg === '-i' || arg === '--interactive') continue;
     kept.push(arg);
   }
-  return kept;
+  return kept.length === execArgv.length ? undefined : kept;
 }
 
 /** Options whose next argument is the main script's source. */

@@ -221,11 +221,7 @@ export class WorkerPipeline implements RecordPipeline {
     };
     let worker: Worker;
     try {
-      worker = new Worker(this.#o.entry, {
-        workerData: setup,
-        name: 'express-privacy-log',
-        execArgv: workerExecArgv(process.execArgv),
-      });
+      worker = startWorker(this.#o.entry, setup);
     } catch (err) {
       this.#error = err;
       this.#startFailed();
@@ -423,4 +419,21 @@ export class WorkerPipeline implements RecordPipeline {
 
 function methodsOf(store: Store): StoreOwnMethod[] {
   return REMOTE_METHODS.filter((m) => typeof store[m] === 'function');
+}
+
+/**
+ * Start the worker thread. When the process's options must be filtered (see
+ * {@link workerExecArgv}) and Node refuses what is left (a V8 option given explicitly), the worker
+ * starts with none rather than not at all.
+ */
+function startWorker(entry: URL, workerData: unknown): Worker {
+  const name = 'express-privacy-log';
+  const execArgv = workerExecArgv(process.execArgv);
+  if (execArgv === undefined) return new Worker(entry, { workerData, name });
+  try {
+    return new Worker(entry, { workerData, name, execArgv });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(entry, { workerData, name, execArgv: [] });
+  }
 }

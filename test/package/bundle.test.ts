@@ -119,14 +119,19 @@ describe('the bundled build', { timeout: 60_000 }, () => {
         await logger.close();
         console.log(JSON.stringify({ warnings }));`,
       );
-      const { stdout } = await run(process.execPath, [app], { cwd: dir });
+      // With a V8 option, which a worker inherits but may not be given explicitly.
+      const { stdout } = await run(process.execPath, ['--expose-gc', app], { cwd: dir });
       // Without its worker file the logger would fall back to in-process, saying so.
       expect((JSON.parse(stdout) as { warnings: string[] }).warnings).toEqual([]);
       // The same app as `node --input-type=module -e`: the worker must not inherit those flags.
       const source = (await readFile(app, 'utf8')).replaceAll('/bundled', '/evaluated');
-      const evaluated = await run(process.execPath, ['--input-type=module', '-e', source], {
-        cwd: dir,
-      });
+      const evaluated = await run(
+        process.execPath,
+        ['--expose-gc', '--input-type=module', '-e', source],
+        {
+          cwd: dir,
+        },
+      );
       expect((JSON.parse(evaluated.stdout) as { warnings: string[] }).warnings).toEqual([]);
       const db = new Database(path, { readonly: true });
       try {
