@@ -194,16 +194,16 @@ export function measureStartup({ runs = 7, log = console.log } = {}) {
   return result;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    child: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    runs: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
-
 if (process.argv[1] === SELF) {
+  // Only when run itself: bench/run.js imports this module, and its own options are not these.
+  const { values: args } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
   if (args.child) {
     process.stdout.write(`${JSON.stringify(await rssChild(args.child))}\n`);
   } else {
