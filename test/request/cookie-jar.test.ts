@@ -79,6 +79,22 @@ describe('CookieJar', () => {
     expect(verify).toHaveBeenCalledTimes(1);
   });
 
+  it('knows the id it issued: the cookie coming back needs no check', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const first = exchange(`pl_choice=${IN}`);
+    const id = jar.apply(first.res, false, jar.read(first.req, false), decide('in'));
+    const line = first.setCookies().find((l) => l.startsWith('pl_vid='))!;
+    const value = line.slice('pl_vid='.length, line.indexOf(';'));
+    const verify = vi.spyOn(cookieParser, 'signedCookie');
+    const back = jar.read(exchange(`pl_choice=${IN}; pl_vid=${value}`).req, false);
+    expect(back.visitorId).toBe(id);
+    expect(verify).not.toHaveBeenCalled();
+    // Another jar (another process) never issued it: it checks the signature.
+    const other = new CookieJar(compiled, [SECRET]);
+    expect(other.read(exchange(`pl_vid=${value}`).req, false).visitorId).toBe(id);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
   it('never remembers a value that failed, so a forgery fails every time', () => {
     const jar = new CookieJar(compiled, [SECRET]);
     const good = signVisitorId(ID, SECRET);
