@@ -5,6 +5,14 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+/** Records a logger's stats count as dropped, over every store and reason (0 without stats). */
+export function droppedRecords(stats) {
+  if (!stats) return 0;
+  let sum = 0;
+  for (const store of stats.stores) for (const n of Object.values(store.dropped)) sum += n;
+  return sum;
+}
+
 /** The median of a list of numbers (the mean of the middle two for an even count); NaN when empty. */
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

@@ -192,12 +192,7 @@ async function measure(variant, round) {
         `${variant}: ${client.errors} errors, ${client.statusCodes['5xx']} 5xx\n${server.output()}`,
       );
     }
-    const dropped = m.stats
-      ? m.stats.stores.reduce(
-          (sum, s) => sum + Object.values(s.dropped).reduce((a, b) => a + b, 0),
-          0,
-        )
-      : 0;
+    const dropped = lib.droppedRecords(m.stats);
     return {
       round,
       requests: m.requests,

@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fixed, median, mib } from './lib.js';
+import { droppedRecords, fixed, median, mib } from './lib.js';
 
 /** The variants measured at saturation: the references, and the default pipeline in both modes. */
 export const SATURATION_VARIANTS = ['bare', 'gdpr', 'gdpr-worker', 'morgan', 'pino-http'];
@@ -114,12 +114,7 @@ export async function measureSaturation(options) {
     // The server's window runs from `start` to the end of `stop`, which waits until the log has
     // written every record of the window: the cores it used include that drain.
     const windowUs = m.elapsedMs * 1000;
-    const dropped = m.stats
-      ? m.stats.stores.reduce(
-          (sum, s) => sum + Object.values(s.dropped).reduce((a, b) => a + b, 0),
-          0,
-        )
-      : 0;
+    const dropped = droppedRecords(m.stats);
     return {
       round,
       requests: m.requests,

@@ -1,4 +1,14 @@
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import {
+  chmod,
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessRecord } from '../record.js';
 import type { ConsentEvent } from '../stores/consent-events.js';
@@ -154,15 +164,7 @@ export class Spill {
         await unlink(temporary).catch(() => undefined);
         throw err;
       }
-      const synced = (async () => {
-        try {
-          await file.sync();
-        } finally {
-          await file.close();
-        }
-        await rename(temporary, path);
-        await syncDir(path);
-      })();
+      const synced = syncAndPlace(file, temporary, path);
       const placed = synced.then(
         () => undefined,
         () => undefined,
@@ -337,7 +339,11 @@ async function writeWhole(path: string, text: string): Promise<void> {
 
 /** Sync a temporary file and rename it to `path` (the directory synced too). */
 async function place(temporary: string, path: string): Promise<void> {
-  const file = await open(temporary, 'r+');
+  await syncAndPlace(await open(temporary, 'r+'), temporary, path);
+}
+
+/** Sync and close an open temporary file, then rename it to `path` and sync the directory. */
+async function syncAndPlace(file: FileHandle, temporary: string, path: string): Promise<void> {
   try {
     await file.sync();
   } finally {
