@@ -8,7 +8,7 @@ import {
 } from '../consent-events.js';
 import { normalizeDisclosure } from '../disclosure.js';
 import { isHeld, matchesHoldScope, normalizeHold } from '../hold-scope.js';
-import { type JsonBatchWritable, parseJsonBatch, writeJsonBatch } from '../json-batches.js';
+import { parseJsonBatch, writeJsonBatch } from '../json-batches.js';
 import {
   applyRetention,
   compareRecords,
@@ -40,7 +40,7 @@ export interface MemoryStoreOptions {
  * Records are deep-copied on the way in and out, so neither the pipeline nor a reader can change
  * what is stored by mutating its own objects.
  */
-export class MemoryStore implements Store, JsonBatchWritable {
+export class MemoryStore implements Store {
   /** Name for stats and diagnostics. */
   readonly name: string;
   #records: AccessRecord[] = [];
