@@ -5,7 +5,19 @@ import type { MaybePromise, Store } from './store.js';
 import { type ModuleStoreSpec, toWorkerConfig, type WorkerStoreConfig } from './worker-config.js';
 
 /** The methods a loaded store may have beyond `write`, copied onto the {@link ModuleStore}. */
-const OPTIONAL_METHODS = ['purge', 'read', 'erase', 'hold', 'release', 'holds'] as const;
+const OPTIONAL_METHODS = [
+  'purge',
+  'read',
+  'erase',
+  'suppress',
+  'hold',
+  'release',
+  'holds',
+  'disclose',
+  'disclosures',
+  'writeConsents',
+  'readConsents',
+] as const;
 
 /** True for `{ module: string, ... }`: a store to be loaded from a module. */
 export function isModuleStoreSpec(value: unknown): value is ModuleStoreSpec {
@@ -22,7 +34,8 @@ export function isModuleStoreSpec(value: unknown): value is ModuleStoreSpec {
 
 /**
  * A store loaded from a module on first use (`init()`), pino-transport style. Until it has loaded,
- * only `write`, `init` and `close` exist: the optional methods (`purge`, `read`, `erase`, holds) are
+ * only `write`, `init` and `close` exist: the optional methods (`purge`, `read`, `erase`, holds, the
+ * disclosure register, the consent ledger) are
  * added once the loaded store shows it has them, so that capabilities stay derived from which
  * methods exist. In worker mode the module is loaded in the worker instead, from
  * {@link ModuleStoreSpec}.
