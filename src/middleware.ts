@@ -33,10 +33,11 @@ import { createSecurityApi, type SecurityApi } from './security/api.js';
 import { captureEvidence } from './security/evidence.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 import type { ConsentEvent, ConsentQuery } from './stores/consent-events.js';
+import { keepsConsentLedger } from './stores/consent-events.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { spillOf } from './stores/spill-options.js';
 import { SqliteStore } from './stores/sqlite/store.js';
-import type { Store } from './stores/store.js';
+import { type Store, storeName } from './stores/store.js';
 import { canResolveAddresses } from './worker/client-address.js';
 import { startWorkerPipeline } from './worker/worker-mode.js';
 
@@ -125,6 +126,10 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     opts.store === undefined ? [new SqliteStore()] : [opts.store].flat()
   ).map((s) => (isModuleStoreSpec(s) ? new ModuleStore(s) : s));
   for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
+  // A store loaded from a module shows its methods only once loaded: it is not warned about.
+  if (!stores.some((store) => keepsConsentLedger(store) || store instanceof ModuleStore)) {
+    warnings.emit('WRN_NO_CONSENT_LEDGER', { stores: stores.map(storeName) });
+  }
   checkLookups(policies, opts.enrich, keyOf);
 
   // A regional policy places every request before deciding, so GeoIP must be there from the
@@ -373,6 +378,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
           logger,
           appendOnlyLogs: stores.filter((store) => typeof store.erase !== 'function').length,
           diskSpill: stores.some((store) => spillOf(store) !== undefined),
+          consentLedger: () => stores.some(keepsConsentLedger),
           notice: rt.notice,
           onNoticeWithoutController: () => warnings.emit('WRN_NOTICE_WITHOUT_CONTROLLER'),
           onRequestNotLogged: (path) => warnings.emit('WRN_ROUTER_WITHOUT_MIDDLEWARE', { path }),

@@ -40,6 +40,8 @@ export const WARNING_CODES = {
     'routes are mounted ahead of the privacyLog middleware, so the requests they answer are never logged: app.use() the middleware before the routes',
   WRN_ROUTER_WITHOUT_MIDDLEWARE:
     'the privacy router served a request the privacyLog middleware never saw: mount the middleware (app.use(logger)) ahead of logger.router()',
+  WRN_NO_CONSENT_LEDGER:
+    'no store keeps a consent ledger (writeConsents): changes of choice are not recorded, and the notice does not say they are; add a store that keeps one (SqliteStore, PostgresStore, RedisStreamStore)',
   WRN_WORKER_FALLBACK:
     'worker mode was asked for but the pipeline runs on the serving thread (see the reason given)',
 } as const;

@@ -80,3 +80,8 @@ export function compareConsentEvents(a: ConsentEvent, b: ConsentEvent): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
+
+/** Whether a store keeps the consent ledger: it takes consent events (`writeConsents`). */
+export function keepsConsentLedger(store: { writeConsents?: unknown }): boolean {
+  return typeof store.writeConsents === 'function';
+}

@@ -83,6 +83,11 @@ export interface RouterDeps {
   appendOnlyLogs?: number;
   /** Whether a store of the logger has a disk spill; the notice says so. */
   diskSpill?: boolean;
+  /**
+   * Whether a store of the logger keeps the consent ledger, asked when the notice is first
+   * rendered (a store loaded from a module shows its methods once loaded). Default: yes.
+   */
+  consentLedger?: () => boolean;
   /** The policy's notice in force: this router's notice becomes it, and consent events carry its hash. */
   notice?: NoticeInForce;
 }
@@ -148,7 +153,11 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
   // Rendered on first request and kept: the policy and the options do not change.
   const notices: { html?: string; markdown?: string } = {};
   const notice = (format: 'html' | 'markdown'): string =>
-    (notices[format] ??= renderNotice(compiled.policy, { ...noticeOptions, format }));
+    (notices[format] ??= renderNotice(compiled.policy, {
+      ...noticeOptions,
+      consentLedger: deps.consentLedger?.() !== false,
+      format,
+    }));
   deps.notice?.serve(() => notice('markdown'));
 
   const decideNow = (req: Request, choice: Choice | undefined): Decision =>

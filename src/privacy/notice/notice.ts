@@ -39,6 +39,12 @@ export interface NoticeOptions {
    * it from the stores in use. Default false.
    */
   diskSpill?: boolean;
+  /**
+   * Whether a store keeps the consent ledger (the record of each change of choice); without one
+   * the notice does not say that choices are recorded. `logger.router()` knows it from the stores
+   * in use. Default true.
+   */
+  consentLedger?: boolean;
 }
 
 /**
@@ -72,6 +78,7 @@ export function noticeDocument(input: PolicyInput, options: NoticeOptions): Docu
     updated: options.updated,
     appendOnlyLogs: options.appendOnlyLogs ?? 0,
     diskSpill: options.diskSpill === true,
+    consentLedger: options.consentLedger !== false,
     controller: (options.controller ?? policy.notice.controller)?.trim() || undefined,
     dpo: (options.dpo ?? policy.notice.dpo)?.trim() || undefined,
     transfers: policy.notice.transfers,

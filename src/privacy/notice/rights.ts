@@ -171,10 +171,14 @@ export function exemptionBlocks(policy: DefinedPolicy): Block[] {
  * What withdrawing consent or opting out does to the records already tied to the visitor id, and
  * the record kept of each choice (the consent ledger).
  */
-export function withdrawalBlocks(policy: DefinedPolicy, prefix: string | undefined): Block[] {
+export function withdrawalBlocks(
+  policy: DefinedPolicy,
+  prefix: string | undefined,
+  consentLedger: boolean,
+): Block[] {
   if (policy.categories.nonessential?.visitor !== 'cookie' || prefix === undefined) return [];
   const ledgerDays = Math.round(parseDuration(policy.choices.ledgerRetention)! / DAY_MS);
-  return [
+  const blocks = [
     p(
       policy.choices.onWithdraw === 'erase'
         ? 'When you withdraw your consent or opt out, the records already tied to your visitor id are erased at once.'
@@ -184,4 +188,7 @@ export function withdrawalBlocks(policy: DefinedPolicy, prefix: string | undefin
       `Each time you give, refuse or withdraw consent (with the buttons, through this site's own consent choices, or by a Global Privacy Control or Do Not Track signal that overrides an earlier consent), we record when, how, your choice, your visitor id if you have one, the version of this policy and a fingerprint of this notice, so that we can show what you agreed to. This record is kept ${ledgerDays} days, is included when you download your data, and is not erased with your other data, since it is the proof of your choice.`,
     ),
   ];
+  // Said only where a store keeps the ledger: otherwise no choice is recorded, and the notice
+  // must not claim it.
+  return consentLedger ? blocks : blocks.slice(0, 1);
 }

@@ -41,6 +41,8 @@ export interface NoticeContext {
   appendOnlyLogs: number;
   /** Whether some store keeps records in files on the server while its database is down. */
   diskSpill: boolean;
+  /** Whether some store keeps the consent ledger, so that the notice may say choices are recorded. */
+  consentLedger: boolean;
   /** Who answers for the log, by name; undefined when neither the options nor the policy say. */
   controller: string | undefined;
   dpo: string | undefined;
@@ -246,7 +248,7 @@ function retention({ policy, appendOnlyLogs, diskSpill }: NoticeContext): Sectio
   return { id: 'retention', title: 'How long it is kept', blocks };
 }
 
-function choices({ policy, prefix }: NoticeContext): Section {
+function choices({ policy, prefix, consentLedger }: NoticeContext): Section {
   const { nonessential, optional: optionalCategory } = policy.categories;
   const route = (path: string) => (prefix === undefined ? undefined : `${prefix}/${path}`);
   const blocks: Block[] = [
@@ -303,7 +305,7 @@ function choices({ policy, prefix }: NoticeContext): Section {
         },
       );
     }
-    blocks.push(...withdrawalBlocks(policy, prefix));
+    blocks.push(...withdrawalBlocks(policy, prefix, consentLedger));
   } else {
     blocks.push(p('No nonessential information is recorded, so there is nothing to opt out of.'));
   }
