@@ -8,19 +8,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Dispatcher } from '../../src/pipeline/dispatcher.js';
+import type { Dispatcher } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
-import { type SpillSettings, spillSettingsOf } from '../../src/stores/spill-options.js';
 import type { Store } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
-import {
-  fastOptions,
-  guardUnhandledRejections,
-  type Item,
-  idOf,
-  items,
-  pushAll,
-} from './fixtures.js';
+import { guardUnhandledRejections, type Item, idOf, items, pushAll } from './fixtures.js';
+import { invariant, outageStore, spillDispatcher } from './spill-fixtures.js';
 
 /** Syncs wait while `held`; `release()` lets the waiting ones go. */
 const disk = vi.hoisted(() => {
@@ -51,39 +44,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 
 guardUnhandledRejections();
 
-/** A network store stand-in that is down until `up` is set, with a spill. */
-function outageStore(spill: SpillSettings) {
-  const state = { down: true, written: [] as AccessRecord[] };
-  const store: Store & { [spillSettingsOf]: SpillSettings } = {
-    name: 'net',
-    write(records) {
-      if (state.down) return Promise.reject(new Error('connection refused'));
-      state.written.push(...records);
-      return Promise.resolve();
-    },
-    [spillSettingsOf]: spill,
-  };
-  return { store, state };
-}
-
 const FUTURE = new Date(Date.now() + 365 * 86_400_000).toISOString();
 /** Records whose retention lasts beyond the test: none expires while it waits on disk. */
 const record = (item: Item): AccessRecord =>
   makeRecord({ id: idOf(item.n), expires: { essential: FUTURE, nonessential: FUTURE } });
 
-/** A 40-record memory buffer, batches of 10, unlimited retries (the default). */
-function dispatcherFor(store: Store) {
-  const options = fastOptions([store], { process: record, maxRecords: 40, batchSize: 10 });
-  delete options.maxRetries;
-  return new Dispatcher(options);
-}
-
-function invariant(dispatcher: Dispatcher<Item>) {
-  const stats = dispatcher.stats().stores[0]!;
-  const dropped = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0);
-  expect(stats.accepted).toBe(stats.written + dropped + stats.buffered);
-  return stats;
-}
+const dispatcherFor = (store: Store) => spillDispatcher(store, record);
 
 /**
  * A steady stream: chunks of 10, each once memory (buffered minus spilled) has room for it. The

@@ -2,20 +2,13 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Dispatcher } from '../../src/pipeline/dispatcher.js';
+import type { Dispatcher, DispatcherOptions } from '../../src/pipeline/dispatcher.js';
 import type { AccessRecord } from '../../src/record.js';
 import type { ConsentEvent } from '../../src/stores/consent-events.js';
-import { type SpillSettings, spillSettingsOf } from '../../src/stores/spill-options.js';
 import type { Store } from '../../src/stores/store.js';
 import { makeRecord } from '../helpers/records.js';
-import {
-  fastOptions,
-  guardUnhandledRejections,
-  type Item,
-  idOf,
-  items,
-  pushAll,
-} from './fixtures.js';
+import { guardUnhandledRejections, type Item, idOf, items, pushAll } from './fixtures.js';
+import { invariant, outageStore, spillDispatcher } from './spill-fixtures.js';
 
 guardUnhandledRejections();
 
@@ -32,34 +25,8 @@ function record(item: Item & { expired?: boolean }): AccessRecord {
   });
 }
 
-/** A network store stand-in that is down until `up` is set, with a spill. */
-function outageStore(spill: SpillSettings, name = 'net') {
-  const state = { down: true, written: [] as AccessRecord[] };
-  const store: Store & { [spillSettingsOf]: SpillSettings } = {
-    name,
-    write(records) {
-      if (state.down) return Promise.reject(new Error('connection refused'));
-      state.written.push(...records);
-      return Promise.resolve();
-    },
-    [spillSettingsOf]: spill,
-  };
-  return { store, state };
-}
-
-function dispatcherFor(store: Store, overrides: Partial<Parameters<typeof fastOptions>[1]> = {}) {
-  const options = fastOptions([store], { process: record, maxRecords: 40, batchSize: 10 });
-  // Unlimited retries, the default, unless a test says otherwise.
-  delete options.maxRetries;
-  return new Dispatcher({ ...options, ...overrides });
-}
-
-/** accepted = written + dropped + buffered, with `accepted` the store's own (recovered included). */
-function invariant(dispatcher: Dispatcher<Item>) {
-  const stats = dispatcher.stats().stores[0]!;
-  const dropped = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0);
-  expect(stats.accepted).toBe(stats.written + dropped + stats.buffered);
-  return stats;
+function dispatcherFor(store: Store, overrides: Partial<DispatcherOptions<Item>> = {}) {
+  return spillDispatcher(store, record, overrides);
 }
 
 /**
