@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDist } from './build.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const DEFAULT_VARIANTS =
   'bare,floor,floor-ip,morgan,pino-http,strict-worker,gdpr-worker,cookieless-worker,ccpa-worker,classic-worker';
@@ -44,13 +44,7 @@ if (spawnSync('valgrind', ['--version']).error) {
   console.error('valgrind is not installed: this benchmark counts instructions with callgrind');
   process.exit(1);
 }
-if (!args['no-build']) {
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) {
-    console.error(build.stdout, build.stderr);
-    process.exit(1);
-  }
-}
+if (!args['no-build']) buildDist();
 const { Visitors } = await import('./traffic.js');
 
 /** One GET over a kept-alive connection; resolves to the response's Set-Cookie lines. */

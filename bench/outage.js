@@ -26,7 +26,7 @@
 //   --only a,b          run only these scenarios (e runs both of its modes)
 //   --no-build          use dist/ as it is
 //   --out FILE          where to write the JSON results (default bench/outage-results.json)
-import { fork, spawnSync } from 'node:child_process';
+import { fork } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -42,6 +42,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDist } from './build.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SERVER = fileURLToPath(new URL('./outage-server.js', import.meta.url));
@@ -134,15 +135,7 @@ const SCENARIOS = [
   },
 ];
 
-if (!args['no-build']) {
-  console.log('building dist/ (npm run build)');
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) {
-    console.error(build.stdout, build.stderr);
-    console.error('the build failed: the benchmark measures dist/, so it stops here');
-    process.exit(1);
-  }
-}
+if (!args['no-build']) buildDist();
 
 const lib = await import('./lib.js');
 const { TcpProxy } = await import('./tcp-proxy.js');

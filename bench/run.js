@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildDist } from './build.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -90,15 +91,7 @@ const cpuSection = !args['micro-only'] && !args['saturation-only'];
 const outFile = resolve(args.out ?? join(ROOT, 'bench/results.json'));
 const profileDir = args.profile ? resolve(args.profile) : undefined;
 
-if (!args['no-build']) {
-  console.log('building dist/ (npm run build)');
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) {
-    console.error(build.stdout, build.stderr);
-    console.error('the build failed: the benchmark measures dist/, so it stops here');
-    process.exit(1);
-  }
-}
+if (!args['no-build']) buildDist();
 
 // Imported after the build: these load the library from dist/.
 const { drive } = await import('./loadgen.js');
