@@ -37,7 +37,7 @@ import { keepsConsentLedger } from './stores/consent-events.js';
 import { isModuleStoreSpec, ModuleStore } from './stores/module-store.js';
 import { spillOf } from './stores/spill-options.js';
 import { SqliteStore } from './stores/sqlite/store.js';
-import { type Store, storeName } from './stores/store.js';
+import type { Store } from './stores/store.js';
 import { canResolveAddresses } from './worker/client-address.js';
 import { startWorkerPipeline } from './worker/worker-mode.js';
 
@@ -126,10 +126,6 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     opts.store === undefined ? [new SqliteStore()] : [opts.store].flat()
   ).map((s) => (isModuleStoreSpec(s) ? new ModuleStore(s) : s));
   for (const policy of policies) startupWarnings(warnings, policy, secrets, stores);
-  // A store loaded from a module shows its methods only once loaded: it is not warned about.
-  if (!stores.some((store) => keepsConsentLedger(store) || store instanceof ModuleStore)) {
-    warnings.emit('WRN_NO_CONSENT_LEDGER', { stores: stores.map(storeName) });
-  }
   checkLookups(policies, opts.enrich, keyOf);
 
   // A regional policy places every request before deciding, so GeoIP must be there from the

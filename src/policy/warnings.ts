@@ -1,4 +1,6 @@
 import { type DiagnosticLogger, report } from '../logger.js';
+import { keepsConsentLedger } from '../stores/consent-events.js';
+import { ModuleStore } from '../stores/module-store.js';
 import { type Store, storeName } from '../stores/store.js';
 import { COOKIE_ADVISED_DAYS } from './checks.js';
 import type { DefinedPolicy } from './define.js';
@@ -129,6 +131,10 @@ export function startupWarnings(
     if (limited && typeof store.purge !== 'function') {
       warnings.emitFor('WRN_STORE_CANNOT_PURGE', name, { store: name, policy: policy.name });
     }
+  }
+  // A store loaded from a module shows its methods only once loaded: it is not warned about.
+  if (!stores.some((store) => keepsConsentLedger(store) || store instanceof ModuleStore)) {
+    warnings.emit('WRN_NO_CONSENT_LEDGER', { stores: stores.map(storeName) });
   }
   if (
     process.env.NODE_ENV === 'production' &&
