@@ -189,16 +189,17 @@ export class CookieJar {
       for (const other of state.visitorNames) if (other !== name) this.#expire(res, other);
       if (state.visitorId !== undefined || head) return state.visitorId;
       const id = newVisitorId();
-      const signed = signVisitorId(id, this.#secrets[0]!);
-      // The browser sends this value back (percent-encoded, as the line below writes it) from its
-      // next request on: known as verified from the start, it costs that request no HMAC.
-      this.#verified.set(encodeURIComponent(signed), id);
+      const value = encodeURIComponent(signVisitorId(id, this.#secrets[0]!));
+      // The browser sends this value back from its next request on: known as verified from the
+      // start, it costs that request no HMAC.
+      this.#verified.set(value, id);
       this.#late.put(
         res,
         slot,
         serializeCookie({
           name,
-          value: signed,
+          value,
+          encoded: true,
           maxAgeMs: this.#compiled.cookieMaxAgeMs,
           secure: slot === HOST_VISITOR,
         }),

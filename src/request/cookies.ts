@@ -135,6 +135,8 @@ export function readChoice(raw: string | undefined): Choice | undefined {
 export interface CookieSpec {
   name: string;
   value: string;
+  /** `value` is percent-encoded already (as the Cookie header will bring it back). */
+  encoded?: boolean;
   /** Lifetime in ms; 0 expires the cookie now. */
   maxAgeMs: number;
   secure: boolean;
@@ -149,7 +151,7 @@ export interface CookieSpec {
  */
 export function serializeCookie(spec: CookieSpec): string {
   const seconds = Math.floor(spec.maxAgeMs / 1000);
-  const value = spec.value === '' ? '' : encodeURIComponent(spec.value);
+  const value = spec.value === '' || spec.encoded ? spec.value : encodeURIComponent(spec.value);
   return `${spec.name}=${value}; Max-Age=${seconds}; Path=/; Expires=${expiresText(seconds === 0 ? 0 : Date.now() + seconds * 1000)}; HttpOnly${spec.secure ? '; Secure' : ''}; SameSite=Lax`;
 }
 
