@@ -4,7 +4,12 @@
 // counter per thread; after a warm-up the counters are zeroed, the measured requests are sent one
 // at a time (the same visitor stream as bench/run.js, cookies fed back), and the counters dumped.
 //
-//   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--no-build]
+//   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--connections N]
+//                              [--no-build]
+//
+// --connections N sends from N kept-alive connections at once (default 1), each a visitor stream
+// of its own: the worker variants' hand-over batches then hold several requests, nearer the
+// regime of a busy site.
 //
 // Needs valgrind (callgrind_control comes with it). Under callgrind a server runs some 50 times
 // slower, so the defaults are small: 300 warm-up and 1,000 measured requests per variant, a few
@@ -32,6 +37,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     requests: { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '300' },
+    connections: { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -39,6 +45,11 @@ const variants = (args.only ?? DEFAULT_VARIANTS).split(',').filter(Boolean);
 if (!variants.includes('bare')) variants.unshift('bare');
 const measured = Number(args.requests);
 const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+if (!Number.isInteger(connections) || connections < 1) {
+  console.error('--connections must be a positive integer');
+  process.exit(2);
+}
 
 if (spawnSync('valgrind', ['--version']).error) {
   console.error('valgrind is not installed: this benchmark counts instructions with callgrind');
@@ -118,12 +129,19 @@ async function measure(variant) {
       child.send({ cmd });
     });
   const { Agent } = await import('node:http');
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const visitors = new Visitors({ seed: 7, visitorCookies: [], feedback: true });
-  const drive = async (n) => {
-    for (let i = 0; i < n; i++)
-      visitors.receive(await send(agent, listening.port, visitors.next()));
-  };
+  const streams = Array.from({ length: connections }, (_, i) => ({
+    agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+    visitors: new Visitors({ seed: 7 + i, visitorCookies: [], feedback: true }),
+  }));
+  /** `n` requests in all, shared out over the streams, which send at the same time. */
+  const drive = (n) =>
+    Promise.all(
+      streams.map(async ({ agent, visitors }, s) => {
+        const share = Math.floor(n / connections) + (s < n % connections ? 1 : 0);
+        for (let i = 0; i < share; i++)
+          visitors.receive(await send(agent, listening.port, visitors.next()));
+      }),
+    );
   await drive(warmup);
   await call('start'); // lets the log write what the warm-up captured
   const control = (flag) => spawnSync('callgrind_control', [flag, String(child.pid)]);
@@ -132,7 +150,7 @@ async function measure(variant) {
   await call('stop'); // the worker writes what the window captured before the counters are read
   control('--dump');
   const totals = threadTotals(dir, `cg.${child.pid}`);
-  agent.destroy();
+  for (const { agent } of streams) agent.destroy();
   await call('close');
   child.disconnect();
   await new Promise((resolve) => child.once('exit', resolve));
@@ -154,7 +172,9 @@ for (const variant of variants) {
   console.log(`${Math.round(r.main / 1000)}k on the serving thread`);
 }
 const bare = rows.find((r) => r.variant === 'bare');
-console.log('\nInstructions per request (thousands), one request at a time, after warm-up:');
+console.log(
+  `\nInstructions per request (thousands), ${connections === 1 ? 'one request at a time' : `${connections} connections at once`}, after warm-up:`,
+);
 console.log(
   'variant'.padEnd(20),
   'serving'.padStart(9),
