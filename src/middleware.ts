@@ -168,9 +168,18 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   const byId = new Map(runtimes.map((rt) => [rt.compiled.id, rt]));
   const only = runtimes.length === 1 ? runtimes[0]! : undefined;
   const runtimeOf = (c: Captured) => only ?? byId.get(c.decision.policy)!;
-  const offThread = opts.worker
-    ? startWorkerPipeline({ options: opts, policies, secrets, stores, logger, warnings })
-    : undefined;
+  const offThread =
+    (opts.worker ?? process.env.NODE_ENV === 'production')
+      ? startWorkerPipeline({
+          options: opts,
+          policies,
+          secrets,
+          stores,
+          logger,
+          warnings,
+          explicit: opts.worker === true,
+        })
+      : undefined;
   const pipeline: RecordPipeline =
     offThread?.pipeline ??
     inProcessPipeline({

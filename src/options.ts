@@ -97,9 +97,12 @@ export function buildOptionsSchema(z: ZodNamespace) {
      * Process records and write the stores in a worker thread, so that the thread serving requests
      * only reads headers, decides and hands requests over. Stores holding the app's own objects stay
      * on the serving thread. Falls back to in-process (warning `WRN_WORKER_FALLBACK`) when the worker
-     * cannot do it, e.g. with a `redactPath` hook. Default false.
+     * cannot do it, e.g. with a `redactPath` hook. Default: on where `NODE_ENV` is `production`,
+     * off elsewhere (tests and development keep records on the thread that makes them, where a
+     * debugger and a stack trace follow them). A default that cannot be kept falls back silently;
+     * only an explicit `true` warns.
      */
-    worker: z.boolean().default(false),
+    worker: z.boolean().optional(),
     /** Signs the analytics cookie. A list rotates secrets: the first signs, all verify. */
     secret: z.union([secretSchema, z.array(secretSchema).min(1)]).optional(),
     /**

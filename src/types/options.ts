@@ -85,7 +85,9 @@ export interface PrivacyLogOptions {
   /**
    * Process records and write the stores in a worker thread, so that the thread serving requests
    * only reads headers, decides and hands requests over. Falls back to in-process (warning
-   * `WRN_WORKER_FALLBACK`) when the worker cannot do it, e.g. with a `redactPath` hook. Default false.
+   * `WRN_WORKER_FALLBACK`) when the worker cannot do it, e.g. with a `redactPath` hook. Default:
+   * on where `NODE_ENV` is `production` (falling back silently when it cannot be kept), off
+   * elsewhere.
    */
   worker?: boolean | undefined;
   /**
@@ -166,7 +168,7 @@ export interface PrivacyLogOptions {
 export interface ResolvedOptions {
   policy?: PolicyInput | RegionalPolicy | undefined;
   store?: StoreOption | StoreOption[] | undefined;
-  worker: boolean;
+  worker?: boolean | undefined;
   secret?: string | string[] | undefined;
   consent?: ((req: Request) => boolean | undefined) | undefined;
   logger?: DiagnosticLogger | undefined;

@@ -26,6 +26,11 @@ export interface WorkerModeInput {
   readonly stores: readonly Store[];
   readonly logger: DiagnosticLogger;
   readonly warnings: Warnings;
+  /**
+   * True when the app asked for worker mode (`worker: true`): a fallback is then worth a warning.
+   * Worker mode by default (in production) falls back silently, as the documentation says.
+   */
+  readonly explicit: boolean;
 }
 
 /**
@@ -51,7 +56,7 @@ export function startWorkerPipeline(
 ): { pipeline: WorkerPipeline; trusts: TrustSettings } | undefined {
   const { options: opts, warnings } = input;
   const fallback = (reason: string): undefined => {
-    warnings.emit('WRN_WORKER_FALLBACK', { reason });
+    if (input.explicit) warnings.emit('WRN_WORKER_FALLBACK', { reason });
     return undefined;
   };
   if (opts.redactPath !== undefined) {
