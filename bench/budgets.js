@@ -30,10 +30,13 @@ const k = (x) => `${Math.round(x / 1000)}k`;
 export function evaluate(results) {
   const out = [];
   const variant = (name) => results.variants?.find((v) => v.name === name);
-  const full = variant('gdpr');
+  // The default pipeline in production is gdpr + SQLite in worker mode; a run without that
+  // variant judges the in-process one (the default elsewhere).
+  const full = variant('gdpr-worker') ?? variant('gdpr');
   if (full) {
+    const which = full.name === 'gdpr-worker' ? 'gdpr + SQLite, worker mode' : 'gdpr + SQLite';
     out.push({
-      budget: `default pipeline (gdpr + SQLite) <= ${BUDGETS.ratioToBare}x bare Express CPU/request`,
+      budget: `default pipeline (${which}) <= ${BUDGETS.ratioToBare}x bare Express CPU/request`,
       measured: `${full.ratioToBare.toFixed(2)}x (${pct(full.ratioToBare - 1)} over bare)`,
       met: full.ratioToBare <= BUDGETS.ratioToBare,
     });

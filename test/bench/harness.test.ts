@@ -236,6 +236,23 @@ describe('budget evaluation', () => {
     expect(lines[6]!.measured).toContain('PG_URL is not set');
   });
 
+  it('judges the default pipeline by its production form, worker mode, when the run has it', () => {
+    const lines = budgets.evaluate({
+      variants: [
+        variant('bare', 100, 1),
+        variant('morgan', 150, 1.5),
+        variant('gdpr', 170, 1.7),
+        variant('gdpr-worker', 140, 1.4),
+      ],
+    });
+    const defaults = lines.filter((l) => l.budget.startsWith('default pipeline'));
+    expect(defaults.map((l) => [l.budget, l.met])).toEqual([
+      ['default pipeline (gdpr + SQLite, worker mode) <= 1.1x bare Express CPU/request', false],
+      ['default pipeline below morgan', true],
+    ]);
+    expect(defaults[0]!.measured).toContain('1.40x');
+  });
+
   it("reports every preset's serving thread and whole process", () => {
     const lines = budgets
       .evaluate({
