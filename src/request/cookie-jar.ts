@@ -56,6 +56,9 @@ const presence = (plain: string, host: string): readonly (readonly string[])[] =
  */
 const VERIFIED_CACHE_SIZE = 10_000;
 
+/** Consent values remembered by {@link CookieJar}; they differ only between policy versions. */
+const SCOPE_CACHE_SIZE = 64;
+
 /**
  * Whether the request came over HTTPS, as Express's `req.secure` says (under `trust proxy`). A
  * function, or an object whose `secure` is read only when asked, so that it is computed only when
@@ -97,6 +100,12 @@ export class CookieJar {
   /** The `Set-Cookie` line that expires each name: one text per name, whatever the request. */
   readonly #expiries: readonly string[];
   readonly #late: LateCookies;
+  /**
+   * What {@link #readChoice} made of a consent value other than the policy's own, by value: a
+   * browser that consented under other tokens (or an earlier version) sends the same value with
+   * every request, and so does everyone else who made that choice there.
+   */
+  readonly #scopes = new Map<string, 'in' | typeof OUTDATED>();
 
   constructor(compiled: CompiledPolicy, secrets: readonly string[]) {
     this.#compiled = compiled;
@@ -264,8 +273,14 @@ export class CookieJar {
     if (value !== 'in' && !value.startsWith('in.')) return undefined;
     if (value === this.#compiled.consentValue) return 'in';
     if (value.length > 512) return undefined;
+    const known = this.#scopes.get(value);
+    if (known !== undefined) return known;
     const given = new Set(value.split('.').slice(1));
-    return this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
+    const answer = this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
+    // Anyone may send any value: the map is emptied when full rather than let it grow.
+    if (this.#scopes.size >= SCOPE_CACHE_SIZE) this.#scopes.clear();
+    this.#scopes.set(value, answer);
+    return answer;
   }
 
   #expire(res: ServerResponse, name: string): void {
