@@ -13,6 +13,7 @@ import {
 } from './cookies.js';
 import type { Decision } from './decide.js';
 import { LateCookies } from './late-cookies.js';
+import type { SignedIdPool } from './signed-ids.js';
 
 /** What the request's cookies say, as far as this library is concerned. */
 export interface CookieState {
@@ -106,6 +107,8 @@ export class CookieJar {
    * every request, and so does everyone else who made that choice there.
    */
   readonly #scopes = new Map<string, 'in' | typeof OUTDATED>();
+  /** Ids signed ahead of need (worker mode); without them, or when it runs dry, ids are signed here. */
+  #signed: SignedIdPool | undefined;
 
   constructor(compiled: CompiledPolicy, secrets: readonly string[]) {
     this.#compiled = compiled;
@@ -126,6 +129,14 @@ export class CookieJar {
       serializeCookie({ name, value: '', maxAgeMs: 0, secure: name.startsWith('__Host-') }),
     );
     this.#late = new LateCookies(this.#names.length);
+  }
+
+  /**
+   * Take new visitor ids from `pool`, signed elsewhere with the first of this jar's secrets, and
+   * sign here only when it has none left.
+   */
+  useSignedIds(pool: SignedIdPool): void {
+    this.#signed = pool;
   }
 
   /**
@@ -197,8 +208,10 @@ export class CookieJar {
       const name = this.#names[slot]!;
       for (const other of state.visitorNames) if (other !== name) this.#expire(res, other);
       if (state.visitorId !== undefined || head) return state.visitorId;
-      const id = newVisitorId();
-      const value = encodeURIComponent(signVisitorId(id, this.#secrets[0]!));
+      const ahead = this.#signed?.take();
+      const id = ahead === undefined ? newVisitorId() : ahead[0];
+      const value =
+        ahead === undefined ? encodeURIComponent(signVisitorId(id, this.#secrets[0]!)) : ahead[1];
       // The browser sends this value back from its next request on: known as verified from the
       // start, it costs that request no HMAC.
       this.#verified.set(value, id);
