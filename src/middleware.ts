@@ -191,6 +191,9 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       logger,
       options: opts,
     });
+  // New visitor ids come signed from the worker; a jar signs one itself only when none is left.
+  const signedIds = offThread?.pipeline.visitorIds;
+  if (signedIds !== undefined) for (const rt of runtimes) rt.jar.useSignedIds(signedIds);
   // The worker resolves the client address unless a regional policy needs it here to choose.
   const addresses = offThread && !regional && canResolveAddresses() ? offThread.trusts : undefined;
   /** The runtime whose policy governs a request: by region, or the only one. */

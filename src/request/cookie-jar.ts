@@ -13,6 +13,7 @@ import {
 } from './cookies.js';
 import type { Decision } from './decide.js';
 import { LateCookies } from './late-cookies.js';
+import type { SignedIdPool } from './signed-ids.js';
 
 /** What the request's cookies say, as far as this library is concerned. */
 export interface CookieState {
@@ -56,6 +57,9 @@ const presence = (plain: string, host: string): readonly (readonly string[])[] =
  */
 const VERIFIED_CACHE_SIZE = 10_000;
 
+/** Consent values remembered by {@link CookieJar}; they differ only between policy versions. */
+const SCOPE_CACHE_SIZE = 64;
+
 /**
  * Whether the request came over HTTPS, as Express's `req.secure` says (under `trust proxy`). A
  * function, or an object whose `secure` is read only when asked, so that it is computed only when
@@ -97,6 +101,14 @@ export class CookieJar {
   /** The `Set-Cookie` line that expires each name: one text per name, whatever the request. */
   readonly #expiries: readonly string[];
   readonly #late: LateCookies;
+  /**
+   * What {@link #readChoice} made of a consent value other than the policy's own, by value: a
+   * browser that consented under other tokens (or an earlier version) sends the same value with
+   * every request, and so does everyone else who made that choice there.
+   */
+  readonly #scopes = new Map<string, 'in' | typeof OUTDATED>();
+  /** Ids signed ahead of need (worker mode); without them, or when it runs dry, ids are signed here. */
+  #signed: SignedIdPool | undefined;
 
   constructor(compiled: CompiledPolicy, secrets: readonly string[]) {
     this.#compiled = compiled;
@@ -117,6 +129,14 @@ export class CookieJar {
       serializeCookie({ name, value: '', maxAgeMs: 0, secure: name.startsWith('__Host-') }),
     );
     this.#late = new LateCookies(this.#names.length);
+  }
+
+  /**
+   * Take new visitor ids from `pool`, signed elsewhere with the first of this jar's secrets, and
+   * sign here only when it has none left.
+   */
+  useSignedIds(pool: SignedIdPool): void {
+    this.#signed = pool;
   }
 
   /**
@@ -188,8 +208,10 @@ export class CookieJar {
       const name = this.#names[slot]!;
       for (const other of state.visitorNames) if (other !== name) this.#expire(res, other);
       if (state.visitorId !== undefined || head) return state.visitorId;
-      const id = newVisitorId();
-      const value = encodeURIComponent(signVisitorId(id, this.#secrets[0]!));
+      const ahead = this.#signed?.take();
+      const id = ahead === undefined ? newVisitorId() : ahead[0];
+      const value =
+        ahead === undefined ? encodeURIComponent(signVisitorId(id, this.#secrets[0]!)) : ahead[1];
       // The browser sends this value back from its next request on: known as verified from the
       // start, it costs that request no HMAC.
       this.#verified.set(value, id);
@@ -264,8 +286,14 @@ export class CookieJar {
     if (value !== 'in' && !value.startsWith('in.')) return undefined;
     if (value === this.#compiled.consentValue) return 'in';
     if (value.length > 512) return undefined;
+    const known = this.#scopes.get(value);
+    if (known !== undefined) return known;
     const given = new Set(value.split('.').slice(1));
-    return this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
+    const answer = this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
+    // Anyone may send any value: the map is emptied when full rather than let it grow.
+    if (this.#scopes.size >= SCOPE_CACHE_SIZE) this.#scopes.clear();
+    this.#scopes.set(value, answer);
+    return answer;
   }
 
   #expire(res: ServerResponse, name: string): void {

@@ -30,35 +30,32 @@ export const EVIDENCE_HEADERS = [
  * What the request path keeps for a possible investigation: a reference to the headers object
  * Node already parsed, the HTTP version string, and the source port. No header is read or copied
  * here; the background stage picks the allow-listed ones only when the request is flagged, and
- * drops the reference otherwise.
+ * drops the reference otherwise. Across the worker boundary it travels as
+ * {@link PortableEvidence} instead.
  */
-export interface CapturedEvidence {
+export type CapturedEvidence = LiveEvidence | PortableEvidence;
+
+/** Evidence on the thread that served the request. */
+export interface LiveEvidence {
   httpVersion: string;
   /** The TCP peer's source port, only when that peer is the client (no proxy hop in between). */
   port: number | undefined;
-  /**
-   * The request's own headers object, or (across the worker boundary) the allow-listed headers
-   * packed into one text (see {@link portableEvidence}).
-   */
-  headers: IncomingHttpHeaders | PackedHeaders;
+  /** The request's own headers object. */
+  headers: IncomingHttpHeaders;
 }
 
 /**
- * The allow-listed headers of a request as one text: their values in {@link EVIDENCE_HEADERS}
- * order, separated by a line feed (which Node never lets into a header value), and a bit per
- * header that was sent. One string crosses to the worker where an object of up to 16 named
- * strings did, for every request, though few are ever flagged.
+ * Evidence as it crosses to the worker: one flat list, `[httpVersion, port, sent, ...values]`,
+ * where bit i of `sent` says that the i-th header of {@link EVIDENCE_HEADERS} was sent and the
+ * values of the headers sent follow in that order. A list of strings and numbers is what
+ * structured clone copies most cheaply, for every request, though few are ever flagged.
  */
-export interface PackedHeaders {
-  readonly packed: string;
-  readonly present: number;
-}
+export type PortableEvidence = [string, number | undefined, number, ...string[]];
 
-const SEPARATOR = '\n';
+const PORT = 1;
+const SENT = 2;
 
-const isPacked = (headers: CapturedEvidence['headers']): headers is PackedHeaders =>
-  typeof (headers as Partial<PackedHeaders>).packed === 'string' &&
-  typeof (headers as Partial<PackedHeaders>).present === 'number';
+const isPortable = (e: CapturedEvidence): e is PortableEvidence => Array.isArray(e);
 
 /**
  * Take the evidence of one request on entry; `ip` is `req.ip` as Express computed it. The headers
@@ -70,7 +67,7 @@ export function captureEvidence(
   req: IncomingMessage,
   ip: string | undefined,
   resolvedLater = false,
-): CapturedEvidence {
+): LiveEvidence {
   const socket = req.socket;
   return {
     httpVersion: req.httpVersion,
@@ -92,36 +89,36 @@ export function keepPortOfClient(
   remoteAddress: string | undefined,
   ip: string | undefined,
 ): void {
-  if (remoteAddress !== ip) evidence.port = undefined;
+  if (remoteAddress === ip) return;
+  if (isPortable(evidence)) evidence[PORT] = undefined;
+  else evidence.port = undefined;
 }
 
 /**
  * The allow-listed headers alone, for evidence that leaves this thread: the worker must never be
  * handed `Cookie` or `Authorization`, even in memory.
  */
-export function portableEvidence(e: CapturedEvidence): CapturedEvidence {
-  const source = e.headers as IncomingHttpHeaders;
-  let packed = '';
-  let present = 0;
+export function portableEvidence(e: CapturedEvidence): PortableEvidence {
+  if (isPortable(e)) return e;
+  const source = e.headers;
+  const out: PortableEvidence = [e.httpVersion, e.port, 0];
+  let sent = 0;
   for (let i = 0; i < EVIDENCE_HEADERS.length; i++) {
     const value = source[EVIDENCE_HEADERS[i]!];
-    if (i > 0) packed += SEPARATOR;
     if (typeof value !== 'string') continue;
-    // A value Node would never hand over; kept out rather than let it shift the others.
-    if (value.includes(SEPARATOR)) continue;
-    packed += value;
-    present |= 1 << i;
+    out.push(value);
+    sent |= 1 << i;
   }
-  return { httpVersion: e.httpVersion, port: e.port, headers: { packed, present } };
+  out[SENT] = sent;
+  return out;
 }
 
-/** The allow-listed headers of captured evidence, packed or not, in {@link EVIDENCE_HEADERS} order. */
-function evidenceValues(headers: CapturedEvidence['headers']): unknown[] {
-  if (!isPacked(headers)) return EVIDENCE_HEADERS.map((name) => headers[name]);
-  const values = headers.packed.split(SEPARATOR);
-  return EVIDENCE_HEADERS.map((_, i) =>
-    (headers.present & (1 << i)) === 0 ? undefined : values[i],
-  );
+/** The allow-listed headers of captured evidence, in {@link EVIDENCE_HEADERS} order. */
+function evidenceValues(e: CapturedEvidence): unknown[] {
+  if (!isPortable(e)) return EVIDENCE_HEADERS.map((name) => e.headers[name]);
+  const sent = e[SENT];
+  let next = SENT + 1;
+  return EVIDENCE_HEADERS.map((_, i) => ((sent & (1 << i)) === 0 ? undefined : e[next++]));
 }
 
 /**
@@ -154,11 +151,14 @@ export function addEvidence(
   security.target = cleanText(target, MAX_TARGET);
   if (userAgent !== undefined) security.userAgent = cleanText(userAgent, MAX_USER_AGENT);
   if (evidence === undefined) return;
-  security.httpVersion = cleanText(evidence.httpVersion, 8);
-  if (evidence.port !== undefined) security.port = evidence.port;
+  const portable = isPortable(evidence);
+  const httpVersion = portable ? evidence[0] : evidence.httpVersion;
+  const port = portable ? evidence[PORT] : evidence.port;
+  security.httpVersion = cleanText(httpVersion, 8);
+  if (port !== undefined) security.port = port;
   const headers: Record<string, string> = {};
   let any = false;
-  const values = evidenceValues(evidence.headers);
+  const values = evidenceValues(evidence);
   for (let i = 0; i < EVIDENCE_HEADERS.length; i++) {
     const value = values[i];
     if (typeof value === 'string') {

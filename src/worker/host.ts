@@ -9,6 +9,7 @@ import type { PolicyInput } from '../policy/schema.js';
 import { consentOfCaptured } from '../privacy/consent-ledger.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
+import { signIds } from '../request/signed-ids.js';
 import { createRuntime, type PolicyRuntime } from '../runtime.js';
 import { report } from '../shared/store-call.js';
 import { ModuleStore } from '../stores/module-store.js';
@@ -146,6 +147,12 @@ export class WorkerHost {
     if (message.t === 'answer') {
       if (message.ok) this.#calls.resolve(message.id, message.value);
       else this.#calls.reject(message.id, message.error);
+      return;
+    }
+    if (message.t === 'ids') {
+      // Needs the secrets alone, not the stores: answered even while they are being built.
+      const secret = this.#setup.secrets[0];
+      this.#post({ t: 'ids', list: secret === undefined ? [] : signIds(message.count, secret) });
       return;
     }
     if (pipeline === undefined || this.#early !== undefined) {

@@ -12,7 +12,7 @@ import type { SerialError } from './errors.js';
  */
 
 /** Bumped on any change below: a worker from another build refuses to start. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The store methods a privacy operation calls across the boundary. */
 export type StoreMethod =
@@ -115,6 +115,8 @@ export interface BatchMessage {
 export type ToWorker =
   | BatchMessage
   | { readonly t: 'flush'; readonly id: number }
+  /** Sign `count` new visitor ids ahead of need (see request/signed-ids.ts). */
+  | { readonly t: 'ids'; readonly count: number }
   | { readonly t: 'close'; readonly id: number; readonly timeoutMs: number }
   | {
       readonly t: 'store';
@@ -152,7 +154,9 @@ export type FromWorker =
       readonly details: object;
       readonly message: string;
     }
-  | { readonly t: 'lastError'; readonly index: number; readonly message: string };
+  | { readonly t: 'lastError'; readonly index: number; readonly message: string }
+  /** New visitor ids, each followed by its signed cookie value. */
+  | { readonly t: 'ids'; readonly list: readonly string[] };
 
 /** The answer to a call, in either direction. */
 export type Answer =

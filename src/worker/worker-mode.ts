@@ -91,6 +91,9 @@ export function startWorkerPipeline(
     trusts,
     handover: { records: HANDOVER_RECORDS, delayMs: Math.min(HANDOVER_MS, opts.batch.maxDelayMs) },
     maxWaiting: opts.queue.maxRecords,
+    signIds:
+      input.secrets.length > 0 &&
+      input.policies.some((p) => p.categories.nonessential?.visitor === 'cookie'),
   });
   return { pipeline, trusts };
 }

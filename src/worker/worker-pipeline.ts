@@ -8,6 +8,7 @@ import type { DropReason } from '../pipeline/store-writer.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { AccessRecord } from '../record.js';
 import type { Captured } from '../request/capture.js';
+import { SignedIdPool } from '../request/signed-ids.js';
 import { MAX_TIMER_MS, report } from '../shared/store-call.js';
 import type { ConsentEvent } from '../stores/consent-events.js';
 import { takesJsonBatches, writeJsonBatch } from '../stores/json-batches.js';
@@ -59,6 +60,8 @@ export interface WorkerPipelineOptions {
   readonly handover: { readonly records: number; readonly delayMs: number };
   /** Requests that may wait here while no worker runs; more are dropped (`bufferFull`). */
   readonly maxWaiting: number;
+  /** The worker signs new visitor ids ahead of need (a policy issues a visitor cookie). */
+  readonly signIds: boolean;
 }
 
 /**
@@ -69,6 +72,8 @@ export interface WorkerPipelineOptions {
  */
 export class WorkerPipeline implements RecordPipeline {
   readonly stores: readonly Store[];
+  /** New visitor ids the worker signed, for the cookie jars; undefined when no policy issues any. */
+  readonly visitorIds: SignedIdPool | undefined;
   readonly #o: WorkerPipelineOptions;
   readonly #accounting: Accounting;
   readonly #writer: SnapshotWriter;
@@ -113,6 +118,9 @@ export class WorkerPipeline implements RecordPipeline {
       return remote;
     });
     this.stores = options.stores.map((store, i) => this.#remote[i] ?? store);
+    this.visitorIds = options.signIds
+      ? new SignedIdPool((count) => this.#send({ t: 'ids', count }))
+      : undefined;
     this.#spawn();
   }
 
@@ -240,6 +248,8 @@ export class WorkerPipeline implements RecordPipeline {
     this.#outbox = [];
     this.#outboxRecords = 0;
     for (const message of waiting) this.#send(message);
+    // Ids for the first new visitors, signed while the stores are being opened.
+    this.visitorIds?.fill();
     this.#refresh();
   }
 
@@ -250,6 +260,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.#counters = undefined;
     const lost = this.#accounting.workerStopped(last, this.#closing ? 'shutdown' : 'workerCrash');
     this.#calls.failAll(new Error('the logging worker stopped'));
+    this.visitorIds?.lost();
     this.#refresh();
     if (this.#closing) return;
     report(
@@ -349,6 +360,9 @@ export class WorkerPipeline implements RecordPipeline {
         return;
       case 'lastError':
         this.#accounting.lastErrors[message.index] = message.message;
+        return;
+      case 'ids':
+        this.visitorIds?.add(message.list);
         return;
     }
   }

@@ -198,3 +198,52 @@ describe('an app-supplied consent function', () => {
     await log.close();
   });
 });
+
+describe('privacy routes: telling their requests from the site’s', () => {
+  const { log } = makeApp({ policy: presets.ccpa, warnings: false });
+  afterAll(() => log.close());
+  const routes = log.router();
+
+  /** Run the routes on a bare request; whether they passed it on, and whether req.path was read. */
+  function route(url: string, method = 'GET') {
+    let pathRead = false;
+    let passed = false;
+    const path = new URL(url.replace(/\\/g, '/'), 'http://x').pathname;
+    const req = {
+      url,
+      method,
+      headers: {},
+      query: {},
+      get path() {
+        pathRead = true;
+        return path;
+      },
+    };
+    const res = {
+      setHeader() {},
+      type() {
+        return this;
+      },
+      send() {},
+      json() {},
+    };
+    routes(req as never, res as never, () => {
+      passed = true;
+    });
+    return { passed, pathRead };
+  }
+
+  it("passes the site's own requests on without reading req.path", () => {
+    for (const url of ['/', '/products/7?x=1', '/privacy', '/privacyx/status', '/.well-known/x']) {
+      expect(route(url), url).toEqual({ passed: true, pathRead: false });
+    }
+  });
+
+  it('decides on req.path whatever the target cannot settle alone', () => {
+    expect(route('/privacy/status')).toEqual({ passed: false, pathRead: true });
+    expect(route('/.well-known/gpc.json')).toEqual({ passed: false, pathRead: true });
+    // The path Express derives from these may differ from the target's start.
+    expect(route('/privacy\\status').pathRead).toBe(true);
+    expect(route('http://example.com/privacy/status').pathRead).toBe(true);
+  });
+});

@@ -196,6 +196,30 @@ describe('CookieJar', () => {
     ]);
   });
 
+  it('reads a consent with other tokens than its own by its tokens, once per value', () => {
+    const jar = new CookieJar(compiled, [SECRET]);
+    const read = (value: string) => jar.read(exchange(`pl_choice=${value}`).req, false);
+    const wider = `${IN}.extra`;
+    const narrower = `in.${compiled.consentScope.slice(1).join('.')}`;
+    const splits = vi.spyOn(String.prototype, 'split');
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(read(wider)).toMatchObject({ choice: 'in', consentOutdated: false });
+        expect(read(narrower)).toMatchObject({ choice: undefined, consentOutdated: true });
+      }
+      expect(splits).toHaveBeenCalledTimes(2);
+      // Far more values than it keeps: each is still read by its tokens.
+      for (let i = 0; i < 200; i++) {
+        expect(read(`${wider}.t${i}`).choice).toBe('in');
+        expect(read(`${narrower}.t${i}`).consentOutdated).toBe(true);
+      }
+    } finally {
+      splits.mockRestore();
+    }
+    expect(read(wider).choice).toBe('in');
+    expect(read(narrower).consentOutdated).toBe(true);
+  });
+
   it('forgets: takes back an id not yet sent, expires the visitor cookies and a consent', () => {
     const jar = new CookieJar(compiled, [SECRET]);
     const { req, res, setCookies } = exchange(`pl_choice=${IN}; __Host-pl_vid=x; pl_vid=y`);

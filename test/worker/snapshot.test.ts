@@ -4,7 +4,12 @@ import type { Captured } from '../../src/request/capture.js';
 import type { Decision } from '../../src/request/decide.js';
 import { addEvidence } from '../../src/security/evidence.js';
 import type { BatchMessage } from '../../src/worker/protocol.js';
-import { applyTables, decodeBatch, SnapshotWriter } from '../../src/worker/snapshot.js';
+import {
+  applyTables,
+  type DecodeTables,
+  decodeBatch,
+  SnapshotWriter,
+} from '../../src/worker/snapshot.js';
 
 const decision = (policy: string, analytics: boolean): Decision =>
   Object.freeze({
@@ -51,7 +56,10 @@ function captured(overrides: Partial<Captured> = {}): Captured {
 }
 
 /** What the worker sees: the batch after a structured clone, decoded against its own tables. */
-function crossAndDecode(batches: BatchMessage[], resolve = () => 'resolved') {
+function crossAndDecode(
+  batches: BatchMessage[],
+  resolve: DecodeTables['resolve'] = () => 'resolved',
+) {
   const decisions: Decision[] = [];
   const out: Captured[] = [];
   let invalid = 0;
@@ -139,12 +147,41 @@ describe('the hand-over encoding', () => {
   it('keeps empty, missing and odd header values apart when they cross', () => {
     const writer = new SnapshotWriter(4, []);
     const headers = { host: '', 'content-type': 'a\nb', origin: 'https://o.example', te: 'x' };
-    writer.push(captured({ evidence: { httpVersion: '2.0', port: undefined, headers } }));
+    const evidence = { httpVersion: '2.0', port: undefined, headers };
+    writer.push(captured({ evidence }));
     const { out } = crossAndDecode([writer.take()!]);
     const security: SecurityInfo = { reasons: ['test'], hold: true };
     addEvidence(security, '/x', undefined, out[0]!.evidence);
-    // A value with a line feed (which Node never lets in) is left out, not let shift the others.
-    expect(security.headers).toEqual({ host: '', origin: 'https://o.example', te: 'x' });
+    expect(Object.keys(security.headers ?? {})).toEqual(['host', 'content-type', 'origin', 'te']);
+    expect(security.headers).toMatchObject({ host: '', origin: 'https://o.example', te: 'x' });
+    // The worker keeps exactly what the serving thread would have kept of the same request.
+    const here: SecurityInfo = { reasons: ['test'], hold: true };
+    addEvidence(here, '/x', undefined, evidence);
+    expect(security).toEqual(here);
+  });
+
+  it('drops the source port in the worker when the peer turns out to be a proxy', () => {
+    const writer = new SnapshotWriter(2, ['loopback']);
+    const evidence = { httpVersion: '1.1', port: 40_000, headers: { accept: '*/*' } };
+    writer.push(
+      captured({
+        ip: undefined,
+        trust: 0,
+        remoteAddress: '127.0.0.1',
+        forwardedFor: '8.8.8.8',
+        evidence,
+      }),
+    );
+    writer.push(captured({ ip: undefined, trust: 0, remoteAddress: '8.8.4.4', evidence }));
+    const { out } = crossAndDecode([writer.take()!], (_t, address, forwarded) =>
+      forwarded === undefined ? address : forwarded,
+    );
+    const ports = out.map((c) => {
+      const security: SecurityInfo = { reasons: ['test'], hold: true };
+      addEvidence(security, '/x', undefined, c.evidence);
+      return security.port;
+    });
+    expect(ports).toEqual([undefined, 40_000]);
   });
 
   it('sends each decision once, and a later batch only the new ones', () => {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,10 +8,11 @@ import express from 'express';
 import pg from 'pg';
 import { createClient } from 'redis';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, presets, privacyLog, SqliteStore } from '../../src/index.js';
 import type { PrivacyLogOptions } from '../../src/options.js';
 import type { AccessRecord } from '../../src/record.js';
+import { verifyVisitorId } from '../../src/request/cookies.js';
 import { PostgresStore } from '../../src/stores/postgres/store.js';
 import { RedisStreamStore } from '../../src/stores/redis/store.js';
 import type { Store } from '../../src/stores/store.js';
@@ -179,6 +181,48 @@ describe('worker mode: a SQLite store in the worker beside a store of the app on
       // The same record in both stores counts once.
       expect(erased).toMatchObject({ erased: 1, held: 0, unsupported: [] });
       expect((await log.subjects.export({ visitorId })).records).toEqual([]);
+    } finally {
+      await log.close();
+    }
+  });
+});
+
+describe('worker mode: new visitor ids signed by the worker', () => {
+  it('issues ids the serving thread did not sign: unique, valid under the secret, recorded', async () => {
+    const memory = new MemoryStore();
+    const { app, log } = site({
+      store: memory,
+      secret: [SECRET, 'an-older-secret-0123456789-abcdefghij'],
+    });
+    try {
+      // The first ids are asked for when the worker starts; a flush answers after them.
+      await request(app).get('/warm').expect(200);
+      await log.flush();
+      const hmacs = vi.spyOn(crypto, 'createHmac');
+      const cookies: string[] = [];
+      try {
+        for (let i = 0; i < 40; i++) {
+          const res = await request(app).get(`/page-${i}`).expect(200);
+          cookies.push(setCookies(res).find((line) => line.startsWith('pl_vid='))!);
+        }
+        // Neither signed nor verified here: the cookies coming back were known as issued.
+        await request(app).get('/again').set('Cookie', cookies[0]!.split(';')[0]!).expect(200);
+        expect(hmacs).not.toHaveBeenCalled();
+      } finally {
+        hmacs.mockRestore();
+      }
+      const ids = cookies.map((line) => {
+        const value = decodeURIComponent(line.split(';')[0]!.slice('pl_vid='.length));
+        const id = verifyVisitorId(value, [SECRET]);
+        expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+        return id!;
+      });
+      expect(new Set(ids).size).toBe(ids.length);
+      await log.flush();
+      const recorded = memory.records.filter((r) => r.essential.path.startsWith('/page-'));
+      expect(recorded.map((r) => r.nonessential?.visitorId).sort()).toEqual([...ids].sort());
+      const again = memory.records.find((r) => r.essential.path === '/again');
+      expect(again?.nonessential?.visitorId).toBe(ids[0]);
     } finally {
       await log.close();
     }

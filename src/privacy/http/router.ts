@@ -13,6 +13,10 @@ import { backTo, isCrossSite, wantsRedirect } from './request-origin.js';
 import { eraseMyData, myData, type SubjectRouteDeps } from './subject-routes.js';
 import { withdraw } from './withdrawal.js';
 
+/** The GPC support resource, served whatever the prefix. */
+const GPC_PATH = '/.well-known/gpc.json';
+const SLASH = 0x2f;
+
 /** What `GET {prefix}/notice` says about the site; see `renderNotice`. */
 export interface RouterNoticeOptions {
   /** The site as visitors know it. Default `'this site'`. */
@@ -204,13 +208,28 @@ export function createRouter(deps: RouterDeps, options: RouterOptions): RequestH
   };
 
   const routePrefix = `${prefix}/`;
+  // A target that starts with "/" and holds no backslash has as its path the part before the
+  // query, at most percent-escaped (which makes no "/" and, with no "%" in the prefix, no
+  // match): when the target starts with neither route, neither does the path, and the request
+  // leaves without Express's req.path getter. Anything else is decided on req.path.
+  const quickExit = !prefix.includes('%');
   return function privacyRoutes(req: Request, res: Response, next: NextFunction) {
+    const url = req.url;
+    if (
+      quickExit &&
+      url.charCodeAt(0) === SLASH &&
+      !url.startsWith(routePrefix) &&
+      !url.startsWith(GPC_PATH) &&
+      !url.includes('\\')
+    ) {
+      return next();
+    }
     const path = req.path;
     // Most requests are for the site itself: leave at once, before building any route string.
-    if (!path.startsWith(routePrefix) && path !== '/.well-known/gpc.json') return next();
+    if (!path.startsWith(routePrefix) && path !== GPC_PATH) return next();
     if (req.privacyLog === undefined) deps.onRequestNotLogged?.(path);
     if (req.method === 'GET' || req.method === 'HEAD') {
-      if (path === '/.well-known/gpc.json') {
+      if (path === GPC_PATH) {
         if (gpcBody === undefined) return next();
         res.type('application/json').send(gpcBody);
         return;
