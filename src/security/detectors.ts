@@ -142,6 +142,33 @@ const ATTACK_TOOLS = [
 
 const MAX_USER_AGENT = 1024;
 
+/**
+ * User-Agents whose attack-tool verdict is remembered. A site sees the same few thousand strings
+ * over and over, and the check is one search per tool (some thirty) over the lower-cased string;
+ * a remembered verdict costs one lookup. Strings longer than {@link TOOL_CACHE_LENGTH} are checked
+ * every time, so the cache holds at most about a megabyte. User-Agents are kept in memory here as
+ * in the User-Agent parser's cache, never stored.
+ */
+const TOOL_CACHE_SIZE = 1024;
+const TOOL_CACHE_LENGTH = 512;
+
+/** Whether a User-Agent names an attack tool, with the last verdicts remembered. */
+function toolCheck(tools: readonly string[]): (userAgent: string) => boolean {
+  const verdicts = new Map<string, boolean>();
+  return (userAgent) => {
+    const known = verdicts.get(userAgent);
+    if (known !== undefined) return known;
+    const agent = userAgent.slice(0, MAX_USER_AGENT).toLowerCase();
+    const found = containsAny(agent, tools) !== undefined;
+    if (userAgent.length <= TOOL_CACHE_LENGTH) {
+      // Forgetting them all at once is crude, but a full cache is rare and refills at once.
+      if (verdicts.size >= TOOL_CACHE_SIZE) verdicts.clear();
+      verdicts.set(userAgent, found);
+    }
+    return found;
+  };
+}
+
 /** True when `path` holds `entry` followed by the end, `/`, `.` suffix-free boundary or `?`. */
 function hasSegment(path: string, entry: string): boolean {
   let from = 0;
@@ -219,6 +246,7 @@ export function createDetection(
     if (settings.attackTools !== true)
       for (const a of settings.attackTools.agents) tools.push(a.toLowerCase());
   }
+  const isTool = tools.length > 0 ? toolCheck(tools) : undefined;
   const auth = burstOf(settings.authFailures, 10, settings.networks);
   const notFound = burstOf(settings.notFound, 50, settings.networks);
   const scansTarget = traversal > 0 || sql > 0 || script > 0 || paths.length > 0;
@@ -239,10 +267,8 @@ export function createDetection(
             reasons.push(DETECTOR_REASONS.sensitivePaths);
         }
       }
-      if (tools.length > 0 && input.userAgent) {
-        const agent = input.userAgent.slice(0, MAX_USER_AGENT).toLowerCase();
-        if (containsAny(agent, tools) !== undefined) reasons.push(DETECTOR_REASONS.attackTools);
-      }
+      if (isTool !== undefined && input.userAgent && isTool(input.userAgent))
+        reasons.push(DETECTOR_REASONS.attackTools);
       if (ip !== undefined) {
         const { status } = input;
         if (auth && (status === 401 || status === 403) && auth.hit(ip, input.timeMs))
