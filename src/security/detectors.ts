@@ -3,7 +3,7 @@ import { cleanText } from '../minimize/text.js';
 import { parseDuration } from '../policy/duration.js';
 import type { DetectSettings } from '../policy/security-detect-schema.js';
 import { BurstCounter } from './burst.js';
-import { containsAny, countAny, MAX_SCAN, pathPart, scanText } from './decode.js';
+import { containsAny, MAX_SCAN, NeedleList, pathPart, scanText } from './decode.js';
 
 /** The stable reason codes of the built-in detectors, as they appear in `security.reasons`. */
 export const DETECTOR_REASONS = {
@@ -250,20 +250,26 @@ export function createDetection(
   const auth = burstOf(settings.authFailures, 10, settings.networks);
   const notFound = burstOf(settings.notFound, 50, settings.networks);
   const scansTarget = traversal > 0 || sql > 0 || script > 0 || paths.length > 0;
+  const sqlMarkers = new NeedleList(SQL_MARKERS);
+  const scriptMarkers = new NeedleList(SCRIPT_MARKERS);
+  const pathEntries = new NeedleList(paths);
 
   return {
     detect(input, ip) {
       const reasons: string[] = [];
       if (scansTarget) {
         const scanned = scanText(input.target);
+        // Most targets hold none of the characters most markers need: those are not searched.
+        const held = NeedleList.charsOf(scanned);
         if (traversal > 0 && hasTraversal(scanned)) reasons.push(DETECTOR_REASONS.traversal);
-        if (sql > 0 && countAny(scanned, SQL_MARKERS) >= sql)
+        if (sql > 0 && sqlMarkers.countAny(scanned, held) >= sql)
           reasons.push(DETECTOR_REASONS.sqlInjection);
-        if (script > 0 && countAny(scanned, SCRIPT_MARKERS) >= script)
+        if (script > 0 && scriptMarkers.countAny(scanned, held) >= script)
           reasons.push(DETECTOR_REASONS.scriptInjection);
         if (paths.length > 0) {
+          // The path's characters are among the whole target's, so `held` rules out for it too.
           const path = pathPart(scanned);
-          if (paths.some((entry) => hasSegment(path, entry)))
+          if (pathEntries.some(held, (entry) => hasSegment(path, entry)))
             reasons.push(DETECTOR_REASONS.sensitivePaths);
         }
       }
