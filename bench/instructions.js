@@ -5,11 +5,14 @@
 // at a time (the same visitor stream as bench/run.js, cookies fed back), and the counters dumped.
 //
 //   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--connections N]
-//                              [--no-build]
+//                              [--no-build] [--keep DIR]
 //
 // --connections N sends from N kept-alive connections at once (default 1), each a visitor stream
 // of its own: the worker variants' hand-over batches then hold several requests, nearer the
 // regime of a busy site.
+//
+// --keep DIR copies each variant's callgrind files there (DIR/VARIANT/), for callgrind_annotate:
+// the worker is the thread with the most instructions after the serving thread.
 //
 // Needs valgrind (callgrind_control comes with it). Under callgrind a server runs some 50 times
 // slower, so the defaults are small: 300 warm-up and 1,000 measured requests per variant, a few
@@ -20,7 +23,7 @@
 // on a site with a request every few seconds. Under load a batch holds dozens of requests and
 // that cost is shared; bench/run.js measures that regime, in CPU time.
 import { fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '300' },
     connections: { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
+    keep: { type: 'string' },
   },
 });
 const variants = (args.only ?? DEFAULT_VARIANTS).split(',').filter(Boolean);
@@ -91,6 +95,11 @@ function threadTotals(dir, prefix) {
     totals.set(thread, (totals.get(thread) ?? 0) + total);
   }
   return totals;
+}
+
+/** The callgrind files of a kept directory (not the server's SQLite files). */
+function keepFile(path) {
+  return !/\.sqlite/.test(path);
 }
 
 /** Run one variant under callgrind; instructions per request on each thread. */
@@ -154,6 +163,7 @@ async function measure(variant) {
   await call('close');
   child.disconnect();
   await new Promise((resolve) => child.once('exit', resolve));
+  if (args.keep) cpSync(dir, join(args.keep, variant), { recursive: true, filter: keepFile });
   rmSync(dir, { recursive: true, force: true });
   // The main thread is callgrind's thread 1; in worker mode the worker is the highest-numbered
   // thread that ran JavaScript, but V8's helper threads count too: everything but thread 1 is

@@ -62,6 +62,12 @@ export interface DispatcherOptions<T> {
   retryBaseMs?: number;
   /** Cap in ms on a single backoff wait. Default 30 000. */
   retryMaxMs?: number;
+  /**
+   * Called whenever the counters of {@link Dispatcher.stats} may have changed: an item pushed,
+   * processed, written, dropped or spilled, a store call failed. Lets a caller publish the
+   * counters when they move rather than poll them. Must not throw.
+   */
+  onProgress?: () => void;
 }
 
 /**
@@ -141,6 +147,10 @@ export class Dispatcher<T> {
   private immediate: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiters = new Waiters();
+  /** Records leaving a store (or failing to): waiters are checked, the caller told. */
+  private readonly onProgress: () => void;
+  /** The caller's `onProgress`, told of every push. */
+  private readonly pushed: (() => void) | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -150,6 +160,15 @@ export class Dispatcher<T> {
     this.consentOf = options.consentOf;
     this.sizeOf = options.sizeOf;
     this.logger = options.logger;
+    const onProgress = options.onProgress;
+    this.pushed = onProgress;
+    this.onProgress =
+      onProgress === undefined
+        ? () => this.waiters.check()
+        : () => {
+            this.waiters.check();
+            onProgress();
+          };
     this.maxRecords = count('maxRecords', options.maxRecords, 10_000, 1);
     this.maxBytes = count('maxBytes', options.maxBytes, 8 * 1024 * 1024, 1);
     this.batchSize = count('batchSize', options.batchSize, 500, 1);
@@ -175,7 +194,7 @@ export class Dispatcher<T> {
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
       const name = n === 1 ? base : `${base}#${n}`;
-      return new StoreWriter(store, name, settings, this.logger, () => this.waiters.check());
+      return new StoreWriter(store, name, settings, this.logger, this.onProgress);
     });
 
     this.ready = options.ready === undefined;
@@ -202,6 +221,7 @@ export class Dispatcher<T> {
    */
   push(item: T): void {
     const seq = ++this.accepted;
+    this.pushed?.();
     if (this.closed !== undefined && !this.writers.some((writer) => writer.open)) {
       for (const writer of this.writers) writer.drop('closed');
       return;
@@ -341,7 +361,7 @@ export class Dispatcher<T> {
             await Promise.race([writer.spillRest(), expired]);
           }
           writer.stop();
-          this.waiters.check();
+          this.onProgress();
           await writer.closeStore(deadline - Date.now());
         }),
       );
@@ -402,7 +422,7 @@ export class Dispatcher<T> {
     }
     for (const writer of this.writers) writer.kick();
     if (this.pending.length > 0) this.immediate = setImmediate(this.run);
-    this.waiters.check();
+    this.onProgress();
   };
 
   /** Process one item and queue the record in every store that reserved room for it. */

@@ -168,7 +168,7 @@ export class StoreWriter {
 
   /**
    * @param onProgress called whenever records leave this writer (written or dropped), so that
-   *   `flush()` waiters can be checked.
+   *   `flush()` waiters can be checked, and when an attempt fails (its counters change).
    */
   constructor(
     store: Store,
@@ -669,6 +669,8 @@ export class StoreWriter {
     this.failures++;
     if (failure.timedOut) this.timeouts++;
     this.lastError = describeError(failure.err);
+    // The failure counters moved (nothing left the writer, so waiting flushes stay as they are).
+    this.onProgress();
     if (this.streak++ > 0) return;
     report(
       this.logger,

@@ -121,14 +121,109 @@ function fold(text: string): string {
 /**
  * Most targets have nothing to decode or fold, and native searches tell so far faster than the
  * character loops. Raw control characters cannot be in a target (Node refuses them); encoded
- * ones contain `%` and take the long way.
+ * ones contain `%` and take the long way. The characters the text holds answer first: without
+ * any character a breaker needs, no breaker can be in it.
  */
 function plain(text: string): boolean {
+  const held = charsOf(text);
+  if ((held[0]! & PLAIN_MASK[0]!) === 0 && (held[1]! & PLAIN_MASK[1]!) === 0) {
+    if ((held[2]! & PLAIN_MASK[2]!) === 0 && (held[3]! & PLAIN_MASK[3]!) === 0) return true;
+  }
   for (const mark of PLAIN_BREAKERS) if (text.includes(mark)) return false;
   return true;
 }
 
 const PLAIN_BREAKERS = ['%', '+', '\\', '/*', ' ', '\t', '\u00c0', '\u00c1', '\u00e0'] as const;
+
+/**
+ * A set of characters as four 32-bit words: one bit per ASCII character, and bit 127 for every
+ * other character (DEL among them). A needle can only occur in a text that holds each of its
+ * characters, so comparing sets rules most needles out without searching for them.
+ */
+type CharSet = Uint32Array;
+
+function setOf(text: string, into: CharSet): CharSet {
+  into.fill(0);
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    const bit = Math.min(ch, 127);
+    into[bit >>> 5]! |= 1 << (bit & 31);
+  }
+  return into;
+}
+
+/** The characters of a text, in a buffer reused by the next call. */
+const textChars = new Uint32Array(4);
+function charsOf(text: string): CharSet {
+  return setOf(text, textChars);
+}
+
+/** Whether `held` has every character of `needed` (the needle at `at` of a packed list). */
+function holds(held: CharSet, needed: Uint32Array, at: number): boolean {
+  return (
+    (needed[at]! & ~held[0]!) === 0 &&
+    (needed[at + 1]! & ~held[1]!) === 0 &&
+    (needed[at + 2]! & ~held[2]!) === 0 &&
+    (needed[at + 3]! & ~held[3]!) === 0
+  );
+}
+
+/** Characters a breaker of {@link plain} needs: one of them is in every breaker. */
+const PLAIN_MASK = setOf('%+\\* \t\u0080', new Uint32Array(4));
+
+/**
+ * Fixed strings searched for in many texts, with the characters each one needs: a text's
+ * characters are taken once ({@link NeedleList.charsOf}), and only the needles whose characters
+ * it all holds are searched for.
+ */
+export class NeedleList {
+  readonly needles: readonly string[];
+  readonly #needed: Uint32Array;
+
+  constructor(needles: readonly string[]) {
+    this.needles = [...needles];
+    this.#needed = new Uint32Array(4 * needles.length);
+    this.needles.forEach((needle, i) => {
+      setOf(needle, this.#needed.subarray(4 * i, 4 * i + 4));
+    });
+  }
+
+  /** The characters of `text`, for the methods below; valid until the next call of any list. */
+  static charsOf(text: string): CharSet {
+    return charsOf(text);
+  }
+
+  /** Whether `text` (holding `held`) contains any of the needles. */
+  containsAny(text: string, held: CharSet): boolean {
+    const needed = this.#needed;
+    const { needles } = this;
+    for (let i = 0; i < needles.length; i++) {
+      if (holds(held, needed, 4 * i) && text.includes(needles[i]!)) return true;
+    }
+    return false;
+  }
+
+  /** How many of the needles occur in `text` (holding `held`), each counted once. */
+  countAny(text: string, held: CharSet): number {
+    const needed = this.#needed;
+    const { needles } = this;
+    let count = 0;
+    for (let i = 0; i < needles.length; i++) {
+      if (holds(held, needed, 4 * i) && text.includes(needles[i]!)) count++;
+    }
+    return count;
+  }
+
+  /** Whether `test` holds for a needle whose characters `held` all has. */
+  some(held: CharSet, test: (needle: string) => boolean): boolean {
+    const needed = this.#needed;
+    const { needles } = this;
+    for (let i = 0; i < needles.length; i++) {
+      if (holds(held, needed, 4 * i) && test(needles[i]!)) return true;
+    }
+    return false;
+  }
+}
 
 /**
  * The text the detectors scan: at most {@link MAX_SCAN} characters of `raw`, percent-decoded
@@ -151,11 +246,4 @@ export function pathPart(scanned: string): string {
 export function containsAny(text: string, needles: readonly string[]): string | undefined {
   for (const needle of needles) if (text.includes(needle)) return needle;
   return undefined;
-}
-
-/** How many of `needles` occur in `text`, each counted once. */
-export function countAny(text: string, needles: readonly string[]): number {
-  let count = 0;
-  for (const needle of needles) if (text.includes(needle)) count++;
-  return count;
 }

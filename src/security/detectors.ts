@@ -3,7 +3,7 @@ import { cleanText } from '../minimize/text.js';
 import { parseDuration } from '../policy/duration.js';
 import type { DetectSettings } from '../policy/security-detect-schema.js';
 import { BurstCounter } from './burst.js';
-import { containsAny, countAny, MAX_SCAN, pathPart, scanText } from './decode.js';
+import { containsAny, MAX_SCAN, NeedleList, pathPart, scanText } from './decode.js';
 
 /** The stable reason codes of the built-in detectors, as they appear in `security.reasons`. */
 export const DETECTOR_REASONS = {
@@ -142,6 +142,33 @@ const ATTACK_TOOLS = [
 
 const MAX_USER_AGENT = 1024;
 
+/**
+ * User-Agents whose attack-tool verdict is remembered. A site sees the same few thousand strings
+ * over and over, and the check is one search per tool (some thirty) over the lower-cased string;
+ * a remembered verdict costs one lookup. Strings longer than {@link TOOL_CACHE_LENGTH} are checked
+ * every time, so the cache holds at most about a megabyte. User-Agents are kept in memory here as
+ * in the User-Agent parser's cache, never stored.
+ */
+const TOOL_CACHE_SIZE = 1024;
+const TOOL_CACHE_LENGTH = 512;
+
+/** Whether a User-Agent names an attack tool, with the last verdicts remembered. */
+function toolCheck(tools: readonly string[]): (userAgent: string) => boolean {
+  const verdicts = new Map<string, boolean>();
+  return (userAgent) => {
+    const known = verdicts.get(userAgent);
+    if (known !== undefined) return known;
+    const agent = userAgent.slice(0, MAX_USER_AGENT).toLowerCase();
+    const found = containsAny(agent, tools) !== undefined;
+    if (userAgent.length <= TOOL_CACHE_LENGTH) {
+      // Forgetting them all at once is crude, but a full cache is rare and refills at once.
+      if (verdicts.size >= TOOL_CACHE_SIZE) verdicts.clear();
+      verdicts.set(userAgent, found);
+    }
+    return found;
+  };
+}
+
 /** True when `path` holds `entry` followed by the end, `/`, `.` suffix-free boundary or `?`. */
 function hasSegment(path: string, entry: string): boolean {
   let from = 0;
@@ -219,30 +246,35 @@ export function createDetection(
     if (settings.attackTools !== true)
       for (const a of settings.attackTools.agents) tools.push(a.toLowerCase());
   }
+  const isTool = tools.length > 0 ? toolCheck(tools) : undefined;
   const auth = burstOf(settings.authFailures, 10, settings.networks);
   const notFound = burstOf(settings.notFound, 50, settings.networks);
   const scansTarget = traversal > 0 || sql > 0 || script > 0 || paths.length > 0;
+  const sqlMarkers = new NeedleList(SQL_MARKERS);
+  const scriptMarkers = new NeedleList(SCRIPT_MARKERS);
+  const pathEntries = new NeedleList(paths);
 
   return {
     detect(input, ip) {
       const reasons: string[] = [];
       if (scansTarget) {
         const scanned = scanText(input.target);
+        // Most targets hold none of the characters most markers need: those are not searched.
+        const held = NeedleList.charsOf(scanned);
         if (traversal > 0 && hasTraversal(scanned)) reasons.push(DETECTOR_REASONS.traversal);
-        if (sql > 0 && countAny(scanned, SQL_MARKERS) >= sql)
+        if (sql > 0 && sqlMarkers.countAny(scanned, held) >= sql)
           reasons.push(DETECTOR_REASONS.sqlInjection);
-        if (script > 0 && countAny(scanned, SCRIPT_MARKERS) >= script)
+        if (script > 0 && scriptMarkers.countAny(scanned, held) >= script)
           reasons.push(DETECTOR_REASONS.scriptInjection);
         if (paths.length > 0) {
+          // The path's characters are among the whole target's, so `held` rules out for it too.
           const path = pathPart(scanned);
-          if (paths.some((entry) => hasSegment(path, entry)))
+          if (pathEntries.some(held, (entry) => hasSegment(path, entry)))
             reasons.push(DETECTOR_REASONS.sensitivePaths);
         }
       }
-      if (tools.length > 0 && input.userAgent) {
-        const agent = input.userAgent.slice(0, MAX_USER_AGENT).toLowerCase();
-        if (containsAny(agent, tools) !== undefined) reasons.push(DETECTOR_REASONS.attackTools);
-      }
+      if (isTool !== undefined && input.userAgent && isTool(input.userAgent))
+        reasons.push(DETECTOR_REASONS.attackTools);
       if (ip !== undefined) {
         const { status } = input;
         if (auth && (status === 401 || status === 403) && auth.hit(ip, input.timeMs))

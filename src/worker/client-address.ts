@@ -103,9 +103,23 @@ export function canResolveAddresses(): boolean {
   }
 }
 
+/**
+ * The compiled form of a setting that trusts no hop (`false`, the default, `0`, an empty list):
+ * the client address is then the socket address, whatever `X-Forwarded-For` says, so
+ * {@link resolveAddress} answers without parsing the header.
+ */
+const TRUST_NONE: TrustFn = () => false;
+
 /** Express's `compileTrust`, for a setting that is a value. */
 export function compileTrust(setting: TrustSetting): TrustFn {
   if (setting === true) return () => true;
+  if (
+    setting === false ||
+    (typeof setting === 'number' && !(setting > 0)) ||
+    (Array.isArray(setting) && setting.length === 0)
+  ) {
+    return TRUST_NONE;
+  }
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   const list =
     typeof setting === 'string' ? setting.split(',').map((v) => v.trim()) : setting || [];
@@ -121,6 +135,7 @@ export function resolveAddress(
   forwardedFor: string | undefined,
   trust: TrustFn,
 ): string | undefined {
+  if (trust === TRUST_NONE) return typeof remoteAddress === 'string' ? remoteAddress : undefined;
   try {
     const address = loadProxyAddr()(
       { socket: { remoteAddress }, headers: { 'x-forwarded-for': forwardedFor } },

@@ -25,7 +25,12 @@ import { SharedCounters } from './shared-stats.js';
 import { applyTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
 
-/** How often the counters are published while records are on their way. */
+/**
+ * The longest the published counters lag behind the pipeline's: a change is published within this
+ * many ms. They are published when they move (see {@link WorkerHost}'s `#changed`), never on a
+ * clock of their own: at a request every few seconds, a clock that ran while records waited for
+ * their batch cost the worker more than the records did.
+ */
 const PUBLISH_MS = 10;
 
 /** Stands for a row that could not be decoded: the dispatcher counts it `invalid`. */
@@ -59,6 +64,14 @@ export class WorkerHost {
   #early: ToWorker[] | undefined = [];
   #ingested = 0;
   #publishing: NodeJS.Timeout | undefined;
+  /** Publishes after {@link PUBLISH_MS}, once per burst of changes. */
+  readonly #changed = (): void => {
+    this.#publishing ??= setTimeout(this.#publishLater, PUBLISH_MS);
+  };
+  readonly #publishLater = (): void => {
+    this.#publishing = undefined;
+    this.#publishNow();
+  };
 
   constructor(setup: WorkerSetup, post: PostToMain) {
     this.#setup = setup;
@@ -170,7 +183,7 @@ export class WorkerHost {
           () => pipeline.dispatcher.push(UNDECODABLE),
         );
         this.#ingested += message.count;
-        this.#publish();
+        this.#publishNow();
         return;
       case 'flush':
         this.#answer(message.id, async () => {
@@ -221,6 +234,7 @@ export class WorkerHost {
       writeTimeoutMs: settings.writeTimeoutMs,
       maxRetries: settings.retries,
       retryMaxMs: settings.retryMaxDelayMs,
+      onProgress: this.#changed,
     });
     const stage = new EnrichStage({
       sink: (c) => dispatcher.push(c),
@@ -268,20 +282,10 @@ export class WorkerHost {
       );
   }
 
-  /** Publish now, and keep publishing while anything is on its way. */
-  #publish(): void {
-    this.#publishNow();
-    this.#publishing ??= setInterval(() => {
-      if (this.#publishNow()) return;
-      clearInterval(this.#publishing);
-      this.#publishing = undefined;
-    }, PUBLISH_MS);
-  }
-
-  /** Write the counters; true while records are still buffered somewhere. */
-  #publishNow(): boolean {
+  /** Write the counters; later changes are published by {@link #changed}. */
+  #publishNow(): void {
     const pipeline = this.#pipeline;
-    if (pipeline === undefined) return false;
+    if (pipeline === undefined) return;
     const dispatcher = pipeline.dispatcher.stats();
     const enrichment = pipeline.stage.stats();
     this.#counters.write(this.#ingested, dispatcher, enrichment);
@@ -290,11 +294,6 @@ export class WorkerHost {
       this.#lastErrors[index] = store.lastError;
       this.#post({ t: 'lastError', index, message: store.lastError });
     });
-    return (
-      dispatcher.buffered > 0 ||
-      enrichment.pending > 0 ||
-      dispatcher.stores.some((store) => store.buffered > 0)
-    );
   }
 }
 

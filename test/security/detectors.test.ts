@@ -85,6 +85,25 @@ describe('built-in attack detectors', () => {
     expect(detect({ target })).toEqual([]);
   });
 
+  it('gives a User-Agent the same verdict every time, past the cache of verdicts and its bounds', () => {
+    const detection = createDetection(detectSchema().parse({}), undefined, none);
+    const check = (userAgent: string) =>
+      detection.detect({ ...base, userAgent }, ip).includes('attack-tool');
+    const long = `Mozilla/5.0 ${'x'.repeat(600)} sqlmap/1.7`;
+    for (let round = 0; round < 3; round++) {
+      // More distinct strings than the cache holds, so the verdicts are forgotten and made again.
+      for (let i = 0; i < 1500; i++) {
+        expect(check(`Mozilla/5.0 (X11; Linux) Firefox/${i}`)).toBe(false);
+        if (i % 500 === 0) {
+          expect(check('sqlmap/1.7.2#stable (https://sqlmap.org)')).toBe(true);
+          expect(check('SQLMAP/1.7')).toBe(true);
+          expect(check(long)).toBe(true);
+          expect(check(`Mozilla/5.0 ${'x'.repeat(1100)} sqlmap/1.7`)).toBe(false);
+        }
+      }
+    }
+  });
+
   it('turns each detector off or raises its threshold', () => {
     expect(detect({ target: '/.env' }, { sensitivePaths: false })).toEqual([]);
     expect(detect({ target: '/wp-login.php' }, { sensitivePaths: { wordpress: true } })).toEqual(

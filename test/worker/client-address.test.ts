@@ -38,6 +38,7 @@ const SETTINGS: TrustSetting[] = [
   false,
   true,
   0,
+  -1,
   1,
   2,
   3,

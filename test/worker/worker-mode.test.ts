@@ -267,6 +267,32 @@ describe('worker mode: a store given as { module, options }', () => {
   });
 });
 
+describe('worker mode: the counters follow the worker without a flush', () => {
+  it('shows records written, and the failures of a store in backoff, as they happen', async () => {
+    const { app, log } = site({
+      store: [
+        new SqliteStore({ path: join(dir, 'follow.sqlite') }),
+        { module: join(dir, 'gone.mjs') },
+      ],
+      retryMaxDelayMs: 20,
+    });
+    try {
+      await request(app).get('/a').expect(200);
+      // No flush: the worker publishes what moved, within a few milliseconds.
+      await waitFor(() => log.stats().stores[0]!.written === 1);
+      // The missing module fails every attempt and keeps its record (unlimited retries): nothing
+      // leaves that store, yet each failure shows.
+      await waitFor(() => log.stats().stores[1]!.failures >= 3);
+      const broken = log.stats().stores[1]!;
+      expect(broken).toMatchObject({ written: 0, buffered: 1 });
+      expect(broken.lastError).toBeDefined();
+      invariant(log.stats());
+    } finally {
+      await log.close({ timeoutMs: 100 });
+    }
+  });
+});
+
 describe('worker mode: a store that blocks its thread (a frozen file system)', () => {
   it('leaves the serving thread answering; the records arrive after the thaw', async () => {
     const file = join(dir, 'frozen.ndjson');
