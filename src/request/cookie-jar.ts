@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GrowingLru } from '../growing-lru.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import {
   type Choice,
@@ -13,6 +12,7 @@ import {
 } from './cookies.js';
 import type { Decision } from './decide.js';
 import { LateCookies } from './late-cookies.js';
+import { RecentValues } from './recent-values.js';
 import type { SignedIdPool } from './signed-ids.js';
 
 /** What the request's cookies say, as far as this library is concerned. */
@@ -97,7 +97,7 @@ export class CookieJar {
   readonly #consents: readonly (readonly string[])[];
   /** Raw values of {@link #names} for the request being read; reused, as reading is synchronous. */
   readonly #values: (string | undefined)[] = [];
-  readonly #verified = new GrowingLru<string, string>(VERIFIED_CACHE_SIZE);
+  readonly #verified = new RecentValues<string, string>(VERIFIED_CACHE_SIZE);
   /** The `Set-Cookie` line that expires each name: one text per name, whatever the request. */
   readonly #expiries: readonly string[];
   readonly #late: LateCookies;
