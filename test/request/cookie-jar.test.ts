@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import request from 'supertest';
@@ -9,39 +8,13 @@ import { CookieJar, secureOnce } from '../../src/request/cookie-jar.js';
 import { serializeCookie, signVisitorId } from '../../src/request/cookies.js';
 import type { Decision } from '../../src/request/decide.js';
 import { Decider } from '../../src/request/decide.js';
+import { exchange } from '../helpers/jar-exchange.js';
 
 const SECRET = 'cookie-jar-test-secret-0123456789-abcdef';
 const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 const compiled = compilePolicy(presets.gdpr);
 /** The consent cookie's value under the policy of these tests. */
 const IN = compiled.consentValue;
-
-/**
- * Just what the jar reads of a request and writes to a response; `setCookies` writes the headers
- * first, as the jar's lines go out with them.
- */
-function exchange(cookie: string | undefined, method = 'GET') {
-  const headers = new Map<string, string | string[]>();
-  const req = { method, headers: cookie === undefined ? {} : { cookie } } as IncomingMessage;
-  const res = {
-    req,
-    headersSent: false,
-    getHeader: (name: string) => headers.get(name.toLowerCase()),
-    setHeader: (name: string, value: string | string[]) => headers.set(name.toLowerCase(), value),
-    writeHead(this: { headersSent: boolean }) {
-      this.headersSent = true;
-      return this;
-    },
-  } as unknown as ServerResponse;
-  return {
-    req,
-    res,
-    setCookies: () => {
-      if (!res.headersSent) res.writeHead(200);
-      return [headers.get('set-cookie') ?? []].flat();
-    },
-  };
-}
 
 const decide = (choice: 'in' | 'out' | undefined): Decision =>
   new Decider(compiled).decide({ gpc: false, dnt: false, choice, app: undefined });

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { presets } from '../../src/index.js';
 import { compilePolicy } from '../../src/policy/compile.js';
@@ -6,6 +6,7 @@ import { CookieJar } from '../../src/request/cookie-jar.js';
 import { verifyVisitorId } from '../../src/request/cookies.js';
 import { Decider } from '../../src/request/decide.js';
 import { SIGNED_IDS_BATCH, SignedIdPool, signIds } from '../../src/request/signed-ids.js';
+import { exchange } from '../helpers/jar-exchange.js';
 
 const SECRET = 'signed-ids-test-secret-0123456789-abcdef';
 const OLD = 'signed-ids-test-old-secret-0123456789-abc';
@@ -25,21 +26,9 @@ function pool() {
 
 /** A new visitor's request to the jar: the id it records and the Set-Cookie line it sends. */
 function newVisitor(jar: CookieJar) {
-  const headers = new Map<string, string | string[]>();
-  const req = { method: 'GET', headers: {} } as IncomingMessage;
-  const res = {
-    req,
-    headersSent: false,
-    getHeader: (name: string) => headers.get(name.toLowerCase()),
-    setHeader: (name: string, value: string | string[]) => headers.set(name.toLowerCase(), value),
-    writeHead(this: { headersSent: boolean }) {
-      this.headersSent = true;
-      return this;
-    },
-  } as unknown as ServerResponse;
+  const { req, res, setCookies } = exchange(undefined);
   const id = jar.apply(res, false, jar.read(req, false), decision);
-  res.writeHead(200);
-  const line = [headers.get('set-cookie') ?? []].flat()[0] ?? '';
+  const line = setCookies()[0] ?? '';
   const value = line.split(';')[0]!.slice('pl_vid='.length);
   return { id, line, value };
 }
