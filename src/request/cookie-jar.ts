@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { RecentValues } from '../recent-values.js';
 import {
   type Choice,
   cookieName,
@@ -12,7 +13,6 @@ import {
 } from './cookies.js';
 import type { Decision } from './decide.js';
 import { LateCookies } from './late-cookies.js';
-import { RecentValues } from './recent-values.js';
 import type { SignedIdPool } from './signed-ids.js';
 
 /** What the request's cookies say, as far as this library is concerned. */
@@ -106,7 +106,7 @@ export class CookieJar {
    * browser that consented under other tokens (or an earlier version) sends the same value with
    * every request, and so does everyone else who made that choice there.
    */
-  readonly #scopes = new Map<string, 'in' | typeof OUTDATED>();
+  readonly #scopes = new RecentValues<string, 'in' | typeof OUTDATED>(SCOPE_CACHE_SIZE);
   /** Ids signed ahead of need (worker mode); without them, or when it runs dry, ids are signed here. */
   #signed: SignedIdPool | undefined;
 
@@ -290,8 +290,7 @@ export class CookieJar {
     if (known !== undefined) return known;
     const given = new Set(value.split('.').slice(1));
     const answer = this.#compiled.consentScope.every((token) => given.has(token)) ? 'in' : OUTDATED;
-    // Anyone may send any value: the map is emptied when full rather than let it grow.
-    if (this.#scopes.size >= SCOPE_CACHE_SIZE) this.#scopes.clear();
+    // Anyone may send any value: the memo is bounded.
     this.#scopes.set(value, answer);
     return answer;
   }

@@ -193,16 +193,6 @@ export class NeedleList {
     return charsOf(text);
   }
 
-  /** Whether `text` (holding `held`) contains any of the needles. */
-  containsAny(text: string, held: CharSet): boolean {
-    const needed = this.#needed;
-    const { needles } = this;
-    for (let i = 0; i < needles.length; i++) {
-      if (holds(held, needed, 4 * i) && text.includes(needles[i]!)) return true;
-    }
-    return false;
-  }
-
   /** How many of the needles occur in `text` (holding `held`), each counted once. */
   countAny(text: string, held: CharSet): number {
     const needed = this.#needed;

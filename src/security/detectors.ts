@@ -2,6 +2,7 @@ import type { NormalIp } from '../minimize/ip.js';
 import { cleanText } from '../minimize/text.js';
 import { parseDuration } from '../policy/duration.js';
 import type { DetectSettings } from '../policy/security-detect-schema.js';
+import { RecentValues } from '../recent-values.js';
 import { BurstCounter } from './burst.js';
 import { containsAny, MAX_SCAN, NeedleList, pathPart, scanText } from './decode.js';
 
@@ -152,19 +153,15 @@ const MAX_USER_AGENT = 1024;
 const TOOL_CACHE_SIZE = 1024;
 const TOOL_CACHE_LENGTH = 512;
 
-/** Whether a User-Agent names an attack tool, with the last verdicts remembered. */
+/** Whether a User-Agent names an attack tool, with the recent verdicts remembered. */
 function toolCheck(tools: readonly string[]): (userAgent: string) => boolean {
-  const verdicts = new Map<string, boolean>();
+  const verdicts = new RecentValues<string, boolean>(TOOL_CACHE_SIZE);
   return (userAgent) => {
     const known = verdicts.get(userAgent);
     if (known !== undefined) return known;
     const agent = userAgent.slice(0, MAX_USER_AGENT).toLowerCase();
     const found = containsAny(agent, tools) !== undefined;
-    if (userAgent.length <= TOOL_CACHE_LENGTH) {
-      // Forgetting them all at once is crude, but a full cache is rare and refills at once.
-      if (verdicts.size >= TOOL_CACHE_SIZE) verdicts.clear();
-      verdicts.set(userAgent, found);
-    }
+    if (userAgent.length <= TOOL_CACHE_LENGTH) verdicts.set(userAgent, found);
     return found;
   };
 }

@@ -28,7 +28,9 @@ describe('NeedleList: the characters a text holds rule needles out, never in', (
             for (const sample of [t, `${t}${needles[0]}${t}`]) {
               const held = NeedleList.charsOf(sample);
               expect(list.countAny(sample, held)).toBe(naiveCount(sample, needles));
-              expect(list.containsAny(sample, held)).toBe(naiveCount(sample, needles) > 0);
+              expect(list.some(held, (needle) => sample.includes(needle))).toBe(
+                naiveCount(sample, needles) > 0,
+              );
               const seen: string[] = [];
               list.some(held, (needle) => {
                 if (sample.includes(needle)) seen.push(needle);

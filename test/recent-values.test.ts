@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecentValues } from '../../src/request/recent-values.js';
+import { RecentValues } from '../src/recent-values.js';
 
 describe('RecentValues', () => {
   it('holds at most its bound, however many keys pass through', () => {

@@ -4,9 +4,9 @@
  * go; an entry found in the old generation moves back to the young one. So at most `max` entries
  * are held, and an entry used again within the last `max / 2` insertions is never lost.
  *
- * It stands in for an exact LRU on the request path, where a lookup happens for every request
- * that carries a visitor cookie: a `Map.get` costs a fraction of an LRU's bookkeeping, and what is
- * cached (which signed values verified) needs no exact recency.
+ * For caches consulted once per request or record, keyed by what anyone may send (a cookie value,
+ * a User-Agent), whose answers need no exact recency: a `Map.get` costs a fraction of an LRU's
+ * bookkeeping (`GrowingLru` is the exact one), and the bound holds whatever is sent.
  */
 export class RecentValues<K, V> {
   readonly #half: number;
