@@ -14,13 +14,15 @@
 // --keep DIR copies each variant's callgrind files there (DIR/VARIANT/), for callgrind_annotate:
 // the worker is the thread with the most instructions after the serving thread.
 //
-// Needs valgrind (callgrind_control comes with it). Under callgrind a server runs some 50 times
-// slower: the defaults are 3,000 warm-up and 1,000 measured requests per variant, some minutes
-// per variant. The warm-up is that long because V8 keeps compiling for the first thousands of
-// requests, on helper threads that the "others" column counts: after 300, compilation was most of
-// that column (gdpr in worker mode: 763 thousand instructions per request, bare Express 295), after
-// 3,000 it was 464 and morgan's 445. The load generator is outside callgrind; only the server
-// counts.
+// Needs valgrind (callgrind_control comes with it). The server starts with callgrind's counting
+// off (--instr-atstart=no), which runs it only some 5 times slower than natively, and counting is
+// switched on after the warm-up: so the warm-up can be long, and it has to be. V8 keeps compiling
+// with TurboFan for tens of thousands of requests, on helper threads that the "others" column
+// counts, and a function still in its baseline tier costs the serving thread more too. gdpr in
+// worker mode, 8 connections: after 3,000 requests of warm-up 769 thousand on the serving thread
+// and 724 on the others; after 30,000, 729 and 493 (bare Express: 618 and 197, then 598 and 231).
+// Defaults: 30,000 warm-up and 2,000 measured requests, about a minute per variant. The load
+// generator is outside callgrind; only the server counts.
 //
 // How to read the worker variants: at callgrind's pace every request is the only one in its
 // hand-over batch (a batch waits at most 20 ms), so each pays a whole message to the worker, as
@@ -42,8 +44,8 @@ const DEFAULT_VARIANTS =
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
-    requests: { type: 'string', default: '1000' },
-    warmup: { type: 'string', default: '3000' },
+    requests: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '30000' },
     connections: { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'string' },
@@ -117,6 +119,7 @@ async function measure(variant) {
       '--separate-threads=yes',
       `--callgrind-out-file=${out}.%p`,
       '--dump-instr=no',
+      '--instr-atstart=no',
       process.execPath,
       '--expose-gc',
     ],
@@ -158,6 +161,7 @@ async function measure(variant) {
   await drive(warmup);
   await call('start'); // lets the log write what the warm-up captured
   const control = (flag) => spawnSync('callgrind_control', [flag, String(child.pid)]);
+  control('--instr=on');
   control('--zero');
   await drive(measured);
   await call('stop'); // the worker writes what the window captured before the counters are read
