@@ -44,7 +44,7 @@ export function evaluate(results) {
       const v = variant(other);
       if (!v) continue;
       out.push({
-        budget: `default pipeline below ${other}`,
+        budget: `default pipeline CPU/request below ${other}`,
         measured: `${full.cpuUsPerRequest.toFixed(1)} vs ${v.cpuUsPerRequest.toFixed(1)} us/request (${v.ratioToBare.toFixed(2)}x bare)`,
         met: full.cpuUsPerRequest < v.cpuUsPerRequest,
       });
@@ -66,12 +66,13 @@ export function evaluate(results) {
     }
     if (cheaper) {
       out.push({
-        budget: `${v.label ?? v.name}: whole process below ${cheaper.name}`,
+        budget: `${v.label ?? v.name}: whole process CPU/request below ${cheaper.name}`,
         measured: `${v.cpuUsPerRequest.toFixed(1)} vs ${cheaper.cpuUsPerRequest.toFixed(1)} us/request`,
         met: v.cpuUsPerRequest < cheaper.cpuUsPerRequest,
       });
     }
   }
+  out.push(...instructionLines(results.instructions?.variants ?? []));
   const saturated = results.saturation?.variants?.find((v) => v.name === 'gdpr-worker');
   if (saturated && Number.isFinite(saturated.ratioToBare)) {
     const bare = results.saturation.variants.find((v) => v.name === 'bare');
@@ -144,6 +145,37 @@ export function evaluate(results) {
       measured: `buffered ${m.buffered} (cap ${m.queueCap}), heap +${(m.heapGrowthAfterTenthBytes / 2 ** 20).toFixed(1)} MiB over the last 90%`,
       met: m.bounded,
     });
+  }
+  return out;
+}
+
+/**
+ * The per-preset budgets judged on instructions per request under callgrind (the section
+ * "Instructions per request" of bench/run.js), a count that does not move with the machine's load:
+ * the serving thread against bare Express's, and the whole process (serving + other threads)
+ * against the cheaper of morgan and pino-http counted in the same run.
+ */
+function instructionLines(counted) {
+  const out = [];
+  const bare = counted.find((v) => v.name === 'bare');
+  if (!bare) return out;
+  const cheaper = counted
+    .filter((v) => v.name === 'morgan' || v.name === 'pino-http')
+    .sort((a, b) => a.whole - b.whole)[0];
+  for (const v of counted) {
+    if (!PRESET_VARIANTS.has(v.name)) continue;
+    out.push({
+      budget: `${v.label ?? v.name}: serving thread <= ${BUDGETS.ratioToBare}x bare Express instructions/request`,
+      measured: `${v.servingRatioToBare.toFixed(2)}x (${k(v.serving)} vs ${k(bare.serving)} instructions/request)`,
+      met: v.servingRatioToBare <= BUDGETS.ratioToBare,
+    });
+    if (cheaper) {
+      out.push({
+        budget: `${v.label ?? v.name}: whole process instructions/request below ${cheaper.name}`,
+        measured: `${k(v.whole)} vs ${k(cheaper.whole)} instructions/request (serving + other threads)`,
+        met: v.whole < cheaper.whole,
+      });
+    }
   }
   return out;
 }

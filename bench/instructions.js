@@ -1,8 +1,7 @@
-// Instructions per request on the serving thread, and on the worker thread, counted by valgrind's
-// callgrind: a figure that does not move with the load of a shared machine, beside the noisy CPU
-// times of bench/run.js. Each variant's server (bench/server.js) runs under callgrind with one
-// counter per thread; after a warm-up the counters are zeroed, the measured requests are sent one
-// at a time (the same visitor stream as bench/run.js, cookies fed back), and the counters dumped.
+// Instructions per request on the serving thread, and on the other threads, counted by valgrind's
+// callgrind (bench/callgrind.js says how): a figure that does not move with the load of a shared
+// machine, beside the noisy CPU times of bench/run.js, which reports the same figures in its
+// "Instructions per request" section. This runs that measurement alone, with its own defaults.
 //
 //   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--connections N]
 //                              [--no-build] [--keep DIR]
@@ -14,30 +13,12 @@
 // --keep DIR copies each variant's callgrind files there (DIR/VARIANT/), for callgrind_annotate:
 // the worker is the thread with the most instructions after the serving thread.
 //
-// Needs valgrind (callgrind_control comes with it). The server starts with callgrind's counting
-// off (--instr-atstart=no), which runs it only some 5 times slower than natively, and counting is
-// switched on after the warm-up: so the warm-up can be long, and it has to be. V8 keeps compiling
-// with TurboFan for tens of thousands of requests, on helper threads that the "others" column
-// counts, and a function still in its baseline tier costs the serving thread more too. gdpr in
-// worker mode, 8 connections: after 3,000 requests of warm-up 769 thousand on the serving thread
-// and 724 on the others; after 30,000, 729 and 493 (bare Express: 618 and 197, then 598 and 231).
-// Defaults: 30,000 warm-up and 2,000 measured requests, about a minute per variant. The load
-// generator is outside callgrind; only the server counts.
-//
-// How to read the worker variants: at callgrind's pace every request is the only one in its
-// hand-over batch (a batch waits at most 20 ms), so each pays a whole message to the worker, as
-// on a site with a request every few seconds. Under load a batch holds dozens of requests and
-// that cost is shared; bench/run.js measures that regime, in CPU time.
-import { fork, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Needs valgrind (callgrind_control comes with it). Defaults: 30,000 warm-up and 2,000 measured
+// requests, about a minute per variant.
 import { parseArgs } from 'node:util';
 import { buildDist } from './build.js';
+import { callgrindMissing, measureInstructions, withRatios } from './callgrind.js';
 
-const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
 const DEFAULT_VARIANTS =
   'bare,floor,floor-ip,morgan,pino-http,strict-worker,gdpr-worker,cookieless-worker,ccpa-worker,classic-worker';
 
@@ -53,143 +34,32 @@ const { values: args } = parseArgs({
 });
 const variants = (args.only ?? DEFAULT_VARIANTS).split(',').filter(Boolean);
 if (!variants.includes('bare')) variants.unshift('bare');
-const measured = Number(args.requests);
-const warmup = Number(args.warmup);
-const connections = Number(args.connections);
-if (!Number.isInteger(connections) || connections < 1) {
+const options = {
+  requests: Number(args.requests),
+  warmup: Number(args.warmup),
+  connections: Number(args.connections),
+  keep: args.keep,
+};
+if (!Number.isInteger(options.connections) || options.connections < 1) {
   console.error('--connections must be a positive integer');
   process.exit(2);
 }
 
-if (spawnSync('valgrind', ['--version']).error) {
-  console.error('valgrind is not installed: this benchmark counts instructions with callgrind');
+const missing = callgrindMissing();
+if (missing) {
+  console.error(`${missing}: this benchmark counts instructions with callgrind`);
   process.exit(1);
 }
 if (!args['no-build']) buildDist();
-const { Visitors } = await import('./traffic.js');
 
-/** One GET over a kept-alive connection; resolves to the response's Set-Cookie lines. */
-function send(agent, port, next) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: next.method,
-        path: next.path,
-        headers: next.headers,
-        agent,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.headers['set-cookie']));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Totals of every callgrind output file in `dir` whose name starts with `prefix`, by thread. */
-function threadTotals(dir, prefix) {
-  const totals = new Map();
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const text = readFileSync(join(dir, name), 'utf8');
-    const thread = Number(/^thread: (\d+)/m.exec(text)?.[1] ?? 1);
-    const total = Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1] ?? 0);
-    totals.set(thread, (totals.get(thread) ?? 0) + total);
-  }
-  return totals;
-}
-
-/** The callgrind files of a kept directory (not the server's SQLite files). */
-function keepFile(path) {
-  return !/\.sqlite/.test(path);
-}
-
-/** Run one variant under callgrind; instructions per request on each thread. */
-async function measure(variant) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-cg-${variant}-`));
-  const out = join(dir, 'cg');
-  const child = fork(SERVER, [variant], {
-    execPath: 'valgrind',
-    execArgv: [
-      '--tool=callgrind',
-      '--separate-threads=yes',
-      `--callgrind-out-file=${out}.%p`,
-      '--dump-instr=no',
-      '--instr-atstart=no',
-      process.execPath,
-      '--expose-gc',
-    ],
-    env: { ...process.env, BENCH_DIR: dir },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const listening = await new Promise((resolve, reject) => {
-    child.on('message', (m) => m?.reply === 'listening' && resolve(m));
-    child.once('exit', (code) => reject(new Error(`${variant} exited (${code})\n${stderr}`)));
-  });
-  const call = (cmd) =>
-    new Promise((resolve) => {
-      const onMessage = (m) => {
-        if (m?.reply !== cmd) return;
-        child.off('message', onMessage);
-        resolve(m);
-      };
-      child.on('message', onMessage);
-      child.send({ cmd });
-    });
-  const { Agent } = await import('node:http');
-  const streams = Array.from({ length: connections }, (_, i) => ({
-    agent: new Agent({ keepAlive: true, maxSockets: 1 }),
-    visitors: new Visitors({ seed: 7 + i, visitorCookies: [], feedback: true }),
-  }));
-  /** `n` requests in all, shared out over the streams, which send at the same time. */
-  const drive = (n) =>
-    Promise.all(
-      streams.map(async ({ agent, visitors }, s) => {
-        const share = Math.floor(n / connections) + (s < n % connections ? 1 : 0);
-        for (let i = 0; i < share; i++)
-          visitors.receive(await send(agent, listening.port, visitors.next()));
-      }),
-    );
-  await drive(warmup);
-  await call('start'); // lets the log write what the warm-up captured
-  const control = (flag) => spawnSync('callgrind_control', [flag, String(child.pid)]);
-  control('--instr=on');
-  control('--zero');
-  await drive(measured);
-  await call('stop'); // the worker writes what the window captured before the counters are read
-  control('--dump');
-  const totals = threadTotals(dir, `cg.${child.pid}`);
-  for (const { agent } of streams) agent.destroy();
-  await call('close');
-  child.disconnect();
-  await new Promise((resolve) => child.once('exit', resolve));
-  if (args.keep) cpSync(dir, join(args.keep, variant), { recursive: true, filter: keepFile });
-  rmSync(dir, { recursive: true, force: true });
-  // The main thread is callgrind's thread 1; in worker mode the worker is the highest-numbered
-  // thread that ran JavaScript, but V8's helper threads count too: everything but thread 1 is
-  // "other threads".
-  const main = totals.get(1) ?? 0;
-  let other = 0;
-  for (const [thread, total] of totals) if (thread !== 1) other += total;
-  return { variant, main: main / measured, other: other / measured };
-}
-
-const rows = [];
+const measured = [];
 for (const variant of variants) {
   process.stdout.write(`${variant} ... `);
-  const r = await measure(variant);
-  rows.push(r);
-  console.log(`${Math.round(r.main / 1000)}k on the serving thread`);
+  const r = await measureInstructions(variant, options);
+  measured.push(r);
+  console.log(`${Math.round(r.serving / 1000)}k on the serving thread`);
 }
-const bare = rows.find((r) => r.variant === 'bare');
+const { connections } = options;
 console.log(
   `\nInstructions per request (thousands), ${connections === 1 ? 'one request at a time' : `${connections} connections at once`}, after warm-up:`,
 );
@@ -200,12 +70,12 @@ console.log(
   'others'.padStart(9),
   'total x bare'.padStart(13),
 );
-for (const r of rows) {
+for (const r of withRatios(measured)) {
   console.log(
     r.variant.padEnd(20),
-    String(Math.round(r.main / 1000)).padStart(9),
-    (r.main / bare.main).toFixed(2).padStart(7),
-    String(Math.round(r.other / 1000)).padStart(9),
-    ((r.main + r.other) / (bare.main + bare.other)).toFixed(2).padStart(13),
+    String(Math.round(r.serving / 1000)).padStart(9),
+    r.servingRatioToBare.toFixed(2).padStart(7),
+    String(Math.round(r.others / 1000)).padStart(9),
+    r.wholeRatioToBare.toFixed(2).padStart(13),
   );
 }

@@ -106,16 +106,23 @@ const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
  * Start bench/server.js for one variant and talk to it. Its output is kept and shown only when
  * something goes wrong.
  *
+ * `wrapper` runs Node under another program, e.g. `['valgrind', '--tool=callgrind']`: the
+ * server's process is then the wrapper's, with Node and its arguments after the wrapper's own.
+ *
  * @param {string} variant
- * @param {{ dir: string, env?: NodeJS.ProcessEnv, execArgv?: string[], timeoutMs?: number }} options
+ * @param {{ dir: string, env?: NodeJS.ProcessEnv, execArgv?: string[], wrapper?: string[],
+ *   timeoutMs?: number }} options
  */
 export async function startServer(
   variant,
-  { dir, env = process.env, execArgv = [], timeoutMs = 60_000 },
+  { dir, env = process.env, execArgv = [], wrapper, timeoutMs = 60_000 },
 ) {
+  const nodeArgs = ['--expose-gc', ...execArgv];
   const child = fork(SERVER, [variant], {
     env: { ...env, BENCH_DIR: dir },
-    execArgv: ['--expose-gc', ...execArgv],
+    ...(wrapper
+      ? { execPath: wrapper[0], execArgv: [...wrapper.slice(1), process.execPath, ...nodeArgs] }
+      : { execArgv: nodeArgs }),
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';

@@ -3,7 +3,7 @@
 // the variants over several rounds; then run the micro benchmarks (bench/micro.js). Prints a table
 // and writes bench/results.json. Options:
 //
-//   --quick             a smoke run in well under a minute (few requests, two rounds; the variants
+//   --quick             a smoke run of a few minutes (few requests, two rounds; the variants
 //                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
@@ -21,6 +21,13 @@
 //   --saturation-seconds N      measured seconds per variant and round (default 5; quick 1)
 //   --saturation-rounds N       rounds of the saturation section (default 3; quick 1)
 //   --saturation-connections N  connections of its load generator (default 50)
+//   --no-instructions   skip the section "Instructions per request (callgrind)": the variants of the
+//                       CPU section, each under valgrind's callgrind (bench/callgrind.js), 8
+//                       connections; it runs by default where valgrind is installed, about a
+//                       minute per variant (quick: bare and gdpr-worker only, both at once)
+//   --instructions-only run only that section
+//   --instructions-requests N   measured requests per variant (default 2000; quick 100)
+//   --instructions-warmup N     requests before counting starts (default 30000; quick 300)
 //   --profile DIR       write a V8 CPU profile of every server of the CPU section (and the micro run)
 //   --out FILE          where to write the JSON results (default bench/results.json)
 //   --outage            also run the outage scenarios (bench/outage.js, about 6 minutes; never part
@@ -54,6 +61,10 @@ const { values: args } = parseArgs({
     'saturation-seconds': { type: 'string' },
     'saturation-rounds': { type: 'string' },
     'saturation-connections': { type: 'string' },
+    'no-instructions': { type: 'boolean', default: false },
+    'instructions-only': { type: 'boolean', default: false },
+    'instructions-requests': { type: 'string' },
+    'instructions-warmup': { type: 'string' },
     profile: { type: 'string' },
     out: { type: 'string' },
     outage: { type: 'boolean', default: false },
@@ -83,11 +94,31 @@ const settings = {
           warmupRequests: count(args.warmup, quick ? 500 : 5000, 'warmup'),
           connections: count(args['saturation-connections'], 50, 'saturation-connections'),
         },
+  instructions:
+    args['no-instructions'] || args['micro-only'] || args['saturation-only']
+      ? undefined
+      : {
+          // Two connections in a smoke run: enough to see batches of more than one request.
+          connections: quick ? 2 : 8,
+          warmup: count(args['instructions-warmup'], quick ? 300 : 30_000, 'instructions-warmup'),
+          requests: count(
+            args['instructions-requests'],
+            quick ? 100 : 2000,
+            'instructions-requests',
+          ),
+        },
 };
 if (args['saturation-only'] && !settings.saturation) {
   throw new Error('--saturation-only cannot be combined with --no-saturation or --micro-only');
 }
-const cpuSection = !args['micro-only'] && !args['saturation-only'];
+if (args['instructions-only'] && !settings.instructions) {
+  throw new Error(
+    '--instructions-only cannot be combined with --no-instructions, --micro-only or --saturation-only',
+  );
+}
+// Only the instruction counts: every other section is off.
+if (args['instructions-only']) settings.saturation = undefined;
+const cpuSection = !args['micro-only'] && !args['saturation-only'] && !args['instructions-only'];
 const outFile = resolve(args.out ?? join(ROOT, 'bench/results.json'));
 const profileDir = args.profile ? resolve(args.profile) : undefined;
 
@@ -96,6 +127,7 @@ if (!args['no-build']) buildDist();
 // Imported after the build: these load the library from dist/.
 const { drive } = await import('./loadgen.js');
 const saturation = await import('./saturation.js');
+const callgrind = await import('./callgrind.js');
 const { VARIANTS } = await import('./app.js');
 const lib = await import('./lib.js');
 const { CHOICE_COOKIE, CONSENT, HOST } = await import('./traffic.js');
@@ -215,6 +247,7 @@ const results = {
   settings,
   variants: [],
   skipped: [],
+  instructions: undefined,
   saturation: undefined,
   micro: undefined,
   startup: undefined,
@@ -242,14 +275,15 @@ if (cpuSection || saturationChosen.length > 1) {
   visitorCookies = await issueVisitorCookies(quick ? 100 : 400);
 }
 
-if (cpuSection) {
+/** The variants of the CPU section, which the instruction counts follow too. */
+const runnable = [];
+if (cpuSection || settings.instructions) {
   // A smoke run leaves out the variants that only repeat another's code with another preset.
   const chosen = args.only
     ? onlyChosen(VARIANTS)
     : quick
       ? VARIANTS.filter((v) => !v.full)
       : VARIANTS;
-  const runnable = [];
   for (const variant of chosen) {
     const why = variant.skip?.(process.env);
     if (why) {
@@ -259,6 +293,9 @@ if (cpuSection) {
       runnable.push(variant);
     }
   }
+}
+
+if (cpuSection) {
   console.log(
     `HTTP benchmark: ${runnable.length} variants x ${settings.rounds} rounds, ` +
       `${settings.warmup} warm-up + ${settings.requests} measured requests each, ` +
@@ -338,6 +375,63 @@ if (cpuSection) {
   }
 }
 
+if (settings.instructions) {
+  const missing = callgrind.callgrindMissing();
+  if (missing && args['instructions-only']) throw new Error(`--instructions-only: ${missing}`);
+  if (missing) {
+    console.log(`\nInstructions per request (callgrind): skipped (${missing})`);
+    results.instructions = { ...settings.instructions, skipped: missing, variants: [] };
+  } else {
+    results.instructions = { ...settings.instructions, variants: [] };
+    await countInstructions(results.instructions);
+  }
+}
+
+/** The section "Instructions per request (callgrind)", into `section.variants`. */
+async function countInstructions(section) {
+  const { warmup, requests, connections } = section;
+  // A smoke run counts bare Express and one library variant, the production default where chosen,
+  // both at once: Node's start under valgrind alone takes some 12 s, and the counts do not depend
+  // on what else the machine runs.
+  const library =
+    runnable.find((v) => v.name === 'gdpr-worker') ?? runnable.find((v) => v.name !== 'bare');
+  const list = quick ? runnable.filter((v) => v.name === 'bare' || v === library) : runnable;
+  console.log(
+    `\nInstructions per request (callgrind): ${list.length} variants, ${warmup} warm-up + ` +
+      `${requests} counted requests each, ${connections} connections${quick ? ', all at once' : ''}`,
+  );
+  const one = async (variant) => {
+    const r = await callgrind.measureInstructions(variant.name, section);
+    console.log(
+      `  ${variant.name}: ${lib.thousands(r.serving)} on the serving thread, ${lib.thousands(r.others)} on the others`,
+    );
+    return r;
+  };
+  const counted = [];
+  if (quick) counted.push(...(await Promise.all(list.map(one))));
+  else for (const variant of list) counted.push(await one(variant));
+  const labels = new Map(list.map((v) => [v.name, v.label]));
+  section.variants = callgrind.withRatios(counted).map(({ variant, ...figures }) => ({
+    name: variant,
+    label: labels.get(variant),
+    ...figures,
+  }));
+  const header = ['variant', 'serving', 'serving x bare', 'others', 'whole', 'whole x bare'];
+  const rows = section.variants.map((v) => [
+    v.label,
+    lib.thousands(v.serving),
+    lib.fixed(v.servingRatioToBare, 2),
+    lib.thousands(v.others),
+    lib.thousands(v.whole),
+    lib.fixed(v.wholeRatioToBare, 2),
+  ]);
+  console.log(
+    "\nInstructions per counted request, by callgrind ('serving': the serving thread; 'others': the worker and V8's helper threads; 'whole': both)",
+  );
+  console.log(lib.table(header, rows));
+  section.markdown = lib.markdownTable(header, rows);
+}
+
 if (saturationChosen.length > 1) {
   const sat = settings.saturation;
   const cores = machine.cores;
@@ -412,7 +506,7 @@ if (saturationChosen.length > 1) {
   }
 }
 
-if (!args['no-micro'] && !args['saturation-only']) {
+if (!args['no-micro'] && !args['saturation-only'] && !args['instructions-only']) {
   const microOut = join(work, 'micro.json');
   const microArgs = ['--expose-gc', ...serverArgs, join(ROOT, 'bench/micro.js'), '--out', microOut];
   if (quick) microArgs.push('--quick');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,17 @@ interface LibModule {
 }
 interface BudgetsModule {
   evaluate(results: object): { budget: string; measured: string; met: boolean | undefined }[];
+}
+interface Counted {
+  variant: string;
+  serving: number;
+  others: number;
+}
+interface CallgrindModule {
+  threadTotals(dir: string, prefix: string): Map<number, number>;
+  withRatios(
+    rows: Counted[],
+  ): (Counted & { whole: number; servingRatioToBare: number; wholeRatioToBare: number })[];
 }
 interface SimulateModule {
   simulate(middleware: Library.PrivacyLogMiddleware, spec: Spec): void;
@@ -141,6 +152,7 @@ const { simulate, routeOf } = await load<SimulateModule>('simulate.js');
 const app = await load<AppModule>('app.js');
 const traffic = await load<TrafficModule>('traffic.js');
 const saturation = await load<SaturationModule>('saturation.js');
+const callgrind = await load<CallgrindModule>('callgrind.js');
 const library = (await import('express-privacy-log' as string)) as typeof Library;
 
 describe('statistics and tables', () => {
@@ -248,7 +260,7 @@ describe('budget evaluation', () => {
     const defaults = lines.filter((l) => l.budget.startsWith('default pipeline'));
     expect(defaults.map((l) => [l.budget, l.met])).toEqual([
       ['default pipeline (gdpr + SQLite, worker mode) <= 1.1x bare Express CPU/request', false],
-      ['default pipeline below morgan', true],
+      ['default pipeline CPU/request below morgan', true],
     ]);
     expect(defaults[0]!.measured).toContain('1.40x');
   });
@@ -267,10 +279,64 @@ describe('budget evaluation', () => {
       .filter((l) => /serving thread|whole process/.test(l.budget));
     expect(lines.map((l) => [l.budget, l.met])).toEqual([
       ['strict-worker: serving thread <= 1.1x bare Express CPU/request', true],
-      ['strict-worker: whole process below morgan', true],
+      ['strict-worker: whole process CPU/request below morgan', true],
       ['gdpr-worker: serving thread <= 1.1x bare Express CPU/request', false],
-      ['gdpr-worker: whole process below morgan', false],
+      ['gdpr-worker: whole process CPU/request below morgan', false],
     ]);
+  });
+
+  it("judges every preset's serving thread and whole process on instruction counts too", () => {
+    const counted = (name: string, serving: number, others: number) => ({
+      name,
+      serving,
+      others,
+      whole: serving + others,
+      servingRatioToBare: serving / 600_000,
+      wholeRatioToBare: (serving + others) / 800_000,
+    });
+    const lines = budgets
+      .evaluate({
+        variants: [],
+        instructions: {
+          variants: [
+            counted('bare', 600_000, 200_000),
+            // The floor is no preset: it is reported in the table, not judged.
+            counted('floor-ip', 640_000, 200_000),
+            counted('morgan', 700_000, 500_000),
+            counted('pino-http', 650_000, 450_000),
+            { ...counted('strict-worker', 640_000, 420_000), label: 'strict, worker mode' },
+            counted('gdpr-worker', 720_000, 500_000),
+          ],
+        },
+      })
+      .filter((l) => l.budget.includes('instructions'));
+    expect(lines.map((l) => [l.budget, l.met])).toEqual([
+      ['strict, worker mode: serving thread <= 1.1x bare Express instructions/request', true],
+      ['strict, worker mode: whole process instructions/request below pino-http', true],
+      ['gdpr-worker: serving thread <= 1.1x bare Express instructions/request', false],
+      ['gdpr-worker: whole process instructions/request below pino-http', false],
+    ]);
+    expect(lines[0]!.measured).toBe('1.07x (640k vs 600k instructions/request)');
+    expect(lines[3]!.measured).toBe(
+      '1220k vs 1100k instructions/request (serving + other threads)',
+    );
+    // Without morgan or pino-http counted (a smoke run), only the serving thread is judged; a
+    // section skipped for want of valgrind judges nothing.
+    const smoke = budgets.evaluate({
+      variants: [],
+      instructions: {
+        variants: [counted('bare', 600_000, 200_000), counted('gdpr-worker', 720_000, 500_000)],
+      },
+    });
+    expect(smoke.map((l) => l.budget)).toEqual([
+      'gdpr-worker: serving thread <= 1.1x bare Express instructions/request',
+    ]);
+    expect(
+      budgets.evaluate({
+        variants: [],
+        instructions: { skipped: 'valgrind is not installed', variants: [] },
+      }),
+    ).toEqual([]);
   });
 
   it('reports the background stage with many distinct User-Agents and the import time', () => {
@@ -343,6 +409,46 @@ describe('budget evaluation', () => {
 
   it('reports nothing for what a run did not measure', () => {
     expect(budgets.evaluate({ variants: [], micro: undefined })).toEqual([]);
+  });
+});
+
+describe('the instruction counts', () => {
+  it("sums callgrind's dumps of one process by thread", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epl-bench-cg-'));
+    try {
+      // One file per thread and dump; a second dump of thread 1, and another process's file.
+      const dump = (name: string, thread: number, total: number) =>
+        writeFileSync(
+          join(dir, name),
+          `# callgrind format\nversion: 1\ncmd: node\npart: 1\nthread: ${thread}\n\nevents: Ir\nsummary: ${total}\n`,
+        );
+      dump('cg.42.1-01', 1, 1000);
+      dump('cg.42.1-02', 2, 300);
+      dump('cg.42.2-01', 1, 500);
+      dump('cg.42.2-05', 5, 200);
+      dump('cg.43.1-01', 1, 9999);
+      writeFileSync(join(dir, 'log.sqlite'), '');
+      expect([...callgrind.threadTotals(dir, 'cg.42')].sort(([a], [b]) => a - b)).toEqual([
+        [1, 1500],
+        [2, 300],
+        [5, 200],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives each variant its ratios to bare Express, serving thread and whole', () => {
+    const [bare, gdpr] = callgrind.withRatios([
+      { variant: 'bare', serving: 600, others: 200 },
+      { variant: 'gdpr-worker', serving: 660, others: 540 },
+    ]);
+    expect(bare).toMatchObject({ whole: 800, servingRatioToBare: 1, wholeRatioToBare: 1 });
+    expect(gdpr).toMatchObject({ variant: 'gdpr-worker', whole: 1200, wholeRatioToBare: 1.5 });
+    expect(gdpr!.servingRatioToBare).toBeCloseTo(1.1);
+    expect(() => callgrind.withRatios([{ variant: 'gdpr', serving: 1, others: 1 }])).toThrow(
+      /bare Express/,
+    );
   });
 });
 

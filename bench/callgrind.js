@@ -1,0 +1,156 @@
+// Instructions per request counted by valgrind's callgrind, for bench/instructions.js and the
+// "Instructions per request" section of bench/run.js: a figure that does not move with the load of
+// a shared machine, beside the noisy CPU times. Each variant's server (bench/server.js) runs under
+// callgrind with one counter per thread; after a warm-up the counters are zeroed, the measured
+// requests are sent (the visitor streams of bench/traffic.js, cookies fed back), and the counters
+// dumped. The load generator is outside callgrind; only the server counts.
+//
+// The server starts with callgrind's counting off (--instr-atstart=no), which runs it only some 5
+// times slower than natively, and counting is switched on after the warm-up: so the warm-up can be
+// long, and it has to be. V8 keeps compiling with TurboFan for tens of thousands of requests, on
+// helper threads that the "others" figure counts, and a function still in its baseline tier costs
+// the serving thread more too. gdpr in worker mode, 8 connections: after 3,000 requests of warm-up
+// 769 thousand on the serving thread and 724 on the others; after 30,000, 729 and 493 (bare
+// Express: 618 and 197, then 598 and 231). 30,000 warm-up and 2,000 measured requests take about
+// a minute per variant, some 12 s of which is Node starting under valgrind.
+//
+// How to read the worker variants: at callgrind's pace a hand-over batch (which waits at most
+// 20 ms) holds only the requests of that moment, one per connection at most, so each pays a
+// larger share of a message to the worker than on a busy site; the CPU section measures that
+// regime, in CPU time.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer } from './lib.js';
+
+/** Why instructions cannot be counted on this machine, or undefined when they can. */
+export function callgrindMissing() {
+  if (spawnSync('valgrind', ['--version']).error) return 'valgrind is not installed';
+  if (spawnSync('callgrind_control', ['--version']).error) {
+    return 'callgrind_control is not installed';
+  }
+  return undefined;
+}
+
+/** One GET over a kept-alive connection; resolves to the response's Set-Cookie lines. */
+function send(agent, port, next) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: next.method,
+        path: next.path,
+        headers: next.headers,
+        agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers['set-cookie']));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Totals of every callgrind output file in `dir` whose name starts with `prefix`, by thread. */
+export function threadTotals(dir, prefix) {
+  const totals = new Map();
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const text = readFileSync(join(dir, name), 'utf8');
+    const thread = Number(/^thread: (\d+)/m.exec(text)?.[1] ?? 1);
+    const total = Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1] ?? 0);
+    totals.set(thread, (totals.get(thread) ?? 0) + total);
+  }
+  return totals;
+}
+
+/** The callgrind files of a kept directory (not the server's SQLite files). */
+function keepFile(path) {
+  return !/\.sqlite/.test(path);
+}
+
+/**
+ * Run one variant under callgrind: instructions per measured request on the serving thread
+ * (`serving`) and on every other thread (`others`: the worker, and V8's helper threads).
+ *
+ * @param {string} variant
+ * @param {{ warmup: number, requests: number, connections: number, keep?: string }} options
+ *   `keep`: copy the variant's callgrind files to `keep/VARIANT/`, for callgrind_annotate
+ * @returns {Promise<{ variant: string, serving: number, others: number }>}
+ */
+export async function measureInstructions(variant, { warmup, requests, connections, keep }) {
+  // Loaded here: the traffic module reads the library's build, which may not exist at import.
+  const { Visitors } = await import('./traffic.js');
+  const dir = mkdtempSync(join(tmpdir(), `bench-cg-${variant}-`));
+  const out = join(dir, 'cg');
+  let server;
+  try {
+    server = await startServer(variant, {
+      dir,
+      wrapper: [
+        'valgrind',
+        '--tool=callgrind',
+        '--separate-threads=yes',
+        `--callgrind-out-file=${out}.%p`,
+        '--dump-instr=no',
+        '--instr-atstart=no',
+      ],
+      // Node takes some 12 s to start under valgrind on a 2-core machine, more when it is busy.
+      timeoutMs: 300_000,
+    });
+    const streams = Array.from({ length: connections }, (_, i) => ({
+      agent: new Agent({ keepAlive: true, maxSockets: 1 }),
+      visitors: new Visitors({ seed: 7 + i, visitorCookies: [], feedback: true }),
+    }));
+    /** `n` requests in all, shared out over the streams, which send at the same time. */
+    const drive = (n) =>
+      Promise.all(
+        streams.map(async ({ agent, visitors }, s) => {
+          const share = Math.floor(n / connections) + (s < n % connections ? 1 : 0);
+          for (let i = 0; i < share; i++)
+            visitors.receive(await send(agent, server.port, visitors.next()));
+        }),
+      );
+    await drive(warmup);
+    await server.start(); // lets the log write what the warm-up captured
+    const control = (flag) => spawnSync('callgrind_control', [flag, String(server.pid)]);
+    control('--instr=on');
+    control('--zero');
+    await drive(requests);
+    await server.stop(); // the worker writes what the window captured before the counters are read
+    control('--dump');
+    const totals = threadTotals(dir, `cg.${server.pid}`);
+    for (const { agent } of streams) agent.destroy();
+    // The main thread is callgrind's thread 1; in worker mode the worker is the highest-numbered
+    // thread that ran JavaScript, but V8's helper threads count too: everything but thread 1 is
+    // "others".
+    let others = 0;
+    for (const [thread, total] of totals) if (thread !== 1) others += total;
+    return { variant, serving: (totals.get(1) ?? 0) / requests, others: others / requests };
+  } finally {
+    await server?.close();
+    if (keep) cpSync(dir, join(keep, variant), { recursive: true, filter: keepFile });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Each variant's figures with its ratios to bare Express, which must be among `rows`: `serving`
+ * alone, and `whole` (serving + others).
+ */
+export function withRatios(rows) {
+  const bare = rows.find((r) => r.variant === 'bare');
+  if (!bare) throw new Error('the instruction counts need bare Express as their reference');
+  const bareWhole = bare.serving + bare.others;
+  return rows.map((r) => ({
+    ...r,
+    whole: r.serving + r.others,
+    servingRatioToBare: r.serving / bare.serving,
+    wholeRatioToBare: (r.serving + r.others) / bareWhole,
+  }));
+}
