@@ -1,6 +1,6 @@
 import { isMissingPackage, missingPackageMessage } from './missing-package.js';
 import type { PgClient, PgPool } from './postgres/session.js';
-import type { RedisLike } from './redis/store.js';
+import type { RedisLike } from './redis/options.js';
 
 /**
  * Connections a store opens and closes itself, from plain data (a connection string, pool
