@@ -310,6 +310,8 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
   // --- traffic reports ---
   const reports = createReports({
     stores,
+    // A store built in the worker keeps its rollups there: a run reads every new record.
+    remote: (index) => offThread?.pipeline.rollups(index),
     aggregates: policies.map((p) => p.aggregates),
     logger,
     flush: () => middleware.flush(),

@@ -6,7 +6,7 @@ import { SqliteRollups } from '../stores/sqlite/rollups.js';
 import { SqliteStore } from '../stores/sqlite/store.js';
 import type { Store } from '../stores/store.js';
 import { MemoryRollups, type RollupStore } from './rollup-store.js';
-import { type RollupRunResult, updateRollups } from './runner.js';
+import { type RollupRunResult, updateRollupsWaiting } from './runner.js';
 import { DEFAULT_K } from './suppress.js';
 import { type TrafficQuery, type TrafficReport, trafficReport } from './traffic.js';
 
@@ -42,8 +42,16 @@ export interface ReportsWiring {
 
 /** Aggregates are anonymous: kept five years unless the policy says otherwise. */
 const DEFAULT_RETENTION = 'P5Y';
-/** How long a report waits for another process's rollup run before it answers anyway. */
-const WAIT_FOR_RUNNER_MS = 30_000;
+
+/**
+ * The rollups of a store that lives in the logger's worker thread: runs read every record of the
+ * open hours, so they run there, beside the store, never on the thread that serves requests. The
+ * reports read buckets through it.
+ */
+export interface RemoteRollups extends Pick<RollupStore, 'buckets' | 'purge'> {
+  /** Bring the rollups up to date in the worker, as {@link updateRollupsWaiting} does here. */
+  update(now: Date | undefined): Promise<RollupRunResult>;
+}
 
 /** The rollup store that fits a record store, or undefined when it keeps no rollups. */
 export function rollupsFor(store: Store): RollupStore | undefined {
@@ -70,6 +78,8 @@ export function createReports(deps: {
    * any of the logger's policies: a record not yet rolled up is at least this far from expiring.
    */
   shortestRetentionMs: number;
+  /** The rollups of the store at this index when that store lives in the worker thread. */
+  remote?: (index: number) => RemoteRollups | undefined;
 }): ReportsWiring {
   const k = Math.max(...deps.aggregates.map((a) => a?.k ?? DEFAULT_K));
   const retentionMs = Math.min(
@@ -77,8 +87,11 @@ export function createReports(deps: {
   );
   let source: Store | undefined;
   let rollups: RollupStore | undefined;
-  for (const store of deps.stores) {
+  let remote: RemoteRollups | undefined;
+  for (const [index, store] of deps.stores.entries()) {
     if (store.read === undefined) continue;
+    remote = deps.remote?.(index);
+    // Only decides which store keeps the rollups: a local one opens nothing until `init()`.
     rollups = rollupsFor(store);
     if (rollups !== undefined) {
       source = store;
@@ -86,7 +99,8 @@ export function createReports(deps: {
     }
   }
   let opened: Promise<void> | undefined;
-  const open = async (): Promise<RollupStore> => {
+  const open = async (): Promise<Pick<RollupStore, 'buckets' | 'purge'>> => {
+    if (remote !== undefined) return remote;
     if (rollups === undefined || source === undefined) {
       throw new Error(
         'traffic reports need a store that keeps rollups (SqliteStore, PostgresStore or MemoryStore) among the stores',
@@ -105,13 +119,9 @@ export function createReports(deps: {
   let queue: Promise<unknown> = Promise.resolve();
   const update = (now?: Date): Promise<RollupRunResult> => {
     const run = queue.then(async () => {
-      const target = await open();
-      const deadline = Date.now() + WAIT_FOR_RUNNER_MS;
-      for (;;) {
-        const result = await updateRollups(source!, target, now ? { now } : {});
-        if (!result.skipped || Date.now() > deadline) return result;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      if (remote !== undefined) return remote.update(now);
+      await open();
+      return updateRollupsWaiting(source!, rollups!, now);
     });
     queue = run.catch(() => undefined);
     return run;
@@ -159,7 +169,8 @@ export function createReports(deps: {
     },
     async close() {
       await queue;
-      await rollups?.close?.();
+      // The worker closes rollups of its own; a local one was opened, if at all, here.
+      if (remote === undefined) await rollups?.close?.();
     },
   };
 }

@@ -9,6 +9,8 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 /** Runs of one chunk before a run gives up when records keep changing under it. */
 const ATTEMPTS = 5;
+/** How long a run waits for another process's rollup run before it answers anyway. */
+const WAIT_FOR_RUNNER_MS = 30_000;
 
 /** Options of {@link updateRollups}. */
 export interface RollupRunOptions {
@@ -59,6 +61,23 @@ export async function updateRollups(
     return { ...result, records };
   } finally {
     await target.release(lease);
+  }
+}
+
+/**
+ * {@link updateRollups}, waiting (up to 30 s) while another process holds the lease, so that a
+ * report right after it includes that process's records too; answers `skipped` past the wait.
+ */
+export async function updateRollupsWaiting(
+  source: Store,
+  target: RollupStore,
+  now?: Date,
+): Promise<RollupRunResult> {
+  const deadline = Date.now() + WAIT_FOR_RUNNER_MS;
+  for (;;) {
+    const result = await updateRollups(source, target, now ? { now } : {});
+    if (!result.skipped || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -116,7 +116,7 @@ export function resolveRange(
  * three show the same numbers.
  */
 export async function trafficReport(
-  rollups: RollupStore,
+  rollups: Pick<RollupStore, 'buckets'>,
   query: TrafficQuery,
   k = DEFAULT_K,
   now = new Date(),

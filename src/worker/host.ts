@@ -7,6 +7,9 @@ import { createLookups, type Lookups } from '../pipeline/lookups.js';
 import { type DefinedPolicy, definePolicy } from '../policy/define.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { consentOfCaptured } from '../privacy/consent-ledger.js';
+import { rollupsFor } from '../reports/reports-api.js';
+import type { RollupStore } from '../reports/rollup-store.js';
+import { updateRollupsWaiting } from '../reports/runner.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { Decision } from '../request/decide.js';
 import { signIds } from '../request/signed-ids.js';
@@ -18,7 +21,7 @@ import type { Store, Subject } from '../stores/store.js';
 import { PendingCalls } from './calls.js';
 import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from './client-address.js';
 import { toSerialError } from './errors.js';
-import type { StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
+import type { RollupOp, StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
 import { ITERATED, REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
@@ -58,6 +61,8 @@ export class WorkerHost {
   readonly #trusts: TrustSetting[];
   readonly #trustFns: TrustFn[] = [];
   readonly #counters: SharedCounters;
+  /** The rollups of each store the reports asked about, opened on first use. */
+  readonly #rollups = new Map<number, Promise<RollupStore | undefined>>();
   readonly #lastErrors: (string | undefined)[];
   #pipeline: Pipeline | undefined;
   /** Messages that arrived while the stores were being built, in order. */
@@ -196,6 +201,9 @@ export class WorkerHost {
           pipeline.stage.close();
           await pipeline.dispatcher.close({ timeoutMs: message.timeoutMs });
           for (const runtime of this.#runtimes) runtime.close();
+          for (const rollups of this.#rollups.values()) {
+            await rollups.then((r) => r?.close?.()).catch(() => undefined);
+          }
         });
         return;
       case 'store':
@@ -208,6 +216,56 @@ export class WorkerHost {
             : storeCall(pipeline.stores[message.index], message.method, message.args),
         );
         return;
+      case 'rollups':
+        this.#answer(message.id, () =>
+          this.#rollupCall(pipeline.stores, message.index, message.op, message.args),
+        );
+        return;
+    }
+  }
+
+  /**
+   * The traffic reports' calls on a store's rollups. A run reads every record of the open hours:
+   * here it costs the worker, where the records are written, not the thread that serves requests.
+   */
+  async #rollupCall(
+    stores: readonly Store[],
+    index: number,
+    op: RollupOp,
+    args: readonly unknown[],
+  ): Promise<unknown> {
+    const store = stores[index];
+    let opened = this.#rollups.get(index);
+    if (opened === undefined) {
+      opened = (async () => {
+        const rollups = store?.read === undefined ? undefined : rollupsFor(store);
+        // The record store creates the file (with its private mode) before the rollups open it.
+        await store?.init?.();
+        await rollups?.init?.();
+        return rollups;
+      })();
+      this.#rollups.set(index, opened);
+      // A store that could not open yet (a file not writable, a server away) is tried again.
+      opened.catch(() => this.#rollups.delete(index));
+    }
+    const rollups = await opened;
+    if (store === undefined || rollups === undefined) {
+      throw new TypeError('the store keeps no traffic rollups in the worker');
+    }
+    switch (op) {
+      case 'update':
+        return updateRollupsWaiting(
+          store,
+          rollups,
+          args[0] === undefined ? undefined : new Date(args[0] as number),
+        );
+      case 'buckets': {
+        // A sketch is a class: it crosses as its bytes and is rebuilt on the other side.
+        const buckets = await rollups.buckets(...(args as Parameters<RollupStore['buckets']>));
+        return buckets.map((b) => ({ ...b, visitors: b.visitors.serialize() }));
+      }
+      case 'purge':
+        return rollups.purge(new Date(args[0] as number));
     }
   }
 

@@ -12,7 +12,7 @@ import type { SerialError } from './errors.js';
  */
 
 /** Bumped on any change below: a worker from another build refuses to start. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The store methods a privacy operation calls across the boundary. */
 export type StoreMethod =
@@ -31,6 +31,13 @@ export type StoreMethod =
 
 /** The store methods a store itself may have (the rest are the delivery's). */
 export type StoreOwnMethod = Exclude<StoreMethod, 'eraseBuffered'>;
+
+/**
+ * What the traffic reports ask of a worker-built store's rollups: a run over the new records
+ * (`update`, args `[nowMs | undefined]`), buckets to report from (`buckets`, the arguments of
+ * `RollupStore.buckets`), and the aggregates' own retention (`purge`, args `[beforeMs]`).
+ */
+export type RollupOp = 'update' | 'buckets' | 'purge';
 
 /** What a store on the serving thread can be asked by the worker. */
 /** `writeJson`: a `write` whose records cross as one JSON text (see stores/json-batches.ts). */
@@ -123,6 +130,13 @@ export type ToWorker =
       readonly id: number;
       readonly index: number;
       readonly method: StoreMethod;
+      readonly args: readonly unknown[];
+    }
+  | {
+      readonly t: 'rollups';
+      readonly id: number;
+      readonly index: number;
+      readonly op: RollupOp;
       readonly args: readonly unknown[];
     }
   | Answer;

@@ -7,6 +7,10 @@ import type { PipelineStats, RecordPipeline } from '../pipeline/in-process.js';
 import type { DropReason } from '../pipeline/store-writer.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { AccessRecord } from '../record.js';
+import type { Bucket } from '../reports/bucket.js';
+import { HyperLogLog } from '../reports/hyperloglog.js';
+import type { RemoteRollups } from '../reports/reports-api.js';
+import type { RollupRunResult } from '../reports/runner.js';
 import type { Captured } from '../request/capture.js';
 import { SignedIdPool } from '../request/signed-ids.js';
 import { MAX_TIMER_MS, report } from '../shared/store-call.js';
@@ -23,6 +27,7 @@ import {
   type FromWorker,
   type PipelineSettings,
   PROTOCOL_VERSION,
+  type RollupOp,
   type StoreMethod,
   type StoreOwnMethod,
   type StoreSlot,
@@ -155,6 +160,26 @@ export class WorkerPipeline implements RecordPipeline {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The rollups of the store at `index` when it was built in the worker: the traffic reports run
+   * there, beside the store; undefined for a store that stays on this thread.
+   */
+  rollups(index: number): RemoteRollups | undefined {
+    if (this.#o.slots[index]?.where !== 'worker') return undefined;
+    const call = (op: RollupOp, args: readonly unknown[]) =>
+      this.#call((id) => ({ t: 'rollups', id, index, op, args }));
+    return {
+      update: (now) => call('update', [now?.getTime()]) as Promise<RollupRunResult>,
+      buckets: async (...args) => {
+        const crossed = (await call('buckets', args)) as (Omit<Bucket, 'visitors'> & {
+          visitors: Uint8Array;
+        })[];
+        return crossed.map((b) => ({ ...b, visitors: HyperLogLog.deserialize(b.visitors) }));
+      },
+      purge: (before) => call('purge', [before.getTime()]) as Promise<number>,
+    };
   }
 
   async flush(): Promise<void> {
