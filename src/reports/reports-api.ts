@@ -50,7 +50,7 @@ const DEFAULT_RETENTION = 'P5Y';
  */
 export interface RemoteRollups extends Pick<RollupStore, 'buckets' | 'purge'> {
   /** Bring the rollups up to date in the worker, as {@link updateRollupsWaiting} does here. */
-  update(now: Date | undefined): Promise<RollupRunResult>;
+  update(now: Date | undefined, openHours: boolean): Promise<RollupRunResult>;
 }
 
 /** The rollup store that fits a record store, or undefined when it keeps no rollups. */
@@ -117,11 +117,11 @@ export function createReports(deps: {
   };
   // Runs in this process take turns; another process's run is waited for through the lease.
   let queue: Promise<unknown> = Promise.resolve();
-  const update = (now?: Date): Promise<RollupRunResult> => {
+  const update = (now?: Date, openHours = true): Promise<RollupRunResult> => {
     const run = queue.then(async () => {
-      if (remote !== undefined) return remote.update(now);
+      if (remote !== undefined) return remote.update(now, openHours);
       await open();
-      return updateRollupsWaiting(source!, rollups!, now);
+      return updateRollupsWaiting(source!, rollups!, now, openHours);
     });
     queue = run.catch(() => undefined);
     return run;
@@ -135,7 +135,7 @@ export function createReports(deps: {
         await update(now);
         return trafficReport(await open(), query, k, now);
       },
-      update,
+      update: (now) => update(now),
     },
     async snapshot(queries) {
       await deps.flush();
@@ -149,7 +149,9 @@ export function createReports(deps: {
     async purgeUpTo(now) {
       if (rollups === undefined) return now;
       try {
-        const result = await update(now);
+        // Retention needs the final hours rolled up, not the open ones: those wait for a report,
+        // so that an hourly run reads each record once, not every run until its hour settles.
+        const result = await update(now, false);
         lastWatermark = result.watermark;
         await (await open()).purge(new Date(now.getTime() - retentionMs));
         if (result.watermark === undefined) return now;

@@ -25,6 +25,12 @@ export interface RollupRunOptions {
   settleMs?: number;
   /** How long a run may hold the lease before another runner may take over. Default 10 minutes. */
   leaseMs?: number;
+  /**
+   * Also roll up the hours still open (those after the settle time), which every such run reads
+   * again. Reports need them; retention needs only the watermark to pass the final hours, so its
+   * runs leave them out and read each record once, when its hour becomes final. Default true.
+   */
+  openHours?: boolean;
 }
 
 /** What a run did; `skipped` when another runner held the lease. */
@@ -71,11 +77,12 @@ export async function updateRollups(
 export async function updateRollupsWaiting(
   source: Store,
   target: RollupStore,
-  now?: Date,
+  now: Date | undefined,
+  openHours = true,
 ): Promise<RollupRunResult> {
   const deadline = Date.now() + WAIT_FOR_RUNNER_MS;
   for (;;) {
-    const result = await updateRollups(source, target, now ? { now } : {});
+    const result = await updateRollups(source, target, { ...(now ? { now } : {}), openHours });
     if (!result.skipped || Date.now() > deadline) return result;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -97,13 +104,22 @@ async function run(
     if (first === undefined) return { skipped: false, records: 0, watermark };
     cursor = Math.floor(first / HOUR) * HOUR;
   }
+  const openHours = options.openHours ?? true;
   let records = 0;
   for (;;) {
     const dayEnd = Math.floor(cursor / DAY) * DAY + DAY;
     // Whole days that are final are read one at a time; the rest (open hours) in one read.
     const last = dayEnd > final;
     const next = last ? Math.max(cursor, final) : dayEnd;
-    watermark = new Date(next).toISOString();
+    if (last && !openHours) {
+      // Only the final hours of the day, if any are new: the open ones wait for a report.
+      if (next > cursor) {
+        watermark = iso(next);
+        records += await chunk(source, target, lease, cursor, next, watermark);
+      }
+      break;
+    }
+    watermark = iso(next);
     records += await chunk(source, target, lease, cursor, last ? undefined : dayEnd, watermark);
     if (last) break;
     cursor = next;

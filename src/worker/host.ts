@@ -258,6 +258,7 @@ export class WorkerHost {
           store,
           rollups,
           args[0] === undefined ? undefined : new Date(args[0] as number),
+          args[1] !== false,
         );
       case 'buckets': {
         // A sketch is a class: it crosses as its bytes and is rebuilt on the other side.

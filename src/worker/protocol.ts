@@ -34,7 +34,7 @@ export type StoreOwnMethod = Exclude<StoreMethod, 'eraseBuffered'>;
 
 /**
  * What the traffic reports ask of a worker-built store's rollups: a run over the new records
- * (`update`, args `[nowMs | undefined]`), buckets to report from (`buckets`, the arguments of
+ * (`update`, args `[nowMs | undefined, openHours]`), buckets to report from (`buckets`, the arguments of
  * `RollupStore.buckets`), and the aggregates' own retention (`purge`, args `[beforeMs]`).
  */
 export type RollupOp = 'update' | 'buckets' | 'purge';

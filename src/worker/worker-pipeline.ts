@@ -171,7 +171,8 @@ export class WorkerPipeline implements RecordPipeline {
     const call = (op: RollupOp, args: readonly unknown[]) =>
       this.#call((id) => ({ t: 'rollups', id, index, op, args }));
     return {
-      update: (now) => call('update', [now?.getTime()]) as Promise<RollupRunResult>,
+      update: (now, openHours) =>
+        call('update', [now?.getTime(), openHours]) as Promise<RollupRunResult>,
       buckets: async (...args) => {
         const crossed = (await call('buckets', args)) as (Omit<Bucket, 'visitors'> & {
           visitors: Uint8Array;
