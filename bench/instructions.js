@@ -21,6 +21,8 @@
 // counts, and a function still in its baseline tier costs the serving thread more too. gdpr in
 // worker mode, 8 connections: after 3,000 requests of warm-up 769 thousand on the serving thread
 // and 724 on the others; after 30,000, 729 and 493 (bare Express: 618 and 197, then 598 and 231).
+// The server runs without --expose-gc, so its `start` forces no full collection (see measure()):
+// bare Express then counted 559 and 122 instead of 586 and 249.
 // Defaults: 30,000 warm-up and 2,000 measured requests, about a minute per variant. The load
 // generator is outside callgrind; only the server counts.
 //
@@ -121,7 +123,11 @@ async function measure(variant) {
       '--dump-instr=no',
       '--instr-atstart=no',
       process.execPath,
-      '--expose-gc',
+      // No --expose-gc: the server's `start` would then force a full collection, and one right
+      // before the counters start deoptimises the compiled code that referred to objects it freed
+      // ("weak objects" in --trace-deopt): the measured window then paid TurboFan recompiling
+      // dozens of hot functions (gdpr in worker mode: 65 compilations in 5,000 requests after
+      // such a collection, 13 without), a cost no steady-state server pays.
     ],
     env: { ...process.env, BENCH_DIR: dir },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
