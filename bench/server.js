@@ -16,7 +16,11 @@ if (!name || !dir || typeof process.send !== 'function') {
   process.exit(2);
 }
 
-const variant = await createVariant(name, { dir, pgUrl: process.env.PG_URL });
+const variant = await createVariant(name, {
+  dir,
+  pgUrl: process.env.PG_URL,
+  retention: process.env.BENCH_RETENTION !== 'off',
+});
 const server = createServer(variant.app);
 // Generous keep-alive: the load generator holds its connections through a whole measurement.
 server.keepAliveTimeout = 60_000;
