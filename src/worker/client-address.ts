@@ -123,7 +123,26 @@ export function compileTrust(setting: TrustSetting): TrustFn {
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   const list =
     typeof setting === 'string' ? setting.split(',').map((v) => v.trim()) : setting || [];
-  return loadProxyAddr().compile(list);
+  return lastVerdict(loadProxyAddr().compile(list));
+}
+
+/**
+ * A list's trust function with its last answer remembered. Behind a proxy nearly every request
+ * asks about the same address (the proxy's), and proxy-addr parses it at every call, twice (a
+ * validity check, then the parse): in the gdpr worker that was most of the address's cost. The
+ * answer to a list depends on the address alone, not the hop. One address is kept, not a table:
+ * no list of clients' addresses builds up here.
+ */
+function lastVerdict(trust: TrustFn): TrustFn {
+  let last: string | undefined;
+  let verdict = false;
+  return (address, hop) => {
+    if (address === last && last !== undefined) return verdict;
+    // Set only once the answer is in: a throw leaves nothing remembered.
+    verdict = trust(address, hop);
+    last = address;
+    return verdict;
+  };
 }
 
 /**

@@ -25,7 +25,7 @@ import type { RollupOp, StoreOwnMethod, ToWorker, WorkerSetup } from './protocol
 import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
 import { ITERATED, REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
-import { applyTables, decodeBatch } from './snapshot.js';
+import { applyTables, type DecodeTables, decodeBatch } from './snapshot.js';
 import { brokenStore, buildStore } from './store-factory.js';
 
 /**
@@ -43,6 +43,9 @@ interface Pipeline {
   readonly stores: readonly Store[];
   readonly stage: EnrichStage;
   readonly dispatcher: Dispatcher<Captured>;
+  /** Where a decoded request goes, and where one that cannot be decoded is counted. */
+  readonly take: (c: Captured) => void;
+  readonly undecodable: () => void;
 }
 
 /**
@@ -60,6 +63,8 @@ export class WorkerHost {
   readonly #decisions: Decision[];
   readonly #trusts: TrustSetting[];
   readonly #trustFns: TrustFn[] = [];
+  /** Made once, not per batch. */
+  readonly #tables: DecodeTables;
   readonly #counters: SharedCounters;
   /** The rollups of each store the reports asked about, opened on first use. */
   readonly #rollups = new Map<number, Promise<RollupStore | undefined>>();
@@ -69,8 +74,13 @@ export class WorkerHost {
   #early: ToWorker[] | undefined = [];
   #ingested = 0;
   #publishing: NodeJS.Timeout | undefined;
+  /** True while a batch is decoded: the counters are published right after it. */
+  #decoding = false;
   /** Publishes after {@link PUBLISH_MS}, once per burst of changes. */
   readonly #changed = (): void => {
+    // A batch's pushes are published when it is decoded; a timer for them would publish the
+    // same counters again 10 ms later, a timer and a publication per batch for nothing.
+    if (this.#decoding) return;
     this.#publishing ??= setTimeout(this.#publishLater, PUBLISH_MS);
   };
   readonly #publishLater = (): void => {
@@ -84,6 +94,10 @@ export class WorkerHost {
     this.#logger = relayLogger(post);
     this.#decisions = [...setup.decisions];
     this.#trusts = [...setup.trusts];
+    this.#tables = {
+      decisions: this.#decisions,
+      resolve: (index, remote, forwarded) => this.#resolve(index, remote, forwarded),
+    };
     this.#counters = new SharedCounters(setup.stats, setup.stores.length);
     this.#lastErrors = setup.stores.map(() => undefined);
     // Structured clone drops the mark `definePolicy` leaves: each policy is checked again here.
@@ -181,12 +195,12 @@ export class WorkerHost {
       case 'batch':
         applyTables(this.#decisions, message.decisions);
         applyTables(this.#trusts, message.trusts);
-        decodeBatch(
-          message,
-          { decisions: this.#decisions, resolve: (i, a, f) => this.#resolve(i, a, f) },
-          (c) => pipeline.stage.push(c),
-          () => pipeline.dispatcher.push(UNDECODABLE),
-        );
+        this.#decoding = true;
+        try {
+          decodeBatch(message, this.#tables, pipeline.take, pipeline.undecodable);
+        } finally {
+          this.#decoding = false;
+        }
         this.#ingested += message.count;
         this.#publishNow();
         return;
@@ -306,7 +320,13 @@ export class WorkerHost {
       maxPending: settings.queue.maxRecords,
       logger: this.#logger,
     });
-    return { stores, stage, dispatcher };
+    return {
+      stores,
+      stage,
+      dispatcher,
+      take: (c) => stage.push(c),
+      undecodable: () => dispatcher.push(UNDECODABLE),
+    };
   }
 
   #resolve(index: number, remote: string | undefined, forwarded: string | undefined) {

@@ -128,6 +128,23 @@ describe('the worker resolves the client address exactly as Express does', () =>
     );
   });
 
+  it.each(SETTINGS.map((s) => [JSON.stringify(s), s] as const))(
+    'trust proxy %s compiled once answers every request in turn as Express does',
+    (_label, setting) => {
+      // One compiled setting for a stream of requests, as in the worker: an answer it remembers
+      // for one address must never be given for another.
+      const trust = compileTrust(setting);
+      const cases = SOCKETS.flatMap((socket) =>
+        FORWARDED.map((forwarded) => [socket, forwarded] as const),
+      );
+      for (const [socket, forwarded] of [...cases, ...[...cases].reverse(), ...cases]) {
+        expect(resolveAddress(socket, forwarded, trust), `${socket} ${forwarded}`).toBe(
+          expressIp(express, setting, socket, forwarded).ip,
+        );
+      }
+    },
+  );
+
   it('a trust function cannot cross threads: the request keeps reading req.ip', () => {
     const app = express();
     app.set('trust proxy', (address: string) => address === '127.0.0.1');
