@@ -23,7 +23,8 @@ import { createDashboard, type DashboardOptions } from './reports/dashboard/rout
 import { createReports, type ReportsApi } from './reports/reports-api.js';
 import type { Captured } from './request/capture.js';
 import { consentChange } from './request/consent-changes.js';
-import { PrivacyLogHandle } from './request/handle.js';
+import type { PrivacyLogHandle } from './request/handle.js';
+import { attachHandle } from './request/handle-slot.js';
 import { routesAhead } from './request/mount-order.js';
 import { RegionSelector } from './request/region.js';
 import { hasDnt, hasGpc } from './request/signals.js';
@@ -239,7 +240,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
     if (compiled.acceptCh !== undefined) res.setHeader('Accept-CH', compiled.acceptCh);
     // The tracker is also the jar's secure flag: Express parses addresses on every read of
     // req.secure, so it is read at most once here, and only if a cookie needs it.
-    const tracker = new RequestTracker(req);
+    const tracker = new RequestTracker(req, handleContext);
     const cookies = jar.read(req, tracker);
     const app = appConsent(req);
     const decision = decider.decide({
@@ -295,7 +296,7 @@ export function privacyLog(options: PrivacyLogOptions = {}): PrivacyLogMiddlewar
       consent: consentNote,
     };
     tracker.captured = captured;
-    req.privacyLog = new PrivacyLogHandle(captured, handleContext);
+    attachHandle(req, tracker);
     // A closure, not a property on `res`: Express's response objects are large, and adding a
     // property to one costs more than allocating the closure. `on`, not `once`: the tracker
     // completes only once, and `once` would allocate a wrapper as well.

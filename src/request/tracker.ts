@@ -1,4 +1,6 @@
 import type { Captured } from './capture.js';
+import { type HandleContext, PrivacyLogHandle } from './handle.js';
+import type { HandleSource } from './handle-slot.js';
 import { isSecureRequest, type SecureRequest } from './secure.js';
 
 /** What the tracker reads of a request once its response has closed. */
@@ -19,16 +21,26 @@ interface ClosedResponse {
  * One request from its arrival to its response's `close`: it works out `req.secure` at most
  * once and only if a cookie needs it (it is a `SecureFlag`, so no closure is made for that), and
  * fills in the outcome when the response closes. It holds the request only until then; what goes
- * on to the background stage is {@link captured}.
+ * on to the background stage is {@link captured}. It also makes the request's `req.privacyLog`,
+ * once and only if something reads it.
  */
-export class RequestTracker {
+export class RequestTracker implements HandleSource {
   #req: TrackedRequest | undefined;
   #secure: boolean | undefined;
+  readonly #context: HandleContext;
+  #handle: PrivacyLogHandle | undefined;
   /** Set once the decision is made, before the response can close. */
   captured: Captured | undefined;
 
-  constructor(req: TrackedRequest) {
+  constructor(req: TrackedRequest, context: HandleContext) {
     this.#req = req;
+    this.#context = context;
+  }
+
+  /** `req.privacyLog`: the same handle on every read. */
+  handle(): PrivacyLogHandle {
+    this.#handle ??= new PrivacyLogHandle(this.captured!, this.#context);
+    return this.#handle;
   }
 
   /** Express's `req.secure` (computed as Express does, see {@link isSecureRequest}), on first use. */

@@ -101,17 +101,32 @@ export function keepPortOfClient(
 export function portableEvidence(e: CapturedEvidence): PortableEvidence {
   if (isPortable(e)) return e;
   const source = e.headers;
-  const out: PortableEvidence = [e.httpVersion, e.port, 0];
+  // One pass over the headers the request has, instead of a read of each allow-listed name: a
+  // headers object's shape depends on which headers came in which order, so reads by name miss
+  // V8's caches on most requests, and most of the names are absent, the dearest miss of all.
+  const found = scratch;
   let sent = 0;
-  for (let i = 0; i < EVIDENCE_HEADERS.length; i++) {
-    const value = source[EVIDENCE_HEADERS[i]!];
+  for (const name in source) {
+    const i = EVIDENCE_INDEX.get(name);
+    if (i === undefined) continue;
+    const value = source[name];
     if (typeof value !== 'string') continue;
-    out.push(value);
+    found[i] = value;
     sent |= 1 << i;
   }
-  out[SENT] = sent;
+  const out: PortableEvidence = [e.httpVersion, e.port, sent];
+  for (let i = 0; sent !== 0; i++, sent >>>= 1) {
+    if ((sent & 1) === 0) continue;
+    out.push(found[i]!);
+    found[i] = undefined;
+  }
   return out;
 }
+
+/** The position of each allow-listed header in {@link EVIDENCE_HEADERS}. */
+const EVIDENCE_INDEX: ReadonlyMap<string, number> = new Map(EVIDENCE_HEADERS.map((h, i) => [h, i]));
+/** Values found by {@link portableEvidence}, by position; emptied before it returns. */
+const scratch: (string | undefined)[] = EVIDENCE_HEADERS.map(() => undefined);
 
 /** The allow-listed headers of captured evidence, in {@link EVIDENCE_HEADERS} order. */
 function evidenceValues(e: CapturedEvidence): unknown[] {
