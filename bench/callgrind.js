@@ -102,12 +102,6 @@ export async function measureInstructions(variant, { warmup, requests, connectio
       ],
       // Node takes some 12 s to start under valgrind on a 2-core machine, more when it is busy.
       timeoutMs: 300_000,
-      // No forced full collection at `start`: one right before counting deoptimises compiled code
-      // that referred to objects it freed ("weak objects" in --trace-deopt), and the window then
-      // pays TurboFan recompiling dozens of hot functions, which no steady-state server pays (gdpr
-      // in worker mode: 65 compilations in 5,000 requests after it, 13 without; bare Express
-      // counted 559 and 122 thousand instructions per request instead of 586 and 249).
-      exposeGc: false,
     });
     const streams = Array.from({ length: connections }, (_, i) => ({
       agent: new Agent({ keepAlive: true, maxSockets: 1 }),

@@ -109,18 +109,15 @@ const SERVER = fileURLToPath(new URL('./server.js', import.meta.url));
  * `wrapper` runs Node under another program, e.g. `['valgrind', '--tool=callgrind']`: the
  * server's process is then the wrapper's, with Node and its arguments after the wrapper's own.
  *
- * `exposeGc: false` starts Node without `--expose-gc`, so that the server's `start` forces no full
- * collection (see bench/callgrind.js).
- *
  * @param {string} variant
  * @param {{ dir: string, env?: NodeJS.ProcessEnv, execArgv?: string[], wrapper?: string[],
- *   timeoutMs?: number, exposeGc?: boolean }} options
+ *   timeoutMs?: number }} options
  */
 export async function startServer(
   variant,
-  { dir, env = process.env, execArgv = [], wrapper, timeoutMs = 60_000, exposeGc = true },
+  { dir, env = process.env, execArgv = [], wrapper, timeoutMs = 60_000 },
 ) {
-  const nodeArgs = [...(exposeGc ? ['--expose-gc'] : []), ...execArgv];
+  const nodeArgs = execArgv;
   const child = fork(SERVER, [variant], {
     env: { ...env, BENCH_DIR: dir },
     ...(wrapper
