@@ -20,32 +20,13 @@ import { toWorkerConfig, type WorkerStoreConfig } from '../worker-config.js';
 import { SqliteConsents, timeRange } from './consents.js';
 import { sqliteDisclose, sqliteDisclosures } from './disclosures.js';
 import { SqliteHolds } from './holds.js';
+import type { SqliteStoreOptions } from './options.js';
 import { RowWriter } from './rows.js';
 import { migrate } from './schema.js';
 import { WalTruncation } from './wal.js';
 
+export type { SqliteStoreOptions } from './options.js';
 export { SQLITE_SCHEMA_VERSION } from './schema.js';
-
-/** Options of {@link SqliteStore}. */
-export interface SqliteStoreOptions {
-  /**
-   * Database file, created if missing, or `':memory:'`. Its folder must exist and be writable
-   * (SQLite keeps its write-ahead log beside the file): the constructor checks both and throws
-   * naming the path, and never creates a folder. Default `'./access-log.sqlite'`.
-   */
-  path?: string;
-  /** Name for stats and diagnostics. Default `'SqliteStore'`. */
-  name?: string;
-  /**
-   * Milliseconds a statement waits for a lock held by another connection before failing with
-   * `SQLITE_BUSY`. Default 5. better-sqlite3 waits synchronously, blocking the event loop for
-   * that long, so it stays a few milliseconds (enough for another process's commit): the
-   * dispatcher retries a failed batch with backoff instead, without blocking anything.
-   */
-  busyTimeoutMs?: number;
-  /** File mode when the database file is created. Default `0o600`: it holds personal data. */
-  mode?: number;
-}
 
 /** Records fetched per query while reading; between pages the connection is free for writes. */
 const READ_PAGE = 500;
