@@ -90,11 +90,11 @@ export function createReports(deps: {
   let remote: RemoteRollups | undefined;
   for (const [index, store] of deps.stores.entries()) {
     if (store.read === undefined) continue;
-    remote = deps.remote?.(index);
     // Only decides which store keeps the rollups: a local one opens nothing until `init()`.
     rollups = rollupsFor(store);
     if (rollups !== undefined) {
       source = store;
+      remote = deps.remote?.(index);
       break;
     }
   }

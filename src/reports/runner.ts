@@ -111,16 +111,11 @@ async function run(
     // Whole days that are final are read one at a time; the rest (open hours) in one read.
     const last = dayEnd > final;
     const next = last ? Math.max(cursor, final) : dayEnd;
-    if (last && !openHours) {
-      // Only the final hours of the day, if any are new: the open ones wait for a report.
-      if (next > cursor) {
-        watermark = iso(next);
-        records += await chunk(source, target, lease, cursor, next, watermark);
-      }
-      break;
-    }
+    // Without the open hours the last read stops at the final ones, and is skipped if none is new.
+    if (last && !openHours && next === cursor) break;
     watermark = iso(next);
-    records += await chunk(source, target, lease, cursor, last ? undefined : dayEnd, watermark);
+    const to = !last ? dayEnd : openHours ? undefined : next;
+    records += await chunk(source, target, lease, cursor, to, watermark);
     if (last) break;
     cursor = next;
   }
