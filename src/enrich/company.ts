@@ -92,8 +92,10 @@ export function loadAsnTable(files: AsnDataFiles): Promise<AsnTable> {
   if (table === undefined) {
     table = Promise.all([
       import('./asn-table.js'),
-      readFile(files.ipv4, 'utf8'),
-      readFile(files.ipv6, 'utf8'),
+      // Bytes, not text: the table scans them in place, and decoding 30 MB into strings would
+      // leave them, and every line and field cut from them, to the garbage collector.
+      readFile(files.ipv4),
+      readFile(files.ipv6),
     ])
       .then(([{ AsnTable }, v4, v6]) => AsnTable.fromCsv(v4, v6))
       .catch((error: unknown) => {
