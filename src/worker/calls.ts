@@ -44,6 +44,13 @@ export class PendingCalls {
     waiting?.reject(fromSerialError(error));
   }
 
+  /** Reject one call with an error of this thread. */
+  fail(id: number, err: Error): void {
+    const waiting = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    waiting?.reject(err);
+  }
+
   /** Reject every call still waiting. */
   failAll(err: Error): void {
     const waiting = [...this.#waiting.values()];

@@ -21,8 +21,9 @@ import type { Store, Subject } from '../stores/store.js';
 import { PendingCalls } from './calls.js';
 import { compileTrust, resolveAddress, type TrustFn, type TrustSetting } from './client-address.js';
 import { toSerialError } from './errors.js';
+import { LookupRelay, settleLookups } from './lookup-batches.js';
 import type { RollupOp, StoreOwnMethod, ToWorker, WorkerSetup } from './protocol.js';
-import { type PostToMain, relayCompany, relayLogger, relayReverse, relayStore } from './relay.js';
+import { type PostToMain, relayLogger, relayStore } from './relay.js';
 import { ITERATED, REMOTE_METHODS } from './remote-store.js';
 import { SharedCounters } from './shared-stats.js';
 import { applyTables, type DecodeTables, decodeBatch } from './snapshot.js';
@@ -122,12 +123,13 @@ export class WorkerHost {
       }),
     );
     const { enrich } = setup.settings;
+    const relay = new LookupRelay(this.#calls, post);
     this.#lookups = createLookups(
       policies,
       {
         ...enrich,
-        reverse: enrich.reverse ? relayReverse(this.#calls, post) : undefined,
-        company: enrich.company ? relayCompany(this.#calls, post) : undefined,
+        reverse: enrich.reverse ? relay.reverse : undefined,
+        company: enrich.company ? relay.company : undefined,
       },
       (p) => p.name,
     );
@@ -179,6 +181,10 @@ export class WorkerHost {
     if (message.t === 'answer') {
       if (message.ok) this.#calls.resolve(message.id, message.value);
       else this.#calls.reject(message.id, message.error);
+      return;
+    }
+    if (message.t === 'answers') {
+      settleLookups(this.#calls, message.items);
       return;
     }
     if (message.t === 'ids') {

@@ -4,6 +4,7 @@ import type { SpillSettings } from '../stores/spill-options.js';
 import type { WorkerStoreConfig } from '../stores/worker-config.js';
 import type { TrustSetting } from './client-address.js';
 import type { SerialError } from './errors.js';
+import type { AnswerItems, LookupItems } from './lookup-batches.js';
 
 /**
  * The messages between the serving thread and the logger's worker thread. Requests cross in
@@ -12,7 +13,7 @@ import type { SerialError } from './errors.js';
  */
 
 /** Bumped on any change below: a worker from another build refuses to start. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The store methods a privacy operation calls across the boundary. */
 export type StoreMethod =
@@ -139,6 +140,8 @@ export type ToWorker =
       readonly op: RollupOp;
       readonly args: readonly unknown[];
     }
+  /** Answers to `lookups`, several at once. */
+  | { readonly t: 'answers'; readonly items: AnswerItems }
   | Answer;
 
 /** Messages from the worker. */
@@ -156,12 +159,8 @@ export type FromWorker =
       /** The records of `writeJson`, as the JSON text of an array. */
       readonly json?: string;
     }
-  | {
-      readonly t: 'lookup';
-      readonly id: number;
-      readonly kind: 'reverse' | 'company';
-      readonly address: string;
-    }
+  /** Calls of the app's lookup functions, several at once (see lookup-batches.ts). */
+  | { readonly t: 'lookups'; readonly items: LookupItems }
   | {
       readonly t: 'log';
       readonly level: 'error' | 'warn' | 'info';

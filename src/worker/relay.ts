@@ -1,5 +1,3 @@
-import type { CompanyResolver } from '../enrich/company.js';
-import type { ReverseLookup } from '../enrich/domain.js';
 import type { DiagnosticLogger } from '../logger.js';
 import type { Store } from '../stores/store.js';
 import type { PendingCalls } from './calls.js';
@@ -7,9 +5,9 @@ import { cloneableDetails } from './errors.js';
 import type { FromWorker, RelayMethod } from './protocol.js';
 
 /**
- * What the worker reaches on the serving thread: stores that hold the app's live objects, the
- * app's lookup functions, and the app's diagnostic logger. Each is a message and, where an answer
- * matters, a call that the serving thread answers.
+ * What the worker reaches on the serving thread: stores that hold the app's live objects and the
+ * app's diagnostic logger (the app's lookup functions are in lookup-batches.ts). Each is a message
+ * and, where an answer matters, a call that the serving thread answers.
  */
 
 /** Posts a message to the serving thread. */
@@ -61,22 +59,6 @@ export function relayStore(
     };
   }
   return store;
-}
-
-/** The app's reverse-DNS function, called on the serving thread. */
-export function relayReverse(calls: PendingCalls, post: PostToMain): ReverseLookup {
-  return async (address) => {
-    const answer = await calls.start((id) => post({ t: 'lookup', id, kind: 'reverse', address }));
-    return Array.isArray(answer) ? answer.filter((n): n is string => typeof n === 'string') : [];
-  };
-}
-
-/** The app's company resolver, called on the serving thread. */
-export function relayCompany(calls: PendingCalls, post: PostToMain): CompanyResolver {
-  return async (address) => {
-    const answer = await calls.start((id) => post({ t: 'lookup', id, kind: 'company', address }));
-    return typeof answer === 'string' ? answer : undefined;
-  };
 }
 
 /** A diagnostic logger whose lines are written by the app's logger on the serving thread. */

@@ -23,6 +23,7 @@ import { PendingCalls } from './calls.js';
 import type { TrustSettings } from './client-address.js';
 import { restoreDetails, toSerialError } from './errors.js';
 import { workerExecArgv } from './exec-argv.js';
+import { LookupAnswers } from './lookup-batches.js';
 import {
   type FromWorker,
   type PipelineSettings,
@@ -265,7 +266,14 @@ export class WorkerPipeline implements RecordPipeline {
     this.#counters = new SharedCounters(stats, this.#o.slots.length);
     this.#ready = false;
     this.#error = undefined;
-    worker.on('message', (message: FromWorker) => this.#receive(worker, message));
+    const lookups = new LookupAnswers(this.#o, (message) => {
+      try {
+        worker.postMessage(message);
+      } catch {
+        // The worker is gone: its lookups were settled when it stopped.
+      }
+    });
+    worker.on('message', (message: FromWorker) => this.#receive(worker, message, lookups));
     worker.on('error', (err) => {
       if (worker === this.#worker) this.#error = err;
     });
@@ -332,7 +340,7 @@ export class WorkerPipeline implements RecordPipeline {
     this.#restartTimer.unref();
   }
 
-  #receive(worker: Worker, message: FromWorker): void {
+  #receive(worker: Worker, message: FromWorker, lookups: LookupAnswers): void {
     if (worker !== this.#worker) return;
     switch (message.t) {
       case 'ready':
@@ -368,14 +376,9 @@ export class WorkerPipeline implements RecordPipeline {
         });
         return;
       }
-      case 'lookup': {
-        const lookup = message.kind === 'reverse' ? this.#o.reverse : this.#o.company;
-        this.#serve(worker, message.id, async () => {
-          const answer = await lookup?.(message.address);
-          return Array.isArray(answer) ? [...answer] : answer;
-        });
+      case 'lookups':
+        lookups.serve(message.items);
         return;
-      }
       case 'log':
         report(
           this.#o.logger,
