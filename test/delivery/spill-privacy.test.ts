@@ -79,7 +79,10 @@ describe('erasure during an outage, with a disk spill', () => {
       await vi.waitFor(() => expect(log.stats().stores[1]!.spilled).toBeGreaterThan(0), {
         timeout: 15_000,
       });
-      expect(await spillText(spillDir)).toContain(visitorId);
+      // Counted once written to a temporary file; the file takes its final name after its sync.
+      await vi.waitFor(async () => expect(await spillText(spillDir)).toContain(visitorId), {
+        timeout: 15_000,
+      });
 
       const result = await log.subjects.erase({ visitorId }, { timeoutMs: 300 });
       // Four records of the visitor were waiting for the down store; it is named as unavailable.
