@@ -20,16 +20,31 @@ export type LookupItems = (number | LookupKind | string)[];
 export type AnswerItems = unknown[];
 export type LookupKind = 'reverse' | 'company';
 
+/**
+ * How long the worker waits for the answer to a lookup before it gives the call up. The
+ * enrichment's own deadline (`enrich.timeoutMs`) has long passed by then; until this one, a late
+ * answer still fills the caches. Without it, an app function that never settles would leave a
+ * waiting call behind for every lookup, for as long as the worker runs.
+ */
+export const GIVE_UP_MS = 30_000;
+/** The least time between two sweeps of the calls given up. */
+const SWEEP_MS = 1000;
+
 /** The worker's side: the lookups of a turn, posted together at its end. */
 export class LookupRelay {
   readonly #calls: PendingCalls;
   readonly #post: (message: FromWorker) => void;
+  readonly #giveUpMs: number;
   #items: LookupItems = [];
   #scheduled = false;
+  /** Ids of the calls made, with when each is given up, oldest first (one deadline for all). */
+  #deadlines: number[] = [];
+  #sweeping: NodeJS.Timeout | undefined;
 
-  constructor(calls: PendingCalls, post: (message: FromWorker) => void) {
+  constructor(calls: PendingCalls, post: (message: FromWorker) => void, giveUpMs = GIVE_UP_MS) {
     this.#calls = calls;
     this.#post = post;
+    this.#giveUpMs = giveUpMs;
   }
 
   /** The app's reverse-DNS function, called on the serving thread. */
@@ -43,7 +58,9 @@ export class LookupRelay {
   #lookup(kind: LookupKind, address: string): Promise<unknown> {
     const answer = this.#calls.start((id) => {
       this.#items.push(id, kind, address);
+      this.#deadlines.push(id, Date.now() + this.#giveUpMs);
     });
+    this.#sweeping ??= this.#sweepAt(this.#giveUpMs);
     if (!this.#scheduled) {
       this.#scheduled = true;
       // After the batch being handled: its lookups all start within one task.
@@ -63,6 +80,28 @@ export class LookupRelay {
       const error = err instanceof Error ? err : new Error(String(err));
       for (let i = 0; i < items.length; i += 3) this.#calls.fail(items[i] as number, error);
     }
+  };
+
+  #sweepAt(delayMs: number): NodeJS.Timeout {
+    const timer = setTimeout(this.#sweep, delayMs);
+    timer.unref();
+    return timer;
+  }
+
+  /** Give up the calls past their deadline; a call answered already is not touched. */
+  readonly #sweep = (): void => {
+    const now = Date.now();
+    const list = this.#deadlines;
+    let i = 0;
+    for (; i < list.length && list[i + 1]! <= now; i += 2) {
+      this.#calls.fail(list[i]!, new Error('the lookup on the serving thread did not answer'));
+    }
+    this.#deadlines = list.slice(i);
+    // At most a sweep a second: under steady lookups the next deadline is always close.
+    this.#sweeping =
+      this.#deadlines.length === 0
+        ? undefined
+        : this.#sweepAt(Math.max(this.#deadlines[1]! - now, SWEEP_MS));
   };
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PendingCalls } from '../../src/worker/calls.js';
 import { toSerialError } from '../../src/worker/errors.js';
 import {
@@ -71,6 +71,34 @@ describe('lookups of the app crossing to the serving thread', () => {
     const settled = await Promise.allSettled(pending);
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
     expect(calls.size).toBe(0);
+  });
+
+  it('a lookup never answered is given up, so no waiting call is left behind', async () => {
+    vi.useFakeTimers();
+    try {
+      const calls = new PendingCalls();
+      const posted: FromWorker[] = [];
+      const relay = new LookupRelay(calls, (m) => posted.push(m), 5000);
+      const first = relay.company('192.0.2.1');
+      const firstGivenUp = expect(first).rejects.toThrow('did not answer');
+      const answered = relay.reverse('192.0.2.2');
+      await Promise.resolve();
+      const ids = (posted[0] as { items: LookupItems }).items.filter((_, i) => i % 3 === 0);
+      settleLookups(calls, [ids[1], 1, ['late.example.org']]);
+      await expect(answered).resolves.toEqual(['late.example.org']);
+      await vi.advanceTimersByTimeAsync(2000);
+      const later = relay.company('192.0.2.3');
+      const laterGivenUp = expect(later).rejects.toThrow('did not answer');
+      await vi.advanceTimersByTimeAsync(3500);
+      // The first is past its deadline; the one made 2 s later is not yet.
+      await firstGivenUp;
+      expect(calls.size).toBe(1);
+      await vi.advanceTimersByTimeAsync(2000);
+      await laterGivenUp;
+      expect(calls.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the serving thread runs each lookup and sends the answers of one turn together', async () => {
