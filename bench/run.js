@@ -232,6 +232,10 @@ async function measure(variant, round) {
       cpuUsPerRequest: (m.userUs + m.systemUs) / m.requests,
       // The serving thread alone (Linux): what worker mode moves off it shows here.
       mainUsPerRequest: m.mainThreadUs === undefined ? undefined : m.mainThreadUs / m.requests,
+      busiestOtherUsPerRequest:
+        m.busiestOtherThreadUs === undefined ? undefined : m.busiestOtherThreadUs / m.requests,
+      restThreadsUsPerRequest:
+        m.restThreadsUs === undefined ? undefined : m.restThreadsUs / m.requests,
       userUsPerRequest: m.userUs / m.requests,
       systemUsPerRequest: m.systemUs / m.requests,
       // Requests over the server's own window, first to last request (the client's clock ticks).
@@ -340,6 +344,12 @@ if (cpuSection) {
       mainRatioToBare: list.every((r) => r.mainUsPerRequest !== undefined)
         ? lib.median(list.map((r) => r.mainUsPerRequest / bare[r.round].mainUsPerRequest))
         : undefined,
+      busiestOtherUsPerRequest: list.every((r) => r.busiestOtherUsPerRequest !== undefined)
+        ? lib.median(list.map((r) => r.busiestOtherUsPerRequest))
+        : undefined,
+      restThreadsUsPerRequest: list.every((r) => r.restThreadsUsPerRequest !== undefined)
+        ? lib.median(list.map((r) => r.restThreadsUsPerRequest))
+        : undefined,
       reqPerSec: lib.median(list.map((r) => r.reqPerSec)),
       p99Ms: lib.median(list.map((r) => r.p99Ms)),
       loadgenUsPerRequest: lib.median(list.map((r) => r.loadgenUsPerRequest)),
@@ -355,6 +365,8 @@ if (cpuSection) {
     'x bare',
     'main us/req',
     'main x bare',
+    '2nd thread us/req',
+    'rest us/req',
     'spread',
     'req/s',
     'loadgen us/req',
@@ -367,6 +379,8 @@ if (cpuSection) {
     lib.fixed(v.ratioToBare, 2),
     v.mainUsPerRequest === undefined ? 'n/a' : lib.fixed(v.mainUsPerRequest),
     v.mainRatioToBare === undefined ? 'n/a' : lib.fixed(v.mainRatioToBare, 2),
+    v.busiestOtherUsPerRequest === undefined ? 'n/a' : lib.fixed(v.busiestOtherUsPerRequest),
+    v.restThreadsUsPerRequest === undefined ? 'n/a' : lib.fixed(v.restThreadsUsPerRequest),
     `${Math.round(v.spread * 100)}%`,
     Math.round(v.reqPerSec),
     lib.fixed(v.loadgenUsPerRequest),
@@ -374,7 +388,7 @@ if (cpuSection) {
     lib.mib(v.peakRssBytes),
   ]);
   console.log(
-    "\nServer CPU time per request (user + system, all threads, measured by the server itself; 'main': the serving thread alone), median of rounds",
+    "\nServer CPU time per request (user + system, all threads, measured by the server itself; 'main': the serving thread alone; '2nd thread': the busiest other thread, the worker in worker mode; 'rest': V8's compiler and GC helpers and libuv's pool), median of rounds",
   );
   console.log(lib.table(header, rows));
   results.markdown = lib.markdownTable(header, rows);

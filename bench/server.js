@@ -4,7 +4,7 @@
 // first waits for the access log to write everything captured in the window, so the figure
 // includes the background stage and the store, not only the request path.
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { setImmediate as tick } from 'node:timers/promises';
 import { createVariant } from './app.js';
@@ -46,6 +46,44 @@ function mainThreadUs() {
     return undefined;
   }
 }
+/**
+ * CPU microseconds of each thread of this process by thread id (Linux; an empty map elsewhere).
+ * Threads that end between two readings drop out, so the per-thread figures may sum to a little
+ * less than process.cpuUsage().
+ */
+function threadsUs() {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10_000);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // No /proc: not Linux.
+  }
+  return out;
+}
+
+/**
+ * The window's CPU outside the serving thread, split in two: the busiest other thread (in worker
+ * mode, the library's worker) and the rest (V8's compiler and GC helpers, libuv's pool).
+ */
+function otherThreads(before, after) {
+  const used = [];
+  for (const [tid, us] of after) {
+    if (tid === process.pid) continue;
+    used.push(us - (before.get(tid) ?? 0));
+  }
+  if (used.length === 0) return { busiestUs: undefined, restUs: undefined };
+  used.sort((a, b) => b - a);
+  return { busiestUs: used[0], restUs: used.slice(1).reduce((sum, us) => sum + us, 0) };
+}
+
 /** Let 'close' handlers of the last responses run, then wait until the log wrote everything. */
 async function settle() {
   await tick();
@@ -65,6 +103,7 @@ const handlers = {
     started = {
       cpu: process.cpuUsage(),
       main: mainThreadUs(),
+      threads: threadsUs(),
       time: process.hrtime.bigint(),
       at: performance.now(),
     };
@@ -75,6 +114,7 @@ const handlers = {
     await settle();
     const cpu = process.cpuUsage(started.cpu);
     const main = mainThreadUs();
+    const { busiestUs, restUs } = otherThreads(started.threads, threadsUs());
     const elapsedMs = Number(process.hrtime.bigint() - started.time) / 1e6;
     const memory = process.memoryUsage();
     return {
@@ -83,6 +123,8 @@ const handlers = {
       systemUs: cpu.system,
       mainThreadUs:
         main === undefined || started.main === undefined ? undefined : main - started.main,
+      busiestOtherThreadUs: busiestUs,
+      restThreadsUs: restUs,
       elapsedMs,
       // From the start of the window to the last request's arrival: the load, without the wait.
       activeMs: lastRequestAt - started.at,

@@ -48,11 +48,12 @@ function indexesOf(db) {
 }
 
 /**
- * Records shaped as a running site writes them: UUIDv7 ids in time order, about half of them with a
- * visitor id from a pool of returning visitors (random text, as the cookie's ids are), one in a
- * thousand with an e-mail address.
+ * Records shaped as a running site writes them: UUIDv7 ids in time order, a share of them (half by
+ * default; every one under ccpa, which counts every visitor) with a visitor id from a pool of
+ * returning visitors (random text, as the cookie's ids are), one in a thousand with an e-mail
+ * address.
  */
-function recordMaker(seed) {
+export function recordMaker(seed, visitorShare = 0.5) {
   let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -72,7 +73,7 @@ function recordMaker(seed) {
     ms += 1 + Math.floor(next() * 3);
     const time = new Date(ms).toISOString();
     const record = contractRecord(serial, { time, id: uuidv7(ms) });
-    if (next() < 0.5) {
+    if (next() < visitorShare) {
       record.nonessential = {
         ...record.nonessential,
         visitorId: visitors[Math.floor(next() * visitors.length)],

@@ -192,4 +192,32 @@ describe('SqliteStore schema', () => {
     expect(store.count()).toBe(131);
     expect(await all(store)).toEqual(records);
   });
+
+  it('creates a new file with 16 KiB pages and leaves an existing file its own page size', async () => {
+    const pageSize = (path: string): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    const fresh = await openStore(join(dir, 'new.sqlite'));
+    await fresh.write([makeRecord()]);
+    await fresh.close();
+    expect(pageSize(join(dir, 'new.sqlite'))).toBe(16_384);
+
+    // A file an older release made: SQLite's default pages, rows already in it.
+    const path = join(dir, 'v2.sqlite');
+    const { plain } = versionTwoFile(path);
+    expect(pageSize(path)).toBe(4096);
+    const store = await openStore(path);
+    const added = makeRecord();
+    await store.write([added]);
+    expect((await all(store)).map((record) => record.id)).toEqual(
+      expect.arrayContaining([plain.id, added.id]),
+    );
+    await store.close();
+    expect(pageSize(path)).toBe(4096);
+  });
 });

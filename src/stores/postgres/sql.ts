@@ -4,6 +4,7 @@
  * inlined (quoted); every value travels as a parameter (or in COPY data).
  */
 import type { AccessRecord } from '../../record.js';
+import { canonicalTime } from '../../shared/iso-time.js';
 import { normalizeEmail, subjectValue } from '../retention.js';
 import type { HoldScope, Subject } from '../store.js';
 
@@ -112,17 +113,12 @@ export function scopeSubject(
 /** The client address of a row, as the record keeps it. */
 const IP_EXPRESSION = "(record->'client'->>'ip')";
 
-/** The form `Date.prototype.toISOString` produces, which needs no second look. */
-const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
 /**
  * Canonical ISO form of a time, or the epoch when it does not parse: the server would refuse the
  * whole batch for one bad time, and an expiry that does not parse has passed.
  */
 export function isoOrEpoch(text: string): string {
-  if (CANONICAL_ISO.test(text)) return text;
-  const ms = Date.parse(text);
-  return new Date(Number.isNaN(ms) ? 0 : ms).toISOString();
+  return canonicalTime(text) ?? new Date(0).toISOString();
 }
 
 /**

@@ -5,22 +5,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { AccessRecord } from '../../record.js';
+import { canonicalTime } from '../../shared/iso-time.js';
 import { normalizeEmail } from '../retention.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
-
-/**
- * The canonical form `Date.prototype.toISOString` produces. Times and expiries are stored in it so
- * that SQL can compare them as text: fixed-width UTC strings sort in time order.
- */
-const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-/** An ISO time in canonical form, or `undefined` when it does not parse. */
-export function canonicalTime(text: string): string | undefined {
-  if (CANONICAL_ISO.test(text)) return text;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
 
 /** The epoch, for expiries that do not parse. */
 const EPOCH = new Date(0).toISOString();
