@@ -16,6 +16,14 @@ import type { PrivacyLogOptions, ResolvedOptions, StoreOption } from './types/op
 
 export type { PrivacyLogOptions, ResolvedOptions, StoreOption };
 
+/**
+ * Records per store write when `batch.size` is not given. In worker mode a write holds up only the
+ * worker, and larger transactions write each hot page of the SQLite file and its indexes fewer
+ * times: 2,000 cost the worker 6 to 10 µs less per request than 500 under the benchmark's load. In
+ * process a SQLite write is synchronous on the thread that serves requests, so batches stay short.
+ */
+export const BATCH_SIZE = { worker: 2000, inProcess: 500 } as const;
+
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
 const isStore = (v: unknown): v is Store =>
@@ -145,7 +153,8 @@ export function buildOptionsSchema(z: ZodNamespace) {
     /** How records are grouped for writing. */
     batch: z
       .strictObject({
-        size: z.number().int().min(1).max(100_000).default(500),
+        // No default here: it depends on where the store is written (see BATCH_SIZE).
+        size: z.number().int().min(1).max(100_000).optional(),
         maxDelayMs: z.number().int().min(0).max(60_000).default(1000),
       })
       .prefault({}),

@@ -14,7 +14,10 @@ import { Waiters } from './waiters.js';
 
 export type { DropCounts, DropReason, StoreStats } from './store-writer.js';
 
-/** Items processed per event-loop turn; the rest wait for the next turn so requests keep flowing. */
+/**
+ * Items processed per event-loop turn by default; the rest wait for the next turn so requests keep
+ * flowing on a thread that serves them.
+ */
 const PROCESS_CHUNK = 1000;
 
 /** Options of a {@link Dispatcher}. Every count is a positive integer unless said otherwise. */
@@ -50,6 +53,12 @@ export interface DispatcherOptions<T> {
   batchSize?: number;
   /** Longest time in ms a partial batch waits before it is processed and written. Default 1000. */
   maxDelayMs?: number;
+  /**
+   * Items processed per event-loop turn. Default 1000, or the batch size when that is larger and
+   * `wholeBatches` is set: a worker, which serves no request, processes a full batch in one turn so
+   * that its stores get it in one write.
+   */
+  wholeBatches?: boolean;
   /** A store call (`init`, `write`, `close`) not settled after this many ms counts as failed. Default 10 000. */
   writeTimeoutMs?: number;
   /**
@@ -136,6 +145,7 @@ export class Dispatcher<T> {
   private readonly maxRecords: number;
   private readonly maxBytes: number;
   private readonly batchSize: number;
+  private readonly processChunk: number;
   private readonly maxDelayMs: number;
   private readonly writers: readonly StoreWriter[];
   private readonly pending = new Fifo<Pending<T>>();
@@ -172,6 +182,9 @@ export class Dispatcher<T> {
     this.maxRecords = count('maxRecords', options.maxRecords, 10_000, 1);
     this.maxBytes = count('maxBytes', options.maxBytes, 8 * 1024 * 1024, 1);
     this.batchSize = count('batchSize', options.batchSize, 500, 1);
+    this.processChunk = options.wholeBatches
+      ? Math.max(PROCESS_CHUNK, this.batchSize)
+      : PROCESS_CHUNK;
     this.maxDelayMs = Math.min(count('maxDelayMs', options.maxDelayMs, 1000, 0), MAX_TIMER_MS);
     const settings: WriterSettings = {
       maxRecords: this.maxRecords,
@@ -414,7 +427,7 @@ export class Dispatcher<T> {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const limit = Math.min(PROCESS_CHUNK, this.pending.length);
+    const limit = Math.min(this.processChunk, this.pending.length);
     for (let i = 0; i < limit; i++) {
       const entry = this.pending.shift()!;
       this.pendingBytes -= entry.size;

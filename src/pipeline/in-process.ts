@@ -1,5 +1,5 @@
 import type { DiagnosticLogger } from '../logger.js';
-import type { ResolvedOptions } from '../options.js';
+import { BATCH_SIZE, type ResolvedOptions } from '../options.js';
 import { consentOfCaptured } from '../privacy/consent-ledger.js';
 import { type Captured, capturedSize } from '../request/capture.js';
 import type { PolicyRuntime } from '../runtime.js';
@@ -62,7 +62,7 @@ export function inProcessPipeline(deps: InProcessDeps): RecordPipeline {
     logger: deps.logger,
     maxRecords: opts.queue.maxRecords,
     maxBytes: opts.queue.maxBytes,
-    batchSize: opts.batch.size,
+    batchSize: opts.batch.size ?? BATCH_SIZE.inProcess,
     maxDelayMs: opts.batch.maxDelayMs,
     writeTimeoutMs: opts.writeTimeoutMs,
     maxRetries: opts.retries,

@@ -116,7 +116,10 @@ export interface PrivacyLogOptions {
   /** How records are grouped for writing. */
   batch?:
     | {
-        /** Records per write. Default 500. */
+        /**
+         * Records per write. Default 2,000 in worker mode, where a write holds up only the worker,
+         * and 500 in process, where a SQLite write blocks the thread that serves requests.
+         */
         size?: number | undefined;
         /** A batch is written at the latest this long (ms) after its first record. Default 1 s. */
         maxDelayMs?: number | undefined;
@@ -174,7 +177,7 @@ export interface ResolvedOptions {
   logger?: DiagnosticLogger | undefined;
   warnings: boolean | WarningCode[];
   queue: { maxRecords: number; maxBytes: number };
-  batch: { size: number; maxDelayMs: number };
+  batch: { size?: number | undefined; maxDelayMs: number };
   writeTimeoutMs: number;
   retries: number;
   retryMaxDelayMs: number;

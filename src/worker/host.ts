@@ -310,6 +310,8 @@ export class WorkerHost {
       maxBytes: settings.queue.maxBytes,
       batchSize: settings.batch.size,
       maxDelayMs: settings.batch.maxDelayMs,
+      // No request waits on this thread: a full batch is processed in one turn and written whole.
+      wholeBatches: true,
       writeTimeoutMs: settings.writeTimeoutMs,
       maxRetries: settings.retries,
       retryMaxMs: settings.retryMaxDelayMs,

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { DiagnosticLogger } from '../logger.js';
-import type { ResolvedOptions } from '../options.js';
+import { BATCH_SIZE, type ResolvedOptions } from '../options.js';
 import type { DefinedPolicy } from '../policy/define.js';
 import type { Warnings } from '../policy/warnings.js';
 import { takesJsonBatches } from '../stores/json-batches.js';
@@ -132,7 +132,7 @@ function settingsOf(opts: ResolvedOptions): PipelineSettings {
       investigatorKey: pem(opts.security.investigatorKey, 'public'),
     },
     queue: { ...opts.queue },
-    batch: { ...opts.batch },
+    batch: { size: opts.batch.size ?? BATCH_SIZE.worker, maxDelayMs: opts.batch.maxDelayMs },
     writeTimeoutMs: opts.writeTimeoutMs,
     retries: opts.retries,
     retryMaxDelayMs: opts.retryMaxDelayMs,
