@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalTime, isCanonicalIso } from '../../src/shared/iso-time.js';
 
-/** The definition the character check replaced, kept here as its oracle. */
-const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
 describe('isCanonicalIso', () => {
   it('accepts what toISOString makes for years 0000 to 9999', () => {
     for (const ms of [0, 1, 1_733_011_200_123, Date.UTC(9999, 11, 31, 23, 59, 59, 999)]) {
@@ -28,20 +25,6 @@ describe('isCanonicalIso', () => {
     ]) {
       expect(isCanonicalIso(text), text).toBe(false);
     }
-  });
-
-  it('agrees with the regular expression on every one-character change of a valid time', () => {
-    const valid = '2025-01-31T12:34:56.789Z';
-    const replacements = ['0', '9', '/', ':', '-', 'T', 'Z', '.', 'a', ' ', '\u0660', '\uFF10'];
-    let checked = 0;
-    for (let i = 0; i < valid.length; i++) {
-      for (const ch of replacements) {
-        const text = valid.slice(0, i) + ch + valid.slice(i + 1);
-        expect(isCanonicalIso(text), text).toBe(CANONICAL_ISO.test(text));
-        checked++;
-      }
-    }
-    expect(checked).toBe(24 * replacements.length);
   });
 });
 
