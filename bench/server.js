@@ -33,19 +33,26 @@ await once(server, 'listening');
 
 let started;
 /**
- * CPU microseconds of the thread that serves requests alone (user + system), where Linux tells
- * (`/proc/self/task/<pid>/stat`, in ticks of 10 ms); undefined elsewhere. In worker mode the
- * process total includes the worker; this is the serving thread's share.
+ * CPU microseconds (user + system) of one thread of this process, from
+ * `/proc/self/task/<tid>/stat` in ticks of 10 ms; undefined where there is no such file (not Linux,
+ * or the thread ended).
  */
-function mainThreadUs() {
+function threadUs(tid) {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10_000;
   } catch {
     return undefined;
   }
 }
+
+/**
+ * The serving thread's CPU alone. In worker mode the process total includes the worker; this is
+ * the serving thread's share.
+ */
+const mainThreadUs = () => threadUs(process.pid);
+
 /**
  * CPU microseconds of each thread of this process by thread id (Linux; an empty map elsewhere).
  * Threads that end between two readings drop out, so the per-thread figures may sum to a little
@@ -53,18 +60,15 @@ function mainThreadUs() {
  */
 function threadsUs() {
   const out = new Map();
+  let tids = [];
   try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10_000);
-      } catch {
-        // The thread ended meanwhile.
-      }
-    }
+    tids = readdirSync('/proc/self/task');
   } catch {
     // No /proc: not Linux.
+  }
+  for (const tid of tids) {
+    const us = threadUs(tid);
+    if (us !== undefined) out.set(Number(tid), us);
   }
   return out;
 }
