@@ -25,6 +25,14 @@ async function recordFor(
   return records.at(-1)!;
 }
 
+/**
+ * A record's text without its Host header, which names the test server's own random port (one
+ * such as 44335 contains ':443'): what is left must not hold the client's port.
+ */
+function textWithoutHost(record: AccessRecord): string {
+  return JSON.stringify({ ...record, essential: { ...record.essential, host: undefined } });
+}
+
 describe('X-Forwarded-For with a port or brackets (Express passes it on as req.ip)', () => {
   const truncating = makeApp({ policy: presets.gdpr, warnings: false });
   const full = makeApp({ policy: presets.classic, warnings: false });
@@ -41,11 +49,7 @@ describe('X-Forwarded-For with a port or brackets (Express passes it on as req.i
     expect(v6.client?.ip).toBe('2001:4860:4860::');
     expect(v6.client?.geo?.country).toBe('US');
     for (const record of [v4, v6]) {
-      // Without the Host header, which names the test server's own (random) port.
-      const text = JSON.stringify({
-        ...record,
-        essential: { ...record.essential, host: undefined },
-      });
+      const text = textWithoutHost(record);
       expect(text).not.toContain('61234');
       expect(text).not.toContain('8.8.8.8');
       expect(text).not.toContain(':443');
@@ -57,10 +61,10 @@ describe('X-Forwarded-For with a port or brackets (Express passes it on as req.i
     const v4 = await recordFor(full, '8.8.8.8:61234');
     expect(v4.client?.ip).toBe('8.8.8.8');
     expect(v4.client?.geo?.country).toBe('US');
-    expect(JSON.stringify(v4)).not.toContain('61234');
+    expect(textWithoutHost(v4)).not.toContain('61234');
     const v6 = await recordFor(full, '[2001:4860:4860::8888]:443');
     expect(v6.client?.ip).toBe('2001:4860:4860::8888');
-    expect(JSON.stringify(v6)).not.toContain(':443');
+    expect(textWithoutHost(v6)).not.toContain(':443');
   });
 });
 
