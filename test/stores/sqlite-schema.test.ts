@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRecord } from '../../src/record.js';
+import { earliestExpiry } from '../../src/stores/sqlite/schema.js';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite/store.js';
 import { makeRecord } from '../helpers/records.js';
 
@@ -129,12 +130,48 @@ function versionTwoFile(path: string) {
   return { plain, evidence, covered };
 }
 
+/** What versions 3 and 4 added to a version 2 file, as those releases wrote it. */
+const VERSIONS_3_AND_4 = `
+  ALTER TABLE access_records ADD COLUMN exp_next TEXT GENERATED ALWAYS AS (nullif(min(
+    coalesce(exp_client, '~'), coalesce(exp_essential, '~'), coalesce(exp_nonessential, '~'),
+    coalesce(exp_optional, '~'), coalesce(exp_security, '~')), '~')) VIRTUAL;
+  DROP INDEX access_records_exp_client;
+  DROP INDEX access_records_exp_essential;
+  DROP INDEX access_records_exp_nonessential;
+  DROP INDEX access_records_exp_optional;
+  DROP INDEX access_records_exp_security;
+  CREATE INDEX access_records_exp_next ON access_records (exp_next)
+    WHERE held = 0 AND exp_next IS NOT NULL;
+  CREATE TABLE consent_events (id TEXT PRIMARY KEY, time TEXT NOT NULL, visitor_id TEXT,
+    expires TEXT NOT NULL, event TEXT NOT NULL);
+  CREATE INDEX consent_events_visitor_id ON consent_events (visitor_id)
+    WHERE visitor_id IS NOT NULL;
+  CREATE INDEX consent_events_expires ON consent_events (expires);`;
+
+/** `exp_next` of every row, by id, and how many rows hold a value other than the expression's. */
+function earliestExpiries(path: string): { byId: Record<string, string | null>; drifted: number } {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT id, exp_next FROM access_records').all() as {
+      id: string;
+      exp_next: string | null;
+    }[];
+    const drifted = db
+      .prepare(`SELECT count(*) FROM access_records WHERE exp_next IS NOT ${earliestExpiry()}`)
+      .pluck()
+      .get() as number;
+    return { byId: Object.fromEntries(rows.map((r) => [r.id, r.exp_next])), drifted };
+  } finally {
+    db.close();
+  }
+}
+
 describe('SqliteStore schema', () => {
   it('migrates a version 2 file: one index on the earliest expiry, rows and holds kept', async () => {
     const path = join(dir, 'v2.sqlite');
     const { plain, evidence, covered } = versionTwoFile(path);
     const store = await openStore(path);
-    expect(SQLITE_SCHEMA_VERSION).toBe(4);
+    expect(SQLITE_SCHEMA_VERSION).toBe(5);
     expect(indexes(path)).toEqual([
       'access_records_email',
       'access_records_exp_next',
@@ -219,5 +256,78 @@ describe('SqliteStore schema', () => {
     );
     await store.close();
     expect(pageSize(path)).toBe(4096);
+  });
+
+  it('migrates a version 4 file: the earliest expiry becomes a plain column with the same values', async () => {
+    const path = join(dir, 'v4.sqlite');
+    const { plain, evidence, covered } = versionTwoFile(path);
+    const db = new Database(path);
+    db.exec(VERSIONS_3_AND_4);
+    db.pragma('user_version = 4');
+    const before = db.prepare('SELECT id, exp_next FROM access_records ORDER BY id').all();
+    db.close();
+
+    const store = await openStore(path);
+    const check = new Database(path, { readonly: true });
+    const column = (
+      check.pragma('table_xinfo(access_records)') as { name: string; hidden: number }[]
+    ).find((c) => c.name === 'exp_next');
+    check.close();
+    // table_xinfo marks generated columns as hidden (2 virtual, 3 stored); a plain one is 0.
+    expect(column?.hidden).toBe(0);
+    const after = earliestExpiries(path);
+    expect(after.drifted).toBe(0);
+    expect(before).toEqual(
+      Object.entries(after.byId)
+        .map(([id, exp_next]) => ({ id, exp_next }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    expect(after.byId[plain.id]).toBe(D1);
+    expect(indexes(path)).toContain('access_records_exp_next');
+
+    // Retention still finds the old rows through the index.
+    expect(await store.purge(new Date(D2))).toEqual({
+      removed: { ...ZEROS, client: 1, optional: 1, nonessential: 1 },
+      deleted: 0,
+    });
+    expect(await store.purge(new Date(D3))).toEqual({ removed: ZEROS, deleted: 1 });
+    expect((await all(store)).map((record) => record.id)).toEqual([evidence.id, covered.id]);
+  });
+
+  it('keeps exp_next equal to the earliest expiry through inserts and retention', async () => {
+    const path = join(dir, 'next.sqlite');
+    const store = await openStore(path);
+    const T = ['2025-01-01T00:00:00.000Z', D1, D2, D3, '+010000-01-01T00:00:00.000Z'];
+    const records: AccessRecord[] = [];
+    // Every subset of the four strippable categories, with expiries in different orders.
+    for (let mask = 0; mask < 16; mask++) {
+      const expires: Record<string, string> = { essential: T[(mask % 3) + 2]! };
+      ['client', 'nonessential', 'optional', 'security'].forEach((category, i) => {
+        if (mask & (1 << i)) expires[category] = T[(i + mask) % T.length]!;
+      });
+      records.push(makeRecord({ expires: expires as AccessRecord['expires'] }));
+    }
+    // An expiry that does not parse counts as the epoch, in exp_next as in its own column.
+    records.push(makeRecord({ expires: { essential: D3, client: 'not a time' } }));
+    await store.write(records);
+    let state = earliestExpiries(path);
+    expect(state.drifted).toBe(0);
+    expect(state.byId[records[16]!.id]).toBe(new Date(0).toISOString());
+    const expected = (r: AccessRecord) =>
+      Object.values(r.expires)
+        .filter((v): v is string => typeof v === 'string')
+        .sort()[0];
+    for (const record of records.slice(0, 16)) {
+      expect(state.byId[record.id]).toBe(expected(record));
+    }
+
+    for (const now of [D1, '2025-02-15T00:00:00.000Z', D2]) {
+      await store.purge(new Date(now));
+      state = earliestExpiries(path);
+      expect(state.drifted).toBe(0);
+      // Every row left has an expiry still ahead of the purge: the one the index will find it by.
+      for (const next of Object.values(state.byId)) expect(next === null || next > now).toBe(true);
+    }
+    expect(Object.keys(state.byId).length).toBeGreaterThan(0);
   });
 });

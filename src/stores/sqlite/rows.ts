@@ -22,6 +22,17 @@ function expiryColumn(text: string | undefined): string | null {
   return canonicalTime(text) ?? EPOCH;
 }
 
+/**
+ * The earlier of two `exp_` values, NULL standing for none: `exp_next` as the schema's
+ * `earliestExpiry()` computes it in SQL. Canonical ISO times are ASCII, so JavaScript's comparison
+ * orders them as SQLite's BINARY collation does.
+ */
+function earliest(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return b < a ? b : a;
+}
+
 /** The columns an insert fills, in the order {@link RowWriter} binds them. */
 const COLUMNS = [
   'id',
@@ -34,6 +45,7 @@ const COLUMNS = [
   'exp_nonessential',
   'exp_optional',
   'exp_security',
+  'exp_next',
   'record',
 ] as const;
 
@@ -74,11 +86,20 @@ export class RowWriter {
         params[at++] = record.nonessential?.visitorId ?? null;
         params[at++] = normalized === '' ? null : normalized;
         params[at++] = held(record) ? 1 : 0;
-        params[at++] = expiryColumn(expires.client);
-        params[at++] = expiryColumn(expires.essential);
-        params[at++] = expiryColumn(expires.nonessential);
-        params[at++] = expiryColumn(expires.optional);
-        params[at++] = expiryColumn(expires.security);
+        const client = expiryColumn(expires.client);
+        const essential = expiryColumn(expires.essential);
+        const nonessential = expiryColumn(expires.nonessential);
+        const optional = expiryColumn(expires.optional);
+        const security = expiryColumn(expires.security);
+        params[at++] = client;
+        params[at++] = essential;
+        params[at++] = nonessential;
+        params[at++] = optional;
+        params[at++] = security;
+        params[at++] = earliest(
+          earliest(earliest(client, essential), earliest(nonessential, optional)),
+          security,
+        );
         params[at++] = JSON.stringify(record);
       }
       // Spread, not the array: better-sqlite3 reads an array argument element by element through

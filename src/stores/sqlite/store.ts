@@ -22,7 +22,7 @@ import { sqliteDisclose, sqliteDisclosures } from './disclosures.js';
 import { SqliteHolds } from './holds.js';
 import type { SqliteStoreOptions } from './options.js';
 import { RowWriter } from './rows.js';
-import { migrate } from './schema.js';
+import { earliestExpiry, migrate } from './schema.js';
 import { WalTruncation } from './wal.js';
 
 export type { SqliteStoreOptions } from './options.js';
@@ -401,7 +401,8 @@ export class SqliteStore implements Store {
         `DELETE FROM access_records WHERE ${due} AND exp_essential <= @now`,
       ),
       strip: STRIPPABLE_CATEGORIES.map((category) => {
-        const cleared = [`exp_${category} = NULL`];
+        // The earliest expiry is kept by the statements that change one: this is the only one.
+        const cleared = [`exp_${category} = NULL`, `exp_next = ${earliestExpiry(category)}`];
         if (category === 'nonessential') cleared.push('visitor_id = NULL');
         if (category === 'optional') cleared.push('email = NULL');
         return db.prepare(
