@@ -7,7 +7,7 @@
 //                       marked `full` in bench/app.js, which repeat another's code, are left out)
 //   --rounds N          rounds of the HTTP benchmark (default 5; quick 2)
 //   --requests N        measured requests per variant and round (default 20000; quick 1000)
-//   --warmup N          requests before each measurement, in both sections (default 30000; quick
+//   --warmup N          requests before each measurement, in both sections (default 60000; quick
 //                       500): a server's first thousands of requests are still compiled by
 //                       TurboFan on V8's helper threads, which counts as CPU time (see below)
 //   --connections N     concurrent connections of the load generator (default 10)
@@ -80,8 +80,14 @@ const count = (value, fallback, name) => {
   return n;
 };
 const quick = args.quick;
-/** Requests before each measured window of the CPU and saturation sections. */
-const WARMUP = 30_000;
+/**
+ * Requests before each measured window of the CPU and saturation sections. In worker mode the
+ * worker takes records 2,000 at a time, so after 30,000 requests it had handled 15 batches and was
+ * still compiling its hot functions: a 10,000-request window of classic in worker mode paid 45
+ * TurboFan compilations (125 ms of compiler time) after 30,000, 29 (74 ms) after 60,000, and bare
+ * Express 25 (69 ms) at any of them (node --trace-opt).
+ */
+const WARMUP = 60_000;
 const settings = {
   quick,
   rounds: count(args.rounds, quick ? 2 : 5, 'rounds'),
