@@ -32,6 +32,11 @@ export class PendingCalls {
     });
   }
 
+  /** True while the call `id` waits for its answer. */
+  has(id: number): boolean {
+    return this.#waiting.has(id);
+  }
+
   resolve(id: number, value: unknown): void {
     const waiting = this.#waiting.get(id);
     this.#waiting.delete(id);

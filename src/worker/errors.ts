@@ -6,16 +6,21 @@ export interface SerialError {
   readonly stack?: string;
 }
 
-/** Describe anything thrown, never throwing itself (a hostile getter must not break the caller). */
-export function toSerialError(err: unknown): SerialError {
+/**
+ * Describe anything thrown, never throwing itself (a hostile getter must not break the caller).
+ * `withStack: false` leaves the stack unread: V8 formats it on first read, which is most of what
+ * an error costs when the other side only needs to know that a call failed.
+ */
+export function toSerialError(err: unknown, withStack = true): SerialError {
   try {
     if (err instanceof Error) {
       const code = (err as { code?: unknown }).code;
+      const stack = withStack ? err.stack : undefined;
       return {
         name: err.name,
         message: err.message,
         ...(typeof code === 'string' ? { code } : {}),
-        ...(typeof err.stack === 'string' ? { stack: err.stack } : {}),
+        ...(typeof stack === 'string' ? { stack } : {}),
       };
     }
     return { name: 'Error', message: String(err) };
@@ -24,12 +29,24 @@ export function toSerialError(err: unknown): SerialError {
   }
 }
 
-/** An Error again, with the name, message, code and stack it had on the other thread. */
+/**
+ * An Error again, with the name, message, code and stack it had on the other thread. It captures
+ * no stack of this thread: that would be the message handler's, which says nothing, and V8 walks
+ * and translates every frame to capture one (a few thousand instructions per error, paid for each
+ * failed reverse-DNS lookup an app's resolver answered).
+ */
 export function fromSerialError(error: SerialError): Error {
-  const made = new Error(error.message);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let made: Error;
+  try {
+    made = new Error(error.message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
   made.name = error.name;
   if (error.code !== undefined) Object.assign(made, { code: error.code });
-  if (error.stack !== undefined) made.stack = error.stack;
+  made.stack = error.stack ?? `${error.name}: ${error.message}`;
   return made;
 }
 

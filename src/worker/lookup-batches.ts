@@ -93,8 +93,14 @@ export class LookupRelay {
     const now = Date.now();
     const list = this.#deadlines;
     let i = 0;
+    // Nearly every call was answered long ago: an Error (whose stack V8 walks and records) is made
+    // only for those still waiting, and one serves them all.
+    let error: Error | undefined;
     for (; i < list.length && list[i + 1]! <= now; i += 2) {
-      this.#calls.fail(list[i]!, new Error('the lookup on the serving thread did not answer'));
+      const id = list[i]!;
+      if (!this.#calls.has(id)) continue;
+      error ??= new Error('the lookup on the serving thread did not answer');
+      this.#calls.fail(id, error);
     }
     this.#deadlines = list.slice(i);
     // At most a sweep a second: under steady lookups the next deadline is always close.
@@ -149,7 +155,9 @@ export class LookupAnswers {
         .then(
           // Only what the worker keeps crosses: strings, which always clone.
           (value) => this.#answer(id, 1, kind === 'reverse' ? namesOf(value) : companyOf(value)),
-          (err: unknown) => this.#answer(id, 0, toSerialError(err)),
+          // A failed reverse lookup (no PTR record, mostly) only means "no domain" to the worker,
+          // so its stack is not read: formatting one is most of what such an error costs here.
+          (err: unknown) => this.#answer(id, 0, toSerialError(err, kind !== 'reverse')),
         );
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { PendingCalls } from '../../src/worker/calls.js';
-import { toSerialError } from '../../src/worker/errors.js';
+import { fromSerialError, toSerialError } from '../../src/worker/errors.js';
 import {
   type AnswerItems,
   LookupAnswers,
@@ -160,5 +160,88 @@ describe('lookups of the app crossing to the serving thread', () => {
     await turn();
     expect(posted).toHaveLength(2);
     expect((posted[1] as { items: AnswerItems }).items).toEqual([2, 1, ['later.example.org']]);
+  });
+
+  it('a failed reverse lookup crosses without its stack; a failed company lookup keeps it', async () => {
+    let reads = 0;
+    const failure = (message: string) => {
+      const err = Object.assign(new Error(message), { code: 'ENOTFOUND' });
+      Object.defineProperty(err, 'stack', {
+        get: () => {
+          reads++;
+          return `Error: ${message}\n    at resolver`;
+        },
+      });
+      return err;
+    };
+    const posted: ToWorker[] = [];
+    const answers = new LookupAnswers(
+      {
+        reverse: () => Promise.reject(failure('no PTR record')),
+        company: () => Promise.reject(failure('company data missing')),
+      },
+      (m) => posted.push(m),
+    );
+    answers.serve([1, 'reverse', '198.51.100.1', 2, 'company', '198.51.100.2']);
+    await turn();
+    await turn();
+    const items = (posted[0] as { items: AnswerItems }).items;
+    expect(items.filter((_, i) => i % 3 === 1)).toEqual([0, 0]);
+    const byId = new Map<unknown, unknown>();
+    for (let i = 0; i < items.length; i += 3) byId.set(items[i], items[i + 2]);
+    expect(byId.get(1)).toEqual({ name: 'Error', message: 'no PTR record', code: 'ENOTFOUND' });
+    expect(byId.get(2)).toEqual({
+      name: 'Error',
+      message: 'company data missing',
+      code: 'ENOTFOUND',
+      stack: 'Error: company data missing\n    at resolver',
+    });
+    // The reverse lookup's stack was never read (reading it is what formats it).
+    expect(reads).toBe(1);
+  });
+
+  it('an error from the other thread is an Error with its own stack, or its name and message', () => {
+    const limit = Error.stackTraceLimit;
+    const remote = fromSerialError({
+      name: 'TypeError',
+      message: 'bad row',
+      code: 'ERR_ROW',
+      stack: 'TypeError: bad row\n    at write (store.js:1:1)',
+    });
+    expect(remote).toBeInstanceOf(Error);
+    expect(remote).toMatchObject({ name: 'TypeError', message: 'bad row', code: 'ERR_ROW' });
+    expect(remote.stack).toBe('TypeError: bad row\n    at write (store.js:1:1)');
+    const bare = fromSerialError({ name: 'Error', message: 'no PTR record' });
+    expect(bare.stack).toBe('Error: no PTR record');
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it('the sweep gives up only the calls still waiting: answered ones cost no error', async () => {
+    vi.useFakeTimers();
+    try {
+      const calls = new PendingCalls();
+      const fail = vi.spyOn(calls, 'fail');
+      const posted: FromWorker[] = [];
+      const relay = new LookupRelay(calls, (m) => posted.push(m), 5000);
+      const answered = Array.from({ length: 50 }, (_, i) => relay.reverse(`192.0.2.${i + 1}`));
+      const waiting = [relay.company('198.51.100.1'), relay.company('198.51.100.2')];
+      const givenUp = Promise.allSettled(waiting);
+      await Promise.resolve();
+      const ids = (posted[0] as { items: LookupItems }).items.filter((_, i) => i % 3 === 0);
+      settleLookups(
+        calls,
+        ids.slice(0, 50).flatMap((id) => [id, 1, ['host.example.org']]),
+      );
+      await Promise.all(answered);
+      await vi.advanceTimersByTimeAsync(6000);
+      const settled = await givenUp;
+      expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+      // Two calls failed, with one error between them; the fifty answered were not touched.
+      expect(fail).toHaveBeenCalledTimes(2);
+      expect(fail.mock.calls[0]![1]).toBe(fail.mock.calls[1]![1]);
+      expect(calls.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
