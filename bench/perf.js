@@ -6,11 +6,15 @@
 // instruction costs; this samples real time, kernel included, at the price of the machine's noise.
 //
 //   node bench/perf.js VARIANT [--thread main|worker|all] [--requests N] [--warmup N]
-//                              [--top N] [--keep FILE] [--no-build]
+//                              [--top N] [--call-graph] [--keep FILE] [--no-build]
 //
 // --thread worker samples the busiest thread other than the serving one (the worker, in worker
 // mode); all samples the whole process, every thread. Defaults: the serving thread, 60,000
 // warm-up and 20,000 measured requests from 10 connections, the top 40 functions.
+//
+// --call-graph records call chains (V8's compiled code keeps frame pointers) and ranks functions
+// by their inclusive time, callees counted: which of the project's functions a thread's time is
+// spent under, where the default ranking by own time names mostly V8's and libc's internals.
 //
 // Needs `perf` (Debian: linux-perf) and permission to sample the server (root, or
 // kernel.perf_event_paranoid at most 1). Without either it says so and exits with status 2.
@@ -20,8 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDist } from './build.js';
-import { startServer } from './lib.js';
-import { drive } from './loadgen.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,6 +32,7 @@ const { values: args, positionals } = parseArgs({
     requests: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '60000' },
     top: { type: 'string', default: '40' },
+    'call-graph': { type: 'boolean', default: false },
     keep: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
@@ -48,6 +51,9 @@ if (probe.error || probe.status !== 0) {
   process.exit(2);
 }
 if (!args['no-build']) buildDist();
+// Imported only now: the load generator's traffic module imports dist/, which the build makes.
+const { startServer } = await import('./lib.js');
+const { drive } = await import('./loadgen.js');
 
 /** CPU ticks of each thread of `pid` but the first, busiest first. */
 function otherThreads(pid) {
@@ -86,7 +92,18 @@ try {
         : ['-p', String(server.pid)];
   const recorder = spawn(
     'perf',
-    ['record', '-q', '-e', 'cpu-clock', '-F', String(SAMPLES_PER_SECOND), ...target, '-o', data],
+    [
+      'record',
+      ...(args['call-graph'] ? ['-g'] : []),
+      '-q',
+      '-e',
+      'cpu-clock',
+      '-F',
+      String(SAMPLES_PER_SECOND),
+      ...target,
+      '-o',
+      data,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const recorderExit = new Promise((resolve) => recorder.once('exit', resolve));
@@ -109,23 +126,44 @@ try {
   await server.close();
 }
 
-const listed = spawnSync('perf', ['report', '-i', data, '-n', '--sort', 'sym', '--stdio'], {
-  encoding: 'utf8',
-  maxBuffer: 64 * 1024 * 1024,
-});
+// With call chains: inclusive time ("children"), the call chains themselves left out.
+const reportArgs = args['call-graph'] ? ['--children', '-g', 'none'] : [];
+const listed = spawnSync(
+  'perf',
+  ['report', '-i', data, '-n', ...reportArgs, '--sort', 'sym', '--stdio'],
+  {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  },
+);
 if (listed.status !== 0) {
   console.error(listed.stderr);
   process.exit(1);
 }
-const rows = [];
+/** Microseconds of the sampled thread per request for `samples` samples. */
+const perRequest = (samples) => (samples * 1e6) / SAMPLES_PER_SECOND / requests;
+let rows = [];
 for (const line of listed.stdout.split('\n')) {
-  const match = /^\s*[\d.]+%\s+(\d+)\s+\[(.)\]\s+(.*)$/.exec(line);
+  // Own time: "share samples [k] name"; with call chains "inclusive-share own-share samples ...",
+  // the samples being the function's own.
+  const match = /^\s*(?:([\d.]+)%\s+)?[\d.]+%\s+(\d+)\s+\[(.)\]\s+(.*)$/.exec(line);
   if (!match) continue;
-  const us = (Number(match[1]) * 1e6) / SAMPLES_PER_SECOND / requests;
-  rows.push({ us, where: match[2] === 'k' ? 'kernel' : 'user', name: match[3].trim() });
+  rows.push({
+    inclusive: match[1] === undefined ? undefined : Number(match[1]),
+    us: perRequest(Number(match[2])),
+    where: match[3] === 'k' ? 'kernel' : 'user',
+    name: match[4].trim(),
+  });
 }
 const total = rows.reduce((sum, r) => sum + r.us, 0);
 const kernel = rows.filter((r) => r.where === 'kernel').reduce((sum, r) => sum + r.us, 0);
+if (args['call-graph']) {
+  // Every thread's time is under the event loop's own frames: list the JavaScript functions.
+  rows = rows
+    .filter((r) => r.name.startsWith('JS:'))
+    .map((r) => ({ ...r, us: (r.inclusive / 100) * total }))
+    .sort((a, b) => b.us - a.us);
+}
 const m = report.measured;
 console.log(
   `${variant}, ${args.thread} thread${args.thread === 'all' ? 's' : ''}: ${total.toFixed(1)} µs per request sampled ` +
