@@ -11,8 +11,11 @@
 // helper threads that the "others" figure counts, and a function still in its baseline tier costs
 // the serving thread more too. gdpr in worker mode, 8 connections: after 3,000 requests of warm-up
 // 769 thousand on the serving thread and 724 on the others; after 30,000, 729 and 493 (bare
-// Express: 618 and 197, then 598 and 231). 30,000 warm-up and 2,000 measured requests take about
-// a minute per variant, some 12 s of which is Node starting under valgrind.
+// Express: 618 and 197, then 598 and 231). With the worker's 2,000-record batches 30,000 was not
+// enough either: classic in worker mode (8,000 requests from 8 connections) counted 353, 369 and
+// 372 thousand on the others after 30,000 and 300 and 341 after 60,000, which is the default now
+// (as in the CPU section). 60,000 warm-up and 2,000 measured requests take one to two minutes per
+// variant, some 12 s of which is Node starting under valgrind.
 //
 // How to read the worker variants: at callgrind's pace a hand-over batch (which waits at most
 // 20 ms) holds only the requests of that moment, one per connection at most, so each pays a

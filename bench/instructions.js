@@ -13,7 +13,7 @@
 // --keep DIR copies each variant's callgrind files there (DIR/VARIANT/), for callgrind_annotate:
 // the worker is the thread with the most instructions after the serving thread.
 //
-// Needs valgrind (callgrind_control comes with it). Defaults: 30,000 warm-up and 2,000 measured
+// Needs valgrind (callgrind_control comes with it). Defaults: 60,000 warm-up and 2,000 measured
 // requests, about a minute per variant.
 import { parseArgs } from 'node:util';
 import { buildDist } from './build.js';
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
     requests: { type: 'string', default: '2000' },
-    warmup: { type: 'string', default: '30000' },
+    warmup: { type: 'string', default: '60000' },
     connections: { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'string' },

@@ -29,7 +29,7 @@
 //                       minute per variant (quick: bare and gdpr-worker only, both at once)
 //   --instructions-only run only that section
 //   --instructions-requests N   measured requests per variant (default 2000; quick 100)
-//   --instructions-warmup N     requests before counting starts (default 30000; quick 300)
+//   --instructions-warmup N     requests before counting starts (default 60000; quick 300)
 //   --profile DIR       write a V8 CPU profile of every server of the CPU section (and the micro run)
 //   --out FILE          where to write the JSON results (default bench/results.json)
 //   --outage            also run the outage scenarios (bench/outage.js, about 6 minutes; never part
@@ -81,7 +81,7 @@ const count = (value, fallback, name) => {
 };
 const quick = args.quick;
 /**
- * Requests before each measured window of the CPU and saturation sections. In worker mode the
+ * Requests before each measured window of the CPU, saturation and instruction sections. In worker mode the
  * worker takes records 2,000 at a time, so after 30,000 requests it had handled 15 batches and was
  * still compiling its hot functions: a 10,000-request window of classic in worker mode paid 45
  * TurboFan compilations (125 ms of compiler time) after 30,000, 29 (74 ms) after 60,000, and bare
@@ -114,7 +114,7 @@ const settings = {
       : {
           // Two connections in a smoke run: enough to see batches of more than one request.
           connections: quick ? 2 : 8,
-          warmup: count(args['instructions-warmup'], quick ? 300 : 30_000, 'instructions-warmup'),
+          warmup: count(args['instructions-warmup'], quick ? 300 : WARMUP, 'instructions-warmup'),
           requests: count(
             args['instructions-requests'],
             quick ? 100 : 2000,
