@@ -79,22 +79,12 @@ const dir = mkdtempSync(join(tmpdir(), 'epl-gc-'));
 const server = await startServer(variant, { dir, execArgv: ['--trace-gc-nvp'] });
 let window;
 try {
-  await drive({
-    url: server.url,
-    connections: 10,
-    seed: 1000,
-    visitorCookies: [],
-    amount: Number(args.warmup),
-  });
+  const load = (seed, amount) =>
+    drive({ url: server.url, connections: 10, seed, visitorCookies: [], amount });
+  await load(1000, Number(args.warmup));
   await server.start();
   const before = server.output().length;
-  await drive({
-    url: server.url,
-    connections: 10,
-    seed: 100_000,
-    visitorCookies: [],
-    amount: requests,
-  });
+  await load(100_000, requests);
   await server.stop();
   window = server.output().slice(before);
 } finally {

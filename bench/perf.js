@@ -77,13 +77,9 @@ const server = await startServer(variant, {
 });
 let report;
 try {
-  await drive({
-    url: server.url,
-    connections: 10,
-    seed: 1000,
-    visitorCookies: [],
-    amount: Number(args.warmup),
-  });
+  const load = (seed, amount) =>
+    drive({ url: server.url, connections: 10, seed, visitorCookies: [], amount });
+  await load(1000, Number(args.warmup));
   const target =
     args.thread === 'main'
       ? ['-t', String(server.pid)]
@@ -110,13 +106,7 @@ try {
   // perf needs a moment to attach; samples before the window are few and counted alike.
   await new Promise((resolve) => setTimeout(resolve, 500));
   await server.start();
-  await drive({
-    url: server.url,
-    connections: 10,
-    seed: 100_000,
-    visitorCookies: [],
-    amount: requests,
-  });
+  await load(100_000, requests);
   const measured = await server.stop();
   recorder.kill('SIGINT');
   const code = await recorderExit;
