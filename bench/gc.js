@@ -11,9 +11,6 @@
 // from 10 connections. The window is the trace lines that arrive between its start and its end;
 // V8 writes them through a buffered pipe, so a line or two at each edge may belong outside it.
 // Times are wall-clock milliseconds of a shared machine: compare variants in one run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDist } from './build.js';
 
@@ -33,8 +30,7 @@ if (!variant) {
 const requests = Number(args.requests);
 if (!args['no-build']) buildDist();
 // Imported only now: the load generator's traffic module imports dist/, which the build makes.
-const { startServer } = await import('./lib.js');
-const { drive } = await import('./loadgen.js');
+const { traceWindow } = await import('./trace-window.js');
 
 /**
  * The collections in `text`, by isolate in order of first appearance (the serving thread's
@@ -75,22 +71,11 @@ function summarise(collections) {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'epl-gc-'));
-const server = await startServer(variant, { dir, execArgv: ['--trace-gc-nvp'] });
-let window;
-try {
-  const load = (seed, amount) =>
-    drive({ url: server.url, connections: 10, seed, visitorCookies: [], amount });
-  await load(1000, Number(args.warmup));
-  await server.start();
-  const before = server.output().length;
-  await load(100_000, requests);
-  await server.stop();
-  window = server.output().slice(before);
-} finally {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-}
+const window = await traceWindow(variant, {
+  execArgv: ['--trace-gc-nvp'],
+  warmup: Number(args.warmup),
+  requests,
+});
 
 const isolates = parseTrace(window);
 const rows = isolates.map((collections, i) => [

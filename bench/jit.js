@@ -8,10 +8,9 @@
 //
 // Defaults: 60,000 requests of warm-up (as the CPU section of bench/run.js), 20,000 measured, from
 // 10 connections, the top 25 functions by compile time. Times are a shared machine's milliseconds:
-// compare variants in one sitting.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// compare variants in one sitting. A function's "sources" are told apart by the address of V8's
+// shared function info, which a compaction of the old generation may move: rarely, one source is
+// then counted twice.
 import { parseArgs } from 'node:util';
 import { buildDist } from './build.js';
 
@@ -34,8 +33,7 @@ if (!variant) {
 const requests = Number(args.requests);
 if (!args['no-build']) buildDist();
 // Imported only now: the load generator's traffic module imports dist/, which the build makes.
-const { startServer } = await import('./lib.js');
-const { drive } = await import('./loadgen.js');
+const { traceWindow } = await import('./trace-window.js');
 
 const COMPILED =
   /completed compiling 0x[0-9a-f]+ <JSFunction ([^<(]*)<([^>]*)> \(sfi = (0x[0-9a-f]+)\)> .*took ([\d.]+), ([\d.]+), ([\d.]+) ms/;
@@ -66,25 +64,11 @@ function parseTrace(text) {
   return { functions, bailouts };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'epl-jit-'));
-const server = await startServer(variant, {
-  dir,
+const window = await traceWindow(variant, {
   execArgv: ['--trace-opt', '--trace-deopt', '--trace-file-names'],
+  warmup: Number(args.warmup),
+  requests,
 });
-let window;
-try {
-  const load = (seed, amount) =>
-    drive({ url: server.url, connections: 10, seed, visitorCookies: [], amount });
-  await load(1000, Number(args.warmup));
-  await server.start();
-  const before = server.output().length;
-  await load(100_000, requests);
-  await server.stop();
-  window = server.output().slice(before);
-} finally {
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-}
 
 const { functions, bailouts } = parseTrace(window);
 const all = [...functions.values()];
@@ -95,12 +79,16 @@ console.log(
   `${compiles} TurboFan compilations of ${functions.size} functions, ${ms.toFixed(1)} ms of compile time (${((ms * 1000) / requests).toFixed(1)} µs per request); ${[...bailouts.values()].reduce((n, v) => n + v, 0)} deoptimisations`,
 );
 console.log(
-  '\n    ms  compiles  function (several compiles of one function: its closures, or after a deoptimisation)',
+  '\n    ms  compiles  sources  function ("sources": distinct functions of that name and file, by V8\'s\n' +
+    '                         shared function info; more compiles than sources: closures of one source, or a\n' +
+    '                         compile after a deoptimisation)',
 );
 for (const [key, f] of [...functions]
   .sort((a, b) => b[1].ms - a[1].ms)
   .slice(0, Number(args.top))) {
-  console.log(`${f.ms.toFixed(1).padStart(6)}  ${String(f.compiles).padStart(8)}  ${key}`);
+  console.log(
+    `${f.ms.toFixed(1).padStart(6)}  ${String(f.compiles).padStart(8)}  ${String(f.sfis.size).padStart(7)}  ${key}`,
+  );
 }
 if (bailouts.size > 0) {
   console.log('\ndeoptimisations by reason');
