@@ -72,6 +72,82 @@ export function threadTotals(dir, prefix) {
   return totals;
 }
 
+/** What a helper thread's instructions were spent on, by the V8 or libc function that spent them. */
+const WORK_KINDS = [
+  ['compiling', /v8::internal::(compiler|maglev|turboshaft)::|OptimizedCompilationJob|Turbofan/],
+  ['marking', /Marking|MarkCompact|MemoryChunkData|Ephemeron/],
+  ['scavenging', /Scaveng|Evacuat|Promoted/],
+  ['sweeping', /Sweep|FreeList/],
+];
+
+/**
+ * Self costs by function from callgrind_annotate's report (`--inclusive=no`): each function's own
+ * instructions, callees not included, as [instructions, function] pairs.
+ */
+export function parseAnnotate(text) {
+  const costs = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([\s\d.]+%\)\s+(.*)$/.exec(line);
+    if (m && !m[2].includes('PROGRAM TOTALS')) costs.push([Number(m[1].replaceAll(',', '')), m[2]]);
+  }
+  return costs;
+}
+
+/**
+ * What the threads other than the serving one did, in instructions, from each one's self costs:
+ * `javascript`, the threads that ran JavaScript (the worker, in worker mode: V8's builtins ran
+ * there), and the helper threads' work by kind (see WORK_KINDS; `other` is the rest, libc's
+ * copies and allocation included). A garbage collection's work is shared between the thread whose
+ * heap it is and the helpers; only the helpers' share is split by kind here.
+ *
+ * @param {[number, string][][]} threads self costs of each thread but the serving one
+ */
+export function splitOtherThreads(threads) {
+  const work = { javascript: 0, compiling: 0, marking: 0, scavenging: 0, sweeping: 0, other: 0 };
+  for (const costs of threads) {
+    if (costs.some(([, fn]) => fn.includes('Builtins_'))) {
+      for (const [n] of costs) work.javascript += n;
+      continue;
+    }
+    for (const [n, fn] of costs)
+      work[WORK_KINDS.find(([, re]) => re.test(fn))?.[0] ?? 'other'] += n;
+  }
+  return work;
+}
+
+/** {@link splitOtherThreads} of the dumps in `dir` whose names start with `prefix`. */
+function otherThreadWork(dir, prefix) {
+  const threads = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const file = join(dir, name);
+    if (Number(/^thread: (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? 1) === 1) continue;
+    const report = spawnSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', file], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    threads.push(parseAnnotate(report.stdout ?? ''));
+  }
+  return splitOtherThreads(threads);
+}
+
+/**
+ * The reverse-DNS lookups of a window, from the logger's counters at its start and end: at
+ * callgrind's pace a lookup relayed to the serving thread may miss its deadline where at full
+ * speed it would not (`timeouts`), and fewer records find every lookup slot taken (`busy`): the
+ * worker then does other work than at full speed, which these say how much.
+ */
+function windowLookups(before, after) {
+  if (after?.domain === undefined) return undefined;
+  const delta = (key) => after.domain[key] - (before?.domain?.[key] ?? 0);
+  return {
+    lookups: delta('lookups'),
+    cacheHits: delta('cacheHits'),
+    timeouts: delta('timeouts'),
+    busy: delta('busy'),
+  };
+}
+
 /** The callgrind files of a kept directory (not the server's SQLite files). */
 function keepFile(path) {
   return !/\.sqlite/.test(path);
@@ -82,11 +158,17 @@ function keepFile(path) {
  * (`serving`) and on every other thread (`others`: the worker, and V8's helper threads).
  *
  * @param {string} variant
- * @param {{ warmup: number, requests: number, connections: number, keep?: string }} options
- *   `keep`: copy the variant's callgrind files to `keep/VARIANT/`, for callgrind_annotate
- * @returns {Promise<{ variant: string, serving: number, others: number }>}
+ * @param {{ warmup: number, requests: number, connections: number, keep?: string,
+ *   split?: boolean }} options
+ *   `keep`: copy the variant's callgrind files to `keep/VARIANT/`, for callgrind_annotate;
+ *   `split`: say what the other threads did (see otherThreadWork), per request
+ * @returns {Promise<{ variant: string, serving: number, others: number,
+ *   split?: Record<string, number> }>}
  */
-export async function measureInstructions(variant, { warmup, requests, connections, keep }) {
+export async function measureInstructions(
+  variant,
+  { warmup, requests, connections, keep, split = false },
+) {
   // Loaded here: the traffic module reads the library's build, which may not exist at import.
   const { Visitors } = await import('./traffic.js');
   const dir = mkdtempSync(join(tmpdir(), `bench-cg-${variant}-`));
@@ -120,12 +202,14 @@ export async function measureInstructions(variant, { warmup, requests, connectio
         }),
       );
     await drive(warmup);
-    await server.start(); // lets the log write what the warm-up captured
+    // Lets the log write what the warm-up captured.
+    const { stats: statsBefore } = await server.start();
     const control = (flag) => spawnSync('callgrind_control', [flag, String(server.pid)]);
     control('--instr=on');
     control('--zero');
     await drive(requests);
-    await server.stop(); // the worker writes what the window captured before the counters are read
+    // The worker writes what the window captured before the counters are read.
+    const { stats } = await server.stop();
     control('--dump');
     const totals = threadTotals(dir, `cg.${server.pid}`);
     for (const { agent } of streams) agent.destroy();
@@ -134,7 +218,18 @@ export async function measureInstructions(variant, { warmup, requests, connectio
     // "others".
     let others = 0;
     for (const [thread, total] of totals) if (thread !== 1) others += total;
-    return { variant, serving: (totals.get(1) ?? 0) / requests, others: others / requests };
+    const result = {
+      variant,
+      serving: (totals.get(1) ?? 0) / requests,
+      others: others / requests,
+      lookups: windowLookups(statsBefore?.enrichment, stats?.enrichment),
+    };
+    if (split) {
+      const work = otherThreadWork(dir, `cg.${server.pid}`);
+      for (const kind of Object.keys(work)) work[kind] /= requests;
+      result.split = work;
+    }
+    return result;
   } finally {
     await server?.close();
     if (keep) cpSync(dir, join(keep, variant), { recursive: true, filter: keepFile });

@@ -4,7 +4,7 @@
 // "Instructions per request" section. This runs that measurement alone, with its own defaults.
 //
 //   node bench/instructions.js [--only a,b] [--requests N] [--warmup N] [--connections N]
-//                              [--no-build] [--keep DIR]
+//                              [--no-build] [--keep DIR] [--split]
 //
 // --connections N sends from N kept-alive connections at once (default 1), each a visitor stream
 // of its own: the worker variants' hand-over batches then hold several requests, nearer the
@@ -12,6 +12,20 @@
 //
 // --keep DIR copies each variant's callgrind files there (DIR/VARIANT/), for callgrind_annotate:
 // the worker is the thread with the most instructions after the serving thread.
+//
+// --split says what the other threads did, per request: the worker's JavaScript (a thread that ran
+// V8's builtins), and V8's helper threads by kind of work (compiling with TurboFan, marking,
+// scavenging, sweeping, the rest), from the function names callgrind_annotate gives.
+//
+// A variant that looks up reverse DNS also says what its lookups did in the window: how many were
+// made and answered from the cache, how many records went without one because every slot was
+// taken, and how many had their answer miss the deadline (at callgrind's pace, relayed through a
+// serving thread some fifty times slower, far more than at full speed).
+//
+// A full garbage collection of either heap costs millions of instructions, most on the helper
+// threads, and the serving thread's heap has one every few thousand requests (bare Express's too):
+// whether one falls into a window of 2,000 requests moves "others" by tens of thousands per
+// request. `--requests 20000` averages over several (about five minutes per variant).
 //
 // Needs valgrind (callgrind_control comes with it). Defaults: 60,000 warm-up and 2,000 measured
 // requests, about a minute per variant.
@@ -30,6 +44,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '1' },
     'no-build': { type: 'boolean', default: false },
     keep: { type: 'string' },
+    split: { type: 'boolean', default: false },
   },
 });
 const variants = (args.only ?? DEFAULT_VARIANTS).split(',').filter(Boolean);
@@ -39,6 +54,7 @@ const options = {
   warmup: Number(args.warmup),
   connections: Number(args.connections),
   keep: args.keep,
+  split: args.split,
 };
 if (!Number.isInteger(options.connections) || options.connections < 1) {
   console.error('--connections must be a positive integer');
@@ -77,5 +93,27 @@ for (const r of withRatios(measured)) {
     r.servingRatioToBare.toFixed(2).padStart(7),
     String(Math.round(r.others / 1000)).padStart(9),
     r.wholeRatioToBare.toFixed(2).padStart(13),
+  );
+}
+
+if (options.split) {
+  const kinds = ['javascript', 'compiling', 'marking', 'scavenging', 'sweeping', 'other'];
+  console.log(
+    "\nThe other threads, thousands of instructions per request: the worker's JavaScript, then",
+  );
+  console.log("V8's helper threads by kind of work:");
+  console.log('variant'.padEnd(20), ...kinds.map((k) => k.padStart(11)));
+  for (const r of measured) {
+    console.log(
+      r.variant.padEnd(20),
+      ...kinds.map((k) => String(Math.round((r.split?.[k] ?? 0) / 1000)).padStart(11)),
+    );
+  }
+}
+for (const r of measured) {
+  if (r.lookups === undefined) continue;
+  const { lookups, cacheHits, timeouts, busy } = r.lookups;
+  console.log(
+    `${r.variant}: ${lookups} reverse-DNS lookups in the window, ${cacheHits} answers from the cache, ${busy} records without a lookup (every slot taken), ${timeouts} without their answer at the deadline`,
   );
 }

@@ -111,7 +111,8 @@ const handlers = {
       time: process.hrtime.bigint(),
       at: performance.now(),
     };
-    return {};
+    // The logger's counters so far, for the caller to take from the window's end.
+    return { stats: variant.logger?.stats() };
   },
   async stop() {
     counting = false;

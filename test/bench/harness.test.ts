@@ -51,8 +51,11 @@ interface Counted {
   serving: number;
   others: number;
 }
+type SelfCosts = [number, string][];
 interface CallgrindModule {
   threadTotals(dir: string, prefix: string): Map<number, number>;
+  parseAnnotate(text: string): SelfCosts;
+  splitOtherThreads(threads: SelfCosts[]): Record<string, number>;
   withRatios(
     rows: Counted[],
   ): (Counted & { whole: number; servingRatioToBare: number; wholeRatioToBare: number })[];
@@ -436,6 +439,52 @@ describe('the instruction counts', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads each function's own instructions from callgrind_annotate's report", () => {
+    const report = [
+      '--------------------------------------------------------------------------------',
+      'Ir                   file:function',
+      '--------------------------------------------------------------------------------',
+      '210,249,982 (100.0%)  PROGRAM TOTALS',
+      '',
+      '42,455,588 (20.19%)  ???:v8::internal::ConcurrentMarking::RunMajor(v8::JobDelegate*) [/usr/bin/node]',
+      ' 1,399,366 ( 0.67%)  ./string/memmove.S:__memcpy_avx_unaligned_erms [/usr/lib/libc.so.6]',
+      'Timerange: Basic block 0 - 398146559',
+    ].join('\n');
+    expect(callgrind.parseAnnotate(report)).toEqual([
+      [
+        42_455_588,
+        '???:v8::internal::ConcurrentMarking::RunMajor(v8::JobDelegate*) [/usr/bin/node]',
+      ],
+      [1_399_366, './string/memmove.S:__memcpy_avx_unaligned_erms [/usr/lib/libc.so.6]'],
+    ]);
+  });
+
+  it('tells the worker from the helper threads, and splits the helpers by kind of work', () => {
+    const worker: SelfCosts = [
+      [500, '???:Builtins_LoadIC [/usr/bin/node]'],
+      // The worker's own scavenges stay the worker's.
+      [70, '???:v8::internal::Scavenger::Process(v8::JobDelegate*) [/usr/bin/node]'],
+    ];
+    const helper: SelfCosts = [
+      [40, '???:v8::internal::compiler::GraphReducer::ReduceTop() [/usr/bin/node]'],
+      [
+        30,
+        '???:v8::internal::MarkingVisitorBase<...>::ProcessStrongHeapObject(...) [/usr/bin/node]',
+      ],
+      [20, '???:v8::internal::Scavenger::ScavengePage(v8::internal::MemoryChunk*) [/usr/bin/node]'],
+      [10, '???:v8::internal::Sweeper::RawSweep(v8::internal::Page*) [/usr/bin/node]'],
+      [5, './malloc/malloc.c:_int_free [/usr/lib/libc.so.6]'],
+    ];
+    expect(callgrind.splitOtherThreads([worker, helper, [[1, 'futex_wait']]])).toEqual({
+      javascript: 570,
+      compiling: 40,
+      marking: 30,
+      scavenging: 20,
+      sweeping: 10,
+      other: 6,
+    });
   });
 
   it('gives each variant its ratios to bare Express, serving thread and whole', () => {
