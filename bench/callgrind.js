@@ -163,7 +163,8 @@ function keepFile(path) {
  *   `keep`: copy the variant's callgrind files to `keep/VARIANT/`, for callgrind_annotate;
  *   `split`: say what the other threads did (see otherThreadWork), per request
  * @returns {Promise<{ variant: string, serving: number, others: number,
- *   split?: Record<string, number> }>}
+ *   lookups?: Record<string, number>, split?: Record<string, number> }>} `lookups`: see
+ *   windowLookups, for a variant with reverse DNS
  */
 export async function measureInstructions(
   variant,
