@@ -59,13 +59,18 @@ function send(agent, port, next) {
   });
 }
 
+/** The thread a callgrind dump counted (its `thread:` header; 1, the main thread, without one). */
+function threadOf(text) {
+  return Number(/^thread: (\d+)/m.exec(text)?.[1] ?? 1);
+}
+
 /** Totals of every callgrind output file in `dir` whose name starts with `prefix`, by thread. */
 export function threadTotals(dir, prefix) {
   const totals = new Map();
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(prefix)) continue;
     const text = readFileSync(join(dir, name), 'utf8');
-    const thread = Number(/^thread: (\d+)/m.exec(text)?.[1] ?? 1);
+    const thread = threadOf(text);
     const total = Number(/^(?:summary|totals): (\d+)/m.exec(text)?.[1] ?? 0);
     totals.set(thread, (totals.get(thread) ?? 0) + total);
   }
@@ -121,7 +126,7 @@ function otherThreadWork(dir, prefix) {
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(prefix)) continue;
     const file = join(dir, name);
-    if (Number(/^thread: (\d+)/m.exec(readFileSync(file, 'utf8'))?.[1] ?? 1) === 1) continue;
+    if (threadOf(readFileSync(file, 'utf8')) === 1) continue;
     const report = spawnSync('callgrind_annotate', ['--threshold=100', '--inclusive=no', file], {
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
