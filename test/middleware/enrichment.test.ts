@@ -50,6 +50,34 @@ describe('reverse DNS never delays a response', () => {
     await log.close();
   });
 
+  it('with every lookup slot taken, a record goes without the domain and stats() counts it busy', async () => {
+    const pending: (() => void)[] = [];
+    const slowReverse = () =>
+      new Promise<string[]>((resolve) => {
+        pending.push(() => resolve(['dns.google']));
+      });
+    const { app, log, store } = makeApp({
+      policy: withDomain,
+      warnings: false,
+      // One slot, and a deadline long enough that the first lookup still holds it when the second
+      // record is made.
+      enrich: { reverse: slowReverse, concurrency: 1, timeoutMs: 5000 },
+    });
+    await request(app).get('/').set('X-Forwarded-For', '8.8.8.8');
+    // In worker mode the lookup starts once the request has crossed: wait until it holds the slot.
+    await expect.poll(() => pending.length, { timeout: 30_000 }).toBe(1);
+    await request(app).get('/').set('X-Forwarded-For', '9.9.9.9');
+    await expect.poll(() => log.stats().enrichment.domain?.busy, { timeout: 30_000 }).toBe(1);
+    expect(log.stats().enrichment.domain).toMatchObject({ lookups: 1, busy: 1, inFlight: 1 });
+    expect(pending).toHaveLength(1);
+    pending[0]!();
+    const records = await storedAfter(log, store);
+    const second = records.find((r) => r.client?.ip === '9.9.9.0')!;
+    expect(second.client).not.toHaveProperty('domain');
+    expect(records.find((r) => r.client?.ip === '8.8.8.0')!.client?.domain).toBe('dns.google');
+    await log.close();
+  });
+
   it('looks up the truncated address unless the policy allows the full one', async () => {
     const asked: string[] = [];
     const policy = definePolicy({
