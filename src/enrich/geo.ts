@@ -121,13 +121,16 @@ export const GEO_CACHE_SIZE = 10_000;
 const NOWHERE: GeoInfo = Object.freeze({});
 
 /**
- * Locations of networks already looked up, for one precision. Visitors come back, and a session's
- * requests share their network, so most lookups repeat one from a moment ago; a hit costs a map
- * read where geoip-lite costs a binary search and several string copies.
+ * Locations already looked up, for one precision. Visitors come back, and a session's requests
+ * share their network, so most lookups repeat one from a moment ago; a hit costs a map read where
+ * geoip-lite costs a binary search and several string copies.
  *
- * Keys are network addresses only: {@link GeoCache.cacheable} says which policies' lookup
- * addresses qualify (a /24 or wider, a /48 or wider), so no full address is ever held. Answers
- * are frozen and shared by the records that carry them. Bounded, least recently used out first.
+ * Keys are what the policy's record keeps anyway ({@link GeoCache.keyFor}): network addresses
+ * (a /24 or wider, a /48 or wider) for a policy that looks up the truncated address, or the full
+ * address for one that stores it in full and looks it up in full, whose records hold that address
+ * for as long as its retention says, where this cache holds it at most until 10,000 newer ones
+ * push it out. Answers are frozen and shared by the records that carry them. Bounded, least
+ * recently used out first, in the memory of the thread that processes records only.
  */
 export class GeoCache {
   readonly #precision: GeoPrecision;
@@ -149,16 +152,34 @@ export class GeoCache {
     return ipv4Prefix <= 24 && ipv6Prefix <= 48;
   }
 
-  /** The location of `network` (a truncated address), from the cache or from `geo`. */
-  lookup(geo: GeoLookup, network: NormalIp): GeoInfo | undefined {
-    const known = this.#cache.get(network.address);
+  /**
+   * What a policy's GeoIP lookups may be cached by, if anything: `network` when it looks up a
+   * truncated address wide enough to count as minimised; `address` when it looks up the full
+   * address and stores it in full too (the cache then holds nothing the record does not); nothing
+   * when it looks up the full address but stores less (a hash, a network, or no address), so
+   * that no full address is held for a policy that promises not to keep it.
+   */
+  static keyFor(client: {
+    ip: { mode: string; ipv4Prefix: number; ipv6Prefix: number };
+    enrichFromFullAddress: boolean;
+  }): 'network' | 'address' | undefined {
+    if (client.enrichFromFullAddress) return client.ip.mode === 'full' ? 'address' : undefined;
+    return GeoCache.cacheable(client.ip.ipv4Prefix, client.ip.ipv6Prefix) ? 'network' : undefined;
+  }
+
+  /**
+   * The location of `ip` (a truncated network, or a full address when {@link GeoCache.keyFor}
+   * said so), from the cache or from `geo`.
+   */
+  lookup(geo: GeoLookup, ip: NormalIp): GeoInfo | undefined {
+    const known = this.#cache.get(ip.address);
     if (known !== undefined) return known === NOWHERE ? undefined : known;
-    const found = geo.lookupIp(network, this.#precision);
-    this.#cache.set(network.address, found === undefined ? NOWHERE : Object.freeze(found));
+    const found = geo.lookupIp(ip, this.#precision);
+    this.#cache.set(ip.address, found === undefined ? NOWHERE : Object.freeze(found));
     return found;
   }
 
-  /** Networks held now. */
+  /** Entries held now. */
   get size(): number {
     return this.#cache.size;
   }

@@ -112,9 +112,9 @@ function pathOf(c: Captured, deps: ProcessorDeps): string {
   }
 }
 
-/** What the processor keeps between records: caches keyed by nothing personal. */
+/** What the processor keeps between records: caches keyed by nothing the record does not keep. */
 interface ProcessorState {
-  /** GeoIP answers per truncated network, when the policy's lookups use one. */
+  /** GeoIP answers per looked-up address, when {@link GeoCache.keyFor} allows it. */
   geoCache: GeoCache | undefined;
   /** The record's `time`. */
   time: IsoTimestamps;
@@ -159,12 +159,11 @@ function clientOf(
   }
   const geo = deps.geo();
   if (geo && client.geo !== 'none' && c.decision.enrich) {
-    // Look up the truncated address unless the policy allows the full one (never stored).
-    const found = client.enrichFromFullAddress
-      ? geo.lookupIp(ip, client.geo)
-      : state.geoCache
-        ? state.geoCache.lookup(geo, network)
-        : geo.lookupIp(network, client.geo);
+    // Look up the truncated address unless the policy allows the full one.
+    const address = client.enrichFromFullAddress ? ip : network;
+    const found = state.geoCache
+      ? state.geoCache.lookup(geo, address)
+      : geo.lookupIp(address, client.geo);
     if (found) {
       out.geo = found;
       empty = false;
@@ -266,12 +265,9 @@ function expiryOf(
 export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRecord {
   const client = deps.compiled.policy.categories.client;
   const state: ProcessorState = {
-    // Only truncated networks (never a full address) may key the cache.
+    // Keyed only by what the record keeps anyway: a full address only if it is stored in full.
     geoCache:
-      client &&
-      client.geo !== 'none' &&
-      !client.enrichFromFullAddress &&
-      GeoCache.cacheable(client.ip.ipv4Prefix, client.ip.ipv6Prefix)
+      client && client.geo !== 'none' && GeoCache.keyFor(client) !== undefined
         ? new GeoCache(client.geo)
         : undefined,
     time: new IsoTimestamps(),

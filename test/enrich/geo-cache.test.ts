@@ -69,6 +69,20 @@ describe('GeoCache', () => {
     expect(GeoCache.cacheable(32, 128)).toBe(false);
   });
 
+  it('keys by the full address only for a policy that stores it in full and looks it up in full', () => {
+    const ip = { mode: 'full', ipv4Prefix: 24, ipv6Prefix: 48 };
+    expect(GeoCache.keyFor({ ip, enrichFromFullAddress: true })).toBe('address');
+    expect(GeoCache.keyFor({ ip, enrichFromFullAddress: false })).toBe('network');
+    for (const mode of ['truncate', 'hash', 'none']) {
+      expect(GeoCache.keyFor({ ip: { ...ip, mode }, enrichFromFullAddress: true })).toBeUndefined();
+      expect(GeoCache.keyFor({ ip: { ...ip, mode }, enrichFromFullAddress: false })).toBe(
+        'network',
+      );
+    }
+    const fine = { mode: 'truncate', ipv4Prefix: 28, ipv6Prefix: 48 };
+    expect(GeoCache.keyFor({ ip: fine, enrichFromFullAddress: false })).toBeUndefined();
+  });
+
   it('answers as the real database does', async () => {
     const real = await loadGeo();
     const cache = new GeoCache('city');
@@ -80,7 +94,7 @@ describe('GeoCache', () => {
   });
 });
 
-describe('the processor keys GeoIP answers by minimised networks only', () => {
+describe('the processor keys GeoIP answers only by what the record keeps', () => {
   const captured = (ip: string, policy: ReturnType<typeof compilePolicy>): Captured => ({
     startMs: Date.UTC(2025, 5, 1),
     startPerf: 0,
@@ -123,7 +137,7 @@ describe('the processor keys GeoIP answers by minimised networks only', () => {
     for (const record of records) expect(record.client?.geo?.country).toBe('GB');
   });
 
-  it('a policy that enriches from the full address is not cached at all', () => {
+  it('a policy that enriches from the full address but stores less is not cached at all', () => {
     const full = definePolicy({
       ...presets.gdpr,
       name: 'full-enrich',
@@ -134,6 +148,15 @@ describe('the processor keys GeoIP answers by minimised networks only', () => {
     });
     const { asked } = run(full, [...ADDRESSES, ...ADDRESSES]);
     expect(asked).toEqual([...ADDRESSES, ...ADDRESSES].map((a) => normalizeIp(a)!.address));
+  });
+
+  it('classic, which stores the full address: one lookup per address, none for a network', () => {
+    const { asked, records } = run(presets.classic, [...ADDRESSES, ...ADDRESSES]);
+    const full = ADDRESSES.map((a) => normalizeIp(a)!.address);
+    expect(asked).toEqual(full);
+    // Each record still carries the address it stores and the location of that address.
+    expect(records.map((r) => r.client?.ip)).toEqual([...full, ...full]);
+    for (const record of records) expect(record.client?.geo?.country).toBe('GB');
   });
 
   it('a finer prefix than /24 or /48 is not cached either', () => {
