@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { GeoLookup } from './enrich/geo.js';
+import { GeoCache, type GeoLookup } from './enrich/geo.js';
 import { UserAgentParser } from './enrich/user-agent.js';
 import { normalizeIp } from './minimize/ip.js';
 import { RotatingKey } from './minimize/rotating-key.js';
@@ -102,6 +102,10 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
       : undefined,
   });
   const lookups = compiled.domain || compiled.company;
+  // Lookup answers may be cached by address only when the record keeps that address anyway.
+  const cacheable =
+    policy.categories.client !== undefined &&
+    GeoCache.keyFor(policy.categories.client) !== undefined;
   return {
     compiled,
     decider: new Decider(compiled),
@@ -130,6 +134,7 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
         address: lookupAddress(ip, compiled),
         domain: compiled.domain,
         company: compiled.company,
+        cacheable,
       };
     },
     // The parse is cached and reused by the processor, so skipping costs no second parse.

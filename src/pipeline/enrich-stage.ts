@@ -1,5 +1,6 @@
 import type { CompanyResolver } from '../enrich/company.js';
 import type { DomainLookup, DomainStats } from '../enrich/domain.js';
+import { GrowingLru } from '../growing-lru.js';
 import type { DiagnosticLogger } from '../logger.js';
 import type { Captured } from '../request/capture.js';
 import { report } from '../shared/store-call.js';
@@ -9,7 +10,15 @@ export interface LookupPlan {
   address: string;
   domain: boolean;
   company: boolean;
+  /**
+   * Whether `address` may key a cache: it is a network wide enough to count as minimised, or a
+   * full address that the record stores in full anyway (see `GeoCache.keyFor`).
+   */
+  cacheable: boolean;
 }
+
+/** Addresses whose company {@link EnrichStage} remembers, when it may. */
+export const COMPANY_CACHE_SIZE = 10_000;
 
 /** Options of {@link EnrichStage}. */
 export interface EnrichStageOptions {
@@ -22,6 +31,12 @@ export interface EnrichStageOptions {
   domains?: DomainLookup | undefined;
   /** The company resolver, once available (the built-in one after its data has loaded). */
   company?: (() => CompanyResolver | undefined) | undefined;
+  /**
+   * True when the company resolver's answer for an address never changes (the built-in data,
+   * loaded once): answers for cacheable addresses are then remembered (an LRU of
+   * {@link COMPANY_CACHE_SIZE}). An app's own resolver is asked every time.
+   */
+  companyFixed?: boolean | undefined;
   /** Items wanting the company wait for this (the data load) before their lookup starts. */
   companyReady?: Promise<unknown> | undefined;
   /** How long a company resolver's promise is awaited. Default 200 ms. */
@@ -62,10 +77,13 @@ export class EnrichStage {
   #skippedBots = 0;
   #overflow = 0;
   readonly #company = { lookups: 0, found: 0, timeouts: 0, failures: 0 };
+  /** Answers of a fixed resolver by address, `''` for none. */
+  readonly #companies: GrowingLru<string, string> | undefined;
   #reported = false;
 
   constructor(options: EnrichStageOptions) {
     this.#o = options;
+    this.#companies = options.companyFixed ? new GrowingLru(COMPANY_CACHE_SIZE) : undefined;
     this.#timeoutMs = options.timeoutMs ?? 200;
     this.#maxPending = options.maxPending ?? 10_000;
     if (options.companyReady) {
@@ -173,7 +191,7 @@ export class EnrichStage {
       }
     }
     if (plan.company) {
-      const wait = this.#resolveCompany(plan.address, network);
+      const wait = this.#resolveCompany(plan.address, plan.cacheable, network);
       if (wait) waits.push(wait);
     }
     if (waits.length === 0) {
@@ -190,10 +208,20 @@ export class EnrichStage {
     this.#held.set(c, done);
   }
 
-  #resolveCompany(address: string, network: { company?: string }): Promise<void> | undefined {
+  #resolveCompany(
+    address: string,
+    cacheable: boolean,
+    network: { company?: string },
+  ): Promise<void> | undefined {
     const resolver = this.#o.company?.();
     if (resolver === undefined) return undefined;
     this.#company.lookups++;
+    const cache = cacheable ? this.#companies : undefined;
+    const known = cache?.get(address);
+    if (known !== undefined) {
+      this.#keepCompany(known, network);
+      return undefined;
+    }
     let answer: ReturnType<CompanyResolver>;
     try {
       answer = resolver(address);
@@ -203,6 +231,7 @@ export class EnrichStage {
       return undefined;
     }
     if (!(answer instanceof Promise)) {
+      cache?.set(address, typeof answer === 'string' ? answer : '');
       this.#keepCompany(answer, network);
       return undefined;
     }

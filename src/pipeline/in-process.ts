@@ -75,6 +75,7 @@ export function inProcessPipeline(deps: InProcessDeps): RecordPipeline {
     domains: lookups.domains,
     company: lookups.company,
     companyReady: lookups.companyReady,
+    companyFixed: lookups.companyFixed,
     timeoutMs: opts.enrich.timeoutMs,
     maxPending: opts.queue.maxRecords,
     logger: deps.logger,

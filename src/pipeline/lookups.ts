@@ -27,6 +27,8 @@ export interface Lookups {
   company: () => CompanyResolver | undefined;
   /** Settles when the built-in company data has loaded (or failed to). */
   companyReady: Promise<unknown> | undefined;
+  /** True for the built-in resolver, whose answer for an address never changes. */
+  companyFixed: boolean;
 }
 
 /**
@@ -82,14 +84,16 @@ export function createLookups(
       })
     : undefined;
   if (companyPolicies.length === 0) {
-    return { domains, company: () => undefined, companyReady: undefined };
+    return { domains, company: () => undefined, companyReady: undefined, companyFixed: false };
   }
   const own = settings.company;
-  if (own !== undefined) return { domains, company: () => own, companyReady: undefined };
+  if (own !== undefined) {
+    return { domains, company: () => own, companyReady: undefined, companyFixed: false };
+  }
   const files = checkLookups(policies, settings, keyOf, findData)!;
   let builtIn: CompanyResolver | undefined;
   const companyReady = loadAsnResolver(files).then((resolver) => {
     builtIn = resolver;
   });
-  return { domains, company: () => builtIn, companyReady };
+  return { domains, company: () => builtIn, companyReady, companyFixed: true };
 }

@@ -324,6 +324,7 @@ export class WorkerHost {
       domains: this.#lookups.domains,
       company: this.#lookups.company,
       companyReady: this.#lookups.companyReady,
+      companyFixed: this.#lookups.companyFixed,
       timeoutMs: settings.enrich.timeoutMs,
       maxPending: settings.queue.maxRecords,
       logger: this.#logger,
