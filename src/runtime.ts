@@ -1,10 +1,15 @@
 import type { KeyObject } from 'node:crypto';
-import { GeoCache, type GeoLookup } from './enrich/geo.js';
+import type { GeoLookup } from './enrich/geo.js';
 import { UserAgentParser } from './enrich/user-agent.js';
 import { normalizeIp } from './minimize/ip.js';
 import { RotatingKey } from './minimize/rotating-key.js';
 import type { LookupPlan } from './pipeline/enrich-stage.js';
-import { createProcessor, lookupAddress, type PathHook } from './pipeline/process.js';
+import {
+  createProcessor,
+  lookupAddress,
+  lookupCacheKey,
+  type PathHook,
+} from './pipeline/process.js';
 import { type CompiledPolicy, compilePolicy } from './policy/compile.js';
 import type { DefinedPolicy } from './policy/define.js';
 import { DAY_MS } from './policy/duration.js';
@@ -105,7 +110,7 @@ export function createRuntime(policy: DefinedPolicy, shared: RuntimeShared): Pol
   // Lookup answers may be cached by address only when the record keeps that address anyway.
   const cacheable =
     policy.categories.client !== undefined &&
-    GeoCache.keyFor(policy.categories.client) !== undefined;
+    lookupCacheKey(policy.categories.client) !== undefined;
   return {
     compiled,
     decider: new Decider(compiled),

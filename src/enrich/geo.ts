@@ -125,7 +125,7 @@ const NOWHERE: GeoInfo = Object.freeze({});
  * share their network, so most lookups repeat one from a moment ago; a hit costs a map read where
  * geoip-lite costs a binary search and several string copies.
  *
- * Keys are what the policy's record keeps anyway ({@link GeoCache.keyFor}): network addresses
+ * Keys are what the policy's record keeps anyway (`lookupCacheKey` in pipeline/process.ts): network addresses
  * (a /24 or wider, a /48 or wider) for a policy that looks up the truncated address, or the full
  * address for one that stores it in full and looks it up in full, whose records hold that address
  * for as long as its retention says, where this cache holds it at most until 10,000 newer ones
@@ -153,23 +153,8 @@ export class GeoCache {
   }
 
   /**
-   * What a policy's GeoIP lookups may be cached by, if anything: `network` when it looks up a
-   * truncated address wide enough to count as minimised; `address` when it looks up the full
-   * address and stores it in full too (the cache then holds nothing the record does not); nothing
-   * when it looks up the full address but stores less (a hash, a network, or no address), so
-   * that no full address is held for a policy that promises not to keep it.
-   */
-  static keyFor(client: {
-    ip: { mode: string; ipv4Prefix: number; ipv6Prefix: number };
-    enrichFromFullAddress: boolean;
-  }): 'network' | 'address' | undefined {
-    if (client.enrichFromFullAddress) return client.ip.mode === 'full' ? 'address' : undefined;
-    return GeoCache.cacheable(client.ip.ipv4Prefix, client.ip.ipv6Prefix) ? 'network' : undefined;
-  }
-
-  /**
-   * The location of `ip` (a truncated network, or a full address when {@link GeoCache.keyFor}
-   * said so), from the cache or from `geo`.
+   * The location of `ip` (a truncated network, or a full address when `lookupCacheKey`
+   * allows it), from the cache or from `geo`.
    */
   lookup(geo: GeoLookup, ip: NormalIp): GeoInfo | undefined {
     const known = this.#cache.get(ip.address);

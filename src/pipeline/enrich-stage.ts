@@ -12,7 +12,7 @@ export interface LookupPlan {
   company: boolean;
   /**
    * Whether `address` may key a cache: it is a network wide enough to count as minimised, or a
-   * full address that the record stores in full anyway (see `GeoCache.keyFor`).
+   * full address that the record stores in full anyway (see `lookupCacheKey`).
    */
   cacheable: boolean;
 }

@@ -63,6 +63,22 @@ export function lookupAddress(ip: NormalIp, compiled: CompiledPolicy): string {
   return truncateIp(ip, client.ip.ipv4Prefix, client.ip.ipv6Prefix);
 }
 
+/**
+ * What the addresses of {@link lookupAddress} may key a cache by (GeoIP's answers, the built-in
+ * company data's), if anything: `network` when lookups use a truncated address wide enough to
+ * count as minimised; `address` when they use the full address and the record stores it in full
+ * too (a cache then holds nothing the record does not); nothing when they use the full address
+ * but the record keeps less (a hash, a network, or no address), so that no full address is held
+ * for a policy that promises not to keep it.
+ */
+export function lookupCacheKey(client: {
+  ip: { mode: string; ipv4Prefix: number; ipv6Prefix: number };
+  enrichFromFullAddress: boolean;
+}): 'network' | 'address' | undefined {
+  if (client.enrichFromFullAddress) return client.ip.mode === 'full' ? 'address' : undefined;
+  return GeoCache.cacheable(client.ip.ipv4Prefix, client.ip.ipv6Prefix) ? 'network' : undefined;
+}
+
 const MAX_HOST = 255;
 const MAX_ROUTE = 512;
 const MAX_UA = 512;
@@ -114,7 +130,7 @@ function pathOf(c: Captured, deps: ProcessorDeps): string {
 
 /** What the processor keeps between records: caches keyed by nothing the record does not keep. */
 interface ProcessorState {
-  /** GeoIP answers per looked-up address, when {@link GeoCache.keyFor} allows it. */
+  /** GeoIP answers per looked-up address, when {@link lookupCacheKey} allows it. */
   geoCache: GeoCache | undefined;
   /** The record's `time`. */
   time: IsoTimestamps;
@@ -267,7 +283,7 @@ export function createProcessor(deps: ProcessorDeps): (c: Captured) => AccessRec
   const state: ProcessorState = {
     // Keyed only by what the record keeps anyway: a full address only if it is stored in full.
     geoCache:
-      client && client.geo !== 'none' && GeoCache.keyFor(client) !== undefined
+      client && client.geo !== 'none' && lookupCacheKey(client) !== undefined
         ? new GeoCache(client.geo)
         : undefined,
     time: new IsoTimestamps(),

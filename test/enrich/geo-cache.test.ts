@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { GeoCache, type GeoLookup, loadGeo } from '../../src/enrich/geo.js';
 import { UserAgentParser } from '../../src/enrich/user-agent.js';
 import { type NormalIp, normalizeIp, truncateNetwork } from '../../src/minimize/ip.js';
-import { createProcessor } from '../../src/pipeline/process.js';
+import { createProcessor, lookupCacheKey } from '../../src/pipeline/process.js';
 import { compilePolicy } from '../../src/policy/compile.js';
 import { definePolicy } from '../../src/policy/define.js';
 import { presets } from '../../src/policy/presets.js';
 import type { GeoInfo } from '../../src/record.js';
-import type { Captured } from '../../src/request/capture.js';
-import { Decider } from '../../src/request/decide.js';
+import { capturedGet } from '../helpers/captured.js';
 
 /** A GeoLookup that places every public-looking address in GB and says what it was asked. */
 function fakeGeo() {
@@ -71,16 +70,14 @@ describe('GeoCache', () => {
 
   it('keys by the full address only for a policy that stores it in full and looks it up in full', () => {
     const ip = { mode: 'full', ipv4Prefix: 24, ipv6Prefix: 48 };
-    expect(GeoCache.keyFor({ ip, enrichFromFullAddress: true })).toBe('address');
-    expect(GeoCache.keyFor({ ip, enrichFromFullAddress: false })).toBe('network');
+    expect(lookupCacheKey({ ip, enrichFromFullAddress: true })).toBe('address');
+    expect(lookupCacheKey({ ip, enrichFromFullAddress: false })).toBe('network');
     for (const mode of ['truncate', 'hash', 'none']) {
-      expect(GeoCache.keyFor({ ip: { ...ip, mode }, enrichFromFullAddress: true })).toBeUndefined();
-      expect(GeoCache.keyFor({ ip: { ...ip, mode }, enrichFromFullAddress: false })).toBe(
-        'network',
-      );
+      expect(lookupCacheKey({ ip: { ...ip, mode }, enrichFromFullAddress: true })).toBeUndefined();
+      expect(lookupCacheKey({ ip: { ...ip, mode }, enrichFromFullAddress: false })).toBe('network');
     }
     const fine = { mode: 'truncate', ipv4Prefix: 28, ipv6Prefix: 48 };
-    expect(GeoCache.keyFor({ ip: fine, enrichFromFullAddress: false })).toBeUndefined();
+    expect(lookupCacheKey({ ip: fine, enrichFromFullAddress: false })).toBeUndefined();
   });
 
   it('answers as the real database does', async () => {
@@ -95,25 +92,7 @@ describe('GeoCache', () => {
 });
 
 describe('the processor keys GeoIP answers only by what the record keeps', () => {
-  const captured = (ip: string, policy: ReturnType<typeof compilePolicy>): Captured => ({
-    startMs: Date.UTC(2025, 5, 1),
-    startPerf: 0,
-    method: 'GET',
-    url: '/',
-    ip,
-    host: 'shop.example',
-    userAgent: undefined,
-    referer: undefined,
-    decision: new Decider(policy).decide({ gpc: false, dnt: false, choice: 'in', app: undefined }),
-    visitorId: undefined,
-    optional: undefined,
-    incidents: undefined,
-    status: 200,
-    durationMs: 1,
-    bytes: undefined,
-    aborted: false,
-    route: '/',
-  });
+  const captured = capturedGet;
 
   function run(policy: ReturnType<typeof definePolicy>, addresses: string[]) {
     const compiled = compilePolicy(policy);

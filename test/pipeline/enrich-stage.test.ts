@@ -4,37 +4,13 @@ import { compilePolicy } from '../../src/policy/compile.js';
 import { type DefinedPolicy, definePolicy } from '../../src/policy/define.js';
 import { presets } from '../../src/policy/presets.js';
 import type { Captured } from '../../src/request/capture.js';
-import { Decider } from '../../src/request/decide.js';
 import { createRuntime, type PolicyRuntime } from '../../src/runtime.js';
 import { SECRET } from '../helpers/app.js';
+import { capturedGet } from '../helpers/captured.js';
 
 /** A captured request from `ip` under `policy`, with no objection. */
-function captured(ip: string, policy: DefinedPolicy = presets.classic): Captured {
-  return {
-    startMs: Date.UTC(2025, 5, 1),
-    startPerf: 0,
-    method: 'GET',
-    url: '/',
-    ip,
-    host: 'shop.example',
-    userAgent: undefined,
-    referer: undefined,
-    decision: new Decider(compilePolicy(policy)).decide({
-      gpc: false,
-      dnt: false,
-      choice: 'in',
-      app: undefined,
-    }),
-    visitorId: undefined,
-    optional: undefined,
-    incidents: undefined,
-    status: 200,
-    durationMs: 1,
-    bytes: undefined,
-    aborted: false,
-    route: '/',
-  };
-}
+const captured = (ip: string, policy: DefinedPolicy = presets.classic): Captured =>
+  capturedGet(ip, compilePolicy(policy));
 
 /** A stage whose company resolver counts what it is asked, and what it handed on. */
 function stage(options: { fixed: boolean; cacheable: boolean; async?: boolean }) {
